@@ -1,0 +1,81 @@
+/** The Hono app: request id, headers, secrets check, body limits, auth, sub-apps, one error mapper. */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import { newId } from "./domain/ids";
+import type { AppEnv } from "./lib/context";
+import { ApiError, errorBody } from "./lib/errors";
+import { validationHook } from "./lib/validation";
+import { batchesApp } from "./routes/batches";
+import { docsApp } from "./routes/docs";
+import { keysApp } from "./routes/keys";
+import { ordersApp } from "./routes/orders";
+import { productsApp } from "./routes/products";
+import { redemptionsApp } from "./routes/redemptions";
+import { requireAuth } from "./security/auth";
+import { apiRateLimit } from "./security/rate-limit";
+import { readSecrets } from "./security/secrets";
+
+const JSON_MAX_BYTES = 1024 * 1024;
+
+export const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+app.use("*", async (c, next) => {
+  const incoming = c.req.header("x-request-id");
+  const requestId = incoming && /^[\w.-]{8,64}$/.test(incoming) ? incoming : newId("req");
+  c.set("requestId", requestId);
+  c.header("X-Request-Id", requestId);
+  await next();
+});
+
+app.use("*", secureHeaders({ strictTransportSecurity: "max-age=63072000; includeSubDomains", xFrameOptions: "DENY", referrerPolicy: "no-referrer" }));
+
+app.get("/healthz", (c) => c.json({ ok: true }));
+
+/** Every request after this needs the secrets: a misconfigured deployment says which one is wrong. */
+app.use("*", async (c, next) => {
+  const secrets = readSecrets(c.env);
+  if (!secrets.ok) return c.json(errorBody("misconfigured", secrets.problem, undefined, c.get("requestId")), 503);
+  await next();
+});
+
+app.use("/v1/*", async (c, next) => {
+  // Batch uploads (CSV) have their own, larger limit on their route.
+  if (c.req.method === "POST" && /^\/v1\/products\/[^/]+\/batches$/.test(c.req.path)) return next();
+  return bodyLimit({
+    maxSize: JSON_MAX_BYTES,
+    onError: () => { throw new ApiError(413, "payload_too_large", `request bodies are at most ${JSON_MAX_BYTES} bytes`); },
+  })(c, next);
+});
+
+app.route("/", docsApp);
+app.use("/v1/*", async (c, next) => (c.req.path === "/v1/openapi.json" ? next() : requireAuth(c, next)));
+app.use("/v1/*", async (c, next) => (c.req.path === "/v1/openapi.json" ? next() : apiRateLimit(c, next)));
+for (const sub of [productsApp, batchesApp, ordersApp, redemptionsApp, keysApp]) app.route("/v1", sub);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "An API key (vek_…) or the owner's ADMIN_TOKEN" });
+app.doc31("/v1/openapi.json", {
+  openapi: "3.1.0",
+  info: { title: "Voucher Edge API", version: "1.0.0", description: "Card codes (卡密) generated, sold and redeemed safely. Errors are always {\"error\": {\"code\", \"message\"}}." },
+  servers: [{ url: "/" }],
+  security: [{ apiKey: [] }],
+});
+
+app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`, undefined, c.get("requestId")), 404));
+
+app.onError((err, c) => {
+  const requestId = c.get("requestId");
+  if (err instanceof ApiError) {
+    for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+    return c.json(errorBody(err.code, err.message, err.details, requestId), err.status);
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    const code = status === 400 ? "malformed_request" : status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "http_error";
+    return c.json(errorBody(code, err.message || "bad request", undefined, requestId), status);
+  }
+  // A bug, not bad input: log the request id and the error type only, never bodies (they may hold codes).
+  console.error(JSON.stringify({ level: "error", request_id: requestId, error: err instanceof Error ? err.name : "unknown", message: err instanceof Error ? err.message.slice(0, 200) : "" }));
+  return c.json(errorBody("internal_error", "something went wrong on our side; quote the request id to support", undefined, requestId), 500);
+});

@@ -1,0 +1,55 @@
+/** Order shapes and pure helpers shared by the route and the ChannelAccount. */
+import type { Validity } from "./validity";
+
+export interface OrderLineSpec {
+  product_id: string;
+  quantity: number;
+  unit_price: number;
+  currency: string;
+  validity: Validity;
+  shards: number;
+  per_customer_max: number | null;
+  per_customer_window_days: number | null;
+}
+
+export interface PlaceOrderInput {
+  channelId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  customerRef: string | null;
+  externalRef: string | null;
+  lines: OrderLineSpec[];
+}
+
+export type OrderStatus = "pending" | "fulfilled" | "failed";
+
+export interface OrderRecord {
+  id: string;
+  channel_id: string;
+  status: OrderStatus;
+  customer_ref: string | null;
+  external_ref: string | null;
+  currency: string;
+  total_amount: number;
+  lines: (OrderLineSpec & { shard: number | null })[];
+  failure_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type OrderRefusal =
+  | { reason: "idempotency_mismatch" }
+  | { reason: "per_customer_limit"; product_id: string; limit: number }
+  | { reason: "out_of_stock"; product_id: string; available: number };
+
+/** Order of shards a line tries: start at a shard picked by the order id, then fall over to the next. */
+export function shardOrder(orderId: string, shards: number): number[] {
+  let h = 0;
+  for (let i = 0; i < orderId.length; i++) h = (h * 31 + orderId.charCodeAt(i)) >>> 0;
+  const start = h % shards;
+  return Array.from({ length: shards }, (_, k) => (start + k) % shards);
+}
+
+export function orderTotal(lines: Pick<OrderLineSpec, "quantity" | "unit_price">[]): number {
+  return lines.reduce((sum, l) => sum + l.quantity * l.unit_price, 0);
+}

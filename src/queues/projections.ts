@@ -1,0 +1,58 @@
+/**
+ * How each event changes the D1 projections. Statements are idempotent on their own
+ * (upserts, and `version < seq` guards so an older event never overwrites a newer one);
+ * the consumer also skips events it has already applied.
+ */
+import type { DomainEvent } from "../objects/outbox";
+
+type Data = Record<string, unknown>;
+const ms = (iso: unknown) => (typeof iso === "string" ? Date.parse(iso) : null);
+const indexes = (d: Data) => JSON.stringify(d.code_indexes ?? [d.code_index]);
+
+export function projectionStatements(db: D1Database, event: DomainEvent): D1PreparedStatement[] {
+  const d = event.data as Data;
+  const seq = event.seq;
+  const setCodes = (sql: string, ...binds: unknown[]) =>
+    db.prepare(`UPDATE code_index SET ${sql}, version = ?1 WHERE blind_index IN (SELECT value FROM json_each(?2)) AND version < ?1`).bind(seq, indexes(d), ...binds);
+  switch (event.type) {
+    case "order.fulfilled":
+    case "order.failed": {
+      const o = d.order as Data;
+      return [
+        db
+          .prepare(
+            `INSERT INTO orders (id, channel_id, status, customer_ref, external_ref, currency, total_amount, quantity, items, failure_reason, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason, updated_at = excluded.updated_at
+             WHERE excluded.updated_at >= orders.updated_at`,
+          )
+          .bind(
+            o.id, o.channel_id, o.status, o.customer_ref ?? null, o.external_ref ?? null, o.currency, o.total_amount,
+            (o.items as { quantity: number }[]).reduce((s, i) => s + i.quantity, 0), JSON.stringify(o.items), o.failure_reason ?? null, ms(o.created_at), ms(o.updated_at),
+          ),
+      ];
+    }
+    case "code.issued":
+      return [setCodes("status = 'issued', order_id = ?3, channel_id = ?4, issued_at = ?5, expires_at = ?6", d.order_id, d.channel_id, ms(d.issued_at), ms(d.expires_at))];
+    case "code.returned":
+      return [setCodes("status = 'available', order_id = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL")];
+    case "code.voided":
+      return [setCodes("status = 'voided'")];
+    case "code.redemption_reversed":
+      return [
+        setCodes("status = 'issued', redeemed_at = NULL"),
+        db.prepare("UPDATE redemptions SET reversed_at = ?1 WHERE id = ?2").bind(ms(d.reversed_at), d.redemption_id),
+      ];
+    case "code.redeemed": {
+      const [, productId, shard] = event.source.split(":");
+      return [
+        setCodes("status = 'redeemed', redeemed_at = ?3", ms(d.redeemed_at)),
+        db
+          .prepare("INSERT OR IGNORE INTO redemptions (id, product_id, shard, channel_id, order_id, last4, redeemer, redeemed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+          .bind(d.redemption_id, productId, Number(shard), d.channel_id, d.order_id ?? null, d.last4, d.redeemer ?? null, ms(d.redeemed_at)),
+      ];
+    }
+    default:
+      return [];
+  }
+}

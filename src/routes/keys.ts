@@ -1,0 +1,86 @@
+/** API keys of a channel: create (shown once), list, revoke. Keys are stored as SHA-256 only. */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { newId } from "../domain/ids";
+import type { AppEnv } from "../lib/context";
+import { notFound } from "../lib/errors";
+import { validationHook } from "../lib/validation";
+import { base64urlEncode } from "../security/secrets";
+import { forgetKeys, requireRoot, requireScope, SCOPES, sha256Hex } from "../security/auth";
+import { commonErrors, idParam, json, jsonBody } from "./schemas";
+
+export const keysApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+const tags = ["Keys"];
+
+const KeyCreate = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length).optional().openapi({ description: "Default: every scope" }),
+    expires_at: z.string().datetime({ offset: true }).refine((d) => Date.parse(d) > Date.now(), "must be in the future").optional(),
+  })
+  .strict()
+  .openapi("KeyCreate");
+
+const KeySchema = z
+  .object({
+    id: z.string(), object: z.literal("api_key"), channel_id: z.string(), name: z.string().nullable(), prefix: z.string(),
+    scopes: z.array(z.string()), created_at: z.string(), expires_at: z.string().nullable(), revoked_at: z.string().nullable(),
+    last_used_at: z.string().nullable(), secret: z.string().optional().openapi({ description: "The key itself: shown once, on creation" }),
+  })
+  .openapi("ApiKey");
+
+interface KeyRow { id: string; channel_id: string; name: string | null; prefix: string; scopes: string; created_at: number; expires_at: number | null; revoked_at: number | null; last_used_at: number | null }
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const view = (r: KeyRow) => ({
+  id: r.id, object: "api_key" as const, channel_id: r.channel_id, name: r.name, prefix: r.prefix, scopes: JSON.parse(r.scopes) as string[],
+  created_at: iso(r.created_at)!, expires_at: iso(r.expires_at), revoked_at: iso(r.revoked_at), last_used_at: iso(r.last_used_at),
+});
+
+async function channelExists(db: D1Database, id: string): Promise<boolean> {
+  return (await db.prepare("SELECT 1 AS x FROM channels WHERE id = ?1").bind(id).first()) !== null;
+}
+
+keysApp.openapi(
+  createRoute({ method: "post", path: "/channels/{id}/keys", tags, summary: "Create an API key for a channel (shown once)", request: { params: idParam("chn"), body: jsonBody(KeyCreate) }, responses: { 201: json(KeySchema, "The key, with its secret"), ...commonErrors } }),
+  async (c) => {
+    const auth = c.get("auth");
+    requireScope(auth, "keys:write");
+    requireRoot(auth);
+    const channelId = c.req.valid("param").id;
+    if (!(await channelExists(c.env.DB, channelId))) throw notFound("channel");
+    const body = c.req.valid("json");
+    const secret = `vek_${base64urlEncode(crypto.getRandomValues(new Uint8Array(32)))}`;
+    const row: KeyRow = {
+      id: newId("key"), channel_id: channelId, name: body.name ?? null, prefix: secret.slice(0, 12), scopes: JSON.stringify(body.scopes ?? SCOPES),
+      created_at: Date.now(), expires_at: body.expires_at ? Date.parse(body.expires_at) : null, revoked_at: null, last_used_at: null,
+    };
+    await c.env.DB.prepare("INSERT INTO api_keys (id, channel_id, name, prefix, hash, scopes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+      .bind(row.id, row.channel_id, row.name, row.prefix, await sha256Hex(secret), row.scopes, row.created_at, row.expires_at).run();
+    c.header("Cache-Control", "no-store");
+    return c.json({ ...view(row), secret }, 201);
+  },
+);
+
+keysApp.openapi(
+  createRoute({ method: "get", path: "/channels/{id}/keys", tags, summary: "A channel's keys (never their secrets)", request: { params: idParam("chn") }, responses: { 200: json(z.object({ object: z.literal("list"), data: z.array(KeySchema) }), "Keys"), ...commonErrors } }),
+  async (c) => {
+    const auth = c.get("auth");
+    requireScope(auth, "keys:write");
+    requireRoot(auth);
+    const { results } = await c.env.DB.prepare("SELECT * FROM api_keys WHERE channel_id = ?1 ORDER BY id LIMIT 200").bind(c.req.valid("param").id).all<KeyRow>();
+    return c.json({ object: "list" as const, data: results.map(view) }, 200);
+  },
+);
+
+keysApp.openapi(
+  createRoute({ method: "delete", path: "/channels/{id}/keys/{key_id}", tags, summary: "Revoke a key", request: { params: idParam("chn").merge(idParam("key", "key_id")) }, responses: { 200: json(KeySchema, "Revoked"), ...commonErrors } }),
+  async (c) => {
+    const auth = c.get("auth");
+    requireScope(auth, "keys:write");
+    requireRoot(auth);
+    const { id, key_id } = c.req.valid("param");
+    const row = await c.env.DB.prepare("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND channel_id = ?3 RETURNING *").bind(Date.now(), key_id, id).first<KeyRow>();
+    if (!row) throw notFound("key");
+    forgetKeys();
+    return c.json(view(row), 200);
+  },
+);

@@ -1,0 +1,142 @@
+/** /v1/orders: place an order (idempotent), read one with its codes, list the channel's orders. */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { checkOrderLimit } from "../domain/limits";
+import type { OrderLineSpec, OrderRecord } from "../domain/orders";
+import { saleState } from "../domain/validity";
+import { getProducts } from "../db/products";
+import type { AppEnv } from "../lib/context";
+import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
+import { validationHook } from "../lib/validation";
+import { channelAccount, publicOrder, type OrderResult } from "../objects/channel-account";
+import type { IssuedCode } from "../objects/sku-pool";
+import { requireScope, sha256Hex } from "../security/auth";
+import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, page, PageQuery } from "./schemas";
+
+export const ordersApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+const tags = ["Orders"];
+
+const OrderCreate = z
+  .object({
+    items: z.array(z.object({ product_id: z.string().regex(/^prd_[a-z0-9]{1,40}$/), quantity: z.number().int().min(1).max(1000) }).strict()).min(1).max(20),
+    customer_ref: z.string().trim().min(1).max(200).optional().openapi({ description: "Your id for the buyer; per-customer limits count by it" }),
+    external_ref: z.string().trim().min(1).max(200).optional().openapi({ description: "Your order number" }),
+  })
+  .strict()
+  .refine((o) => new Set(o.items.map((i) => i.product_id)).size === o.items.length, "each product appears once in items")
+  .openapi("OrderCreate");
+
+const CodeSchema = z.object({ code: z.string(), pin: z.string().optional(), url: z.string().optional(), expires_at: z.string().nullable() }).openapi("IssuedCode");
+const OrderSchema = z
+  .object({
+    id: z.string(), object: z.literal("order"), channel_id: z.string(), status: z.enum(["pending", "fulfilled", "failed"]),
+    customer_ref: z.string().nullable(), external_ref: z.string().nullable(), currency: z.string(), total_amount: z.number(), failure_reason: z.string().nullable(),
+    items: z.array(z.object({ product_id: z.string(), quantity: z.number(), unit_price: z.number(), amount: z.number(), codes: z.array(CodeSchema).optional() })),
+    created_at: z.string(), updated_at: z.string(),
+  })
+  .openapi("Order");
+const IdempotencyHeader = z.object({
+  "idempotency-key": z.string().min(8).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII").openapi({ description: "Unique per order attempt; kept 24 h" }),
+});
+
+/** The order as the API shows it, with codes (and claim URLs for link products) when given. */
+function orderView(order: OrderRecord, codes: Record<number, IssuedCode[]> | null, claimUrls: Map<string, string | null>) {
+  const base = publicOrder(order);
+  return {
+    ...base, object: "order" as const,
+    items: base.items.map((item, line) => {
+      if (!codes) return item;
+      const template = claimUrls.get(item.product_id);
+      return { ...item, codes: (codes[line] ?? []).map((c) => (template ? { ...c, url: template.replace("{code}", encodeURIComponent(c.code)) } : c)) };
+    }),
+  };
+}
+
+function refusal(result: Exclude<OrderResult, { ok: true }>): ApiError {
+  if (result.reason === "idempotency_mismatch") return conflict("idempotency_mismatch", "this Idempotency-Key was used with a different request body");
+  if (result.reason === "per_customer_limit") return unprocessable("per_customer_limit", `this customer may buy at most ${result.limit} of ${result.product_id}`, { product_id: result.product_id, limit: result.limit });
+  return conflict("out_of_stock", `not enough stock of ${result.product_id}`, { product_id: result.product_id, available: result.available, ...(result.order ? { order_id: result.order.id } : {}) });
+}
+
+ordersApp.openapi(
+  createRoute({
+    method: "post", path: "/orders", tags, summary: "Place an order and receive its codes",
+    request: { headers: IdempotencyHeader, body: jsonBody(OrderCreate) },
+    responses: { 201: json(OrderSchema, "Fulfilled, with codes"), ...commonErrors, ...errorResponses(409, 422) },
+  }),
+  async (c) => {
+    const auth = c.get("auth");
+    requireScope(auth, "orders:write");
+    const body = c.req.valid("json");
+    const key = c.req.valid("header")["idempotency-key"];
+    const requestHash = await sha256Hex(JSON.stringify(body));
+    const account = channelAccount(c.env, auth.channelId);
+    const products = await getProducts(c.env.DB, body.items.map((i) => i.product_id));
+    const now = Date.now();
+    const lines: OrderLineSpec[] = [];
+    let problem: ApiError | null = null;
+    for (const item of body.items) {
+      const p = products.get(item.product_id);
+      const sale = p ? saleState(p.validity, now) : "ok";
+      const limit = p ? checkOrderLimit(p.limits, item.quantity) : { ok: true as const };
+      if (!p) problem = notFound(`product ${item.product_id}`);
+      else if (p.status !== "active") problem = unprocessable("product_inactive", `product ${p.id} is ${p.status}`);
+      else if (p.kind === "topup") problem = unprocessable("topup_not_supported", "topup products are fulfilled through a provider, which is not configured");
+      else if (sale === "ended") problem = new ApiError(410, "product_expired", `product ${p.id} is no longer on sale`);
+      else if (sale === "not_started") problem = unprocessable("product_not_started", `product ${p.id} is not on sale yet`);
+      else if (!limit.ok) problem = unprocessable("per_order_limit", `at most ${limit.limit} of ${p.id} per order`, { product_id: p.id, limit: limit.limit });
+      else if (lines.length && lines[0].currency !== p.currency) problem = unprocessable("mixed_currency", "all items of an order share one currency");
+      if (problem) break;
+      lines.push({ product_id: p!.id, quantity: item.quantity, unit_price: p!.price, currency: p!.currency, validity: p!.validity, shards: p!.shards, per_customer_max: p!.limits.per_customer_max, per_customer_window_days: p!.limits.per_customer_window_days });
+    }
+    // A retry of an order that once succeeded still gets its original answer, even if the catalog changed since.
+    const result = problem ? await account.replay(key, requestHash) : await account.placeOrder({ channelId: auth.channelId, idempotencyKey: key, requestHash, customerRef: body.customer_ref ?? null, externalRef: body.external_ref ?? null, lines });
+    if (!result) throw problem!;
+    if (!result.ok) throw refusal(result);
+    const urls = new Map([...products.values()].map((p) => [p.id, p.claim_url_template]));
+    if (result.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(orderView(result.order, result.codes, urls), 201);
+  },
+);
+
+ordersApp.openapi(
+  createRoute({ method: "get", path: "/orders/{id}", tags, summary: "An order of the caller's channel, with its codes", request: { params: idParam("ord") }, responses: { 200: json(OrderSchema, "The order"), ...commonErrors } }),
+  async (c) => {
+    const auth = c.get("auth");
+    requireScope(auth, "orders:read");
+    const found = await channelAccount(c.env, auth.channelId).getOrder(c.req.valid("param").id);
+    if (!found) throw notFound("order");
+    const products = await getProducts(c.env.DB, found.order.lines.map((l) => l.product_id));
+    const urls = new Map([...products.values()].map((p) => [p.id, p.claim_url_template]));
+    c.header("Cache-Control", "no-store");
+    return c.json(orderView(found.order, found.codes, urls), 200);
+  },
+);
+
+const OrderListQuery = PageQuery.extend({
+  status: z.enum(["pending", "fulfilled", "failed"]).optional(),
+  customer_ref: z.string().max(200).optional(),
+  external_ref: z.string().max(200).optional(),
+});
+
+ordersApp.openapi(
+  createRoute({ method: "get", path: "/orders", tags, summary: "The channel's orders (from the D1 projection, newest first)", request: { query: OrderListQuery }, responses: { 200: json(listOf(OrderSchema, "OrderList"), "A page of orders"), ...commonErrors } }),
+  async (c) => {
+    const auth = c.get("auth");
+    requireScope(auth, "orders:read");
+    const q = c.req.valid("query");
+    const where = ["channel_id = ?1"];
+    const binds: unknown[] = [auth.channelId];
+    for (const field of ["status", "customer_ref", "external_ref"] as const) {
+      if (q[field]) { binds.push(q[field]); where.push(`${field} = ?${binds.length}`); }
+    }
+    if (q.cursor) { binds.push(q.cursor); where.push(`id < ?${binds.length}`); }
+    binds.push(q.limit + 1);
+    const { results } = await c.env.DB.prepare(`SELECT * FROM orders WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?${binds.length}`).bind(...binds).all<Record<string, unknown>>();
+    const data = results.map((r) => ({
+      id: r.id as string, object: "order" as const, channel_id: r.channel_id as string, status: r.status as "fulfilled", customer_ref: r.customer_ref as string | null,
+      external_ref: r.external_ref as string | null, currency: r.currency as string, total_amount: r.total_amount as number, failure_reason: r.failure_reason as string | null,
+      items: JSON.parse(r.items as string), created_at: new Date(r.created_at as number).toISOString(), updated_at: new Date(r.updated_at as number).toISOString(),
+    }));
+    return c.json(page(data, q.limit), 200);
+  },
+);

@@ -1,0 +1,73 @@
+/**
+ * Bearer authentication: the owner bootstrap token (ADMIN_TOKEN, a root key with every
+ * scope) or an API key `vek_…` looked up by its SHA-256 in D1. Keys are cached per
+ * isolate for a short time so a hot partner does not read D1 on every call.
+ */
+import { createMiddleware } from "hono/factory";
+import { ROOT_CHANNEL_ID } from "../domain/ids";
+import { ApiError } from "../lib/errors";
+import type { AppEnv } from "../lib/context";
+import { timingSafeEqual } from "../objects/sku-pool-redemption";
+import { readSecrets } from "./secrets";
+
+export const SCOPES = [
+  "products:read", "products:write", "codes:write", "codes:read", "orders:read", "orders:write", "redemptions:write", "keys:write",
+] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface Auth {
+  channelId: string;
+  keyId: string;
+  scopes: ReadonlySet<string>;
+  root: boolean;
+}
+
+const KEY_CACHE_MS = 30_000;
+const keyCache = new Map<string, { auth: Auth | null; at: number; expiresAt: number | null }>();
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function authenticate(env: Env, token: string, now: number): Promise<Auth | null> {
+  const secrets = readSecrets(env);
+  if (secrets.ok && secrets.secrets.adminToken && timingSafeEqual(token, secrets.secrets.adminToken)) {
+    return { channelId: ROOT_CHANNEL_ID, keyId: "admin_token", scopes: new Set(SCOPES), root: true };
+  }
+  if (!token.startsWith("vek_") || token.length > 200) return null;
+  const hash = await sha256Hex(token);
+  const cached = keyCache.get(hash);
+  if (cached && now - cached.at < KEY_CACHE_MS && (cached.expiresAt === null || cached.expiresAt > now)) return cached.auth;
+  const row = await env.DB.prepare("SELECT id, channel_id, scopes, expires_at, revoked_at FROM api_keys WHERE hash = ?1")
+    .bind(hash)
+    .first<{ id: string; channel_id: string; scopes: string; expires_at: number | null; revoked_at: number | null }>();
+  const valid = row && row.revoked_at === null && (row.expires_at === null || row.expires_at > now);
+  const auth = valid ? { channelId: row.channel_id, keyId: row.id, scopes: new Set<string>(JSON.parse(row.scopes)), root: row.channel_id === ROOT_CHANNEL_ID } : null;
+  keyCache.set(hash, { auth, at: now, expiresAt: row?.expires_at ?? null });
+  if (auth) await env.DB.prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2").bind(now, auth.keyId).run();
+  return auth;
+}
+
+/** Forget cached keys (after a revoke in this isolate). */
+export function forgetKeys(): void {
+  keyCache.clear();
+}
+
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new ApiError(401, "unauthorized", "send 'Authorization: Bearer <api key>'", undefined, { "WWW-Authenticate": "Bearer" });
+  const auth = await authenticate(c.env, match[1], Date.now());
+  if (!auth) throw new ApiError(401, "unauthorized", "the API key is unknown, revoked or expired", undefined, { "WWW-Authenticate": "Bearer" });
+  c.set("auth", auth);
+  await next();
+});
+
+export function requireScope(auth: Auth, scope: Scope): void {
+  if (!auth.scopes.has(scope)) throw new ApiError(403, "forbidden", `this key lacks the scope ${scope}`);
+}
+
+export function requireRoot(auth: Auth): void {
+  if (!auth.root) throw new ApiError(403, "forbidden", "only the merchant's root channel may do this");
+}

@@ -1,0 +1,106 @@
+/**
+ * Cryptography for card codes, all WebCrypto:
+ * - blind index: HMAC-SHA256 of the normalised code, for lookup and dedup without plaintext;
+ * - check characters: a keyed MAC over the random body, so guesses fail before any storage;
+ * - PIN hash: HMAC over (blind index, PIN), so a SkuPool compares PINs synchronously;
+ * - sealing: AES-256-GCM of the display form (and PIN), with the key id kept beside it.
+ * Sub-keys are derived from CODE_HMAC_KEY with HKDF so one secret cannot be misused for another purpose.
+ */
+import { checkCharsFromMac, hasDefaultShape, splitCheck } from "../domain/code-format";
+import { base64urlDecode, base64urlEncode, type Secrets } from "./secrets";
+
+export interface CodeKeys {
+  index: CryptoKey;
+  check: CryptoKey;
+  pin: CryptoKey;
+  seal: CryptoKey;
+  sealKeyId: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let keysCache: { source: Secrets; keys: Promise<CodeKeys> } | null = null;
+
+async function deriveHmacKey(master: CryptoKey, info: string): Promise<CryptoKey> {
+  const bits = await crypto.subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: encoder.encode(info) },
+    master,
+    256,
+  );
+  return crypto.subtle.importKey("raw", bits, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+}
+
+export function codeKeys(secrets: Secrets): Promise<CodeKeys> {
+  if (keysCache && keysCache.source === secrets) return keysCache.keys;
+  const keys = (async () => {
+    const master = await crypto.subtle.importKey("raw", secrets.hmacKey, "HKDF", false, ["deriveBits"]);
+    const [index, check, pin] = await Promise.all([
+      deriveHmacKey(master, "voucher-edge/blind-index/v1"),
+      deriveHmacKey(master, "voucher-edge/check-chars/v1"),
+      deriveHmacKey(master, "voucher-edge/pin/v1"),
+    ]);
+    const seal = await crypto.subtle.importKey("raw", secrets.encryptionKey, "AES-GCM", false, ["encrypt", "decrypt"]);
+    return { index, check, pin, seal, sealKeyId: secrets.encryptionKeyId };
+  })();
+  keysCache = { source: secrets, keys };
+  return keys;
+}
+
+async function mac(key: CryptoKey, text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)));
+}
+
+/** The blind index of a normalised code: base64url HMAC, 43 characters. */
+export async function blindIndex(keys: CodeKeys, normalized: string): Promise<string> {
+  return base64urlEncode(await mac(keys.index, normalized));
+}
+
+export async function checkChars(keys: CodeKeys, body: string): Promise<string> {
+  return checkCharsFromMac(await mac(keys.check, body));
+}
+
+/**
+ * The edge test for a typed code: false means "certainly not one of ours", without
+ * touching storage. Only default-shaped codes carry check characters.
+ */
+export async function passesCheck(keys: CodeKeys, normalized: string): Promise<boolean> {
+  if (!hasDefaultShape(normalized)) return true;
+  const { body, check } = splitCheck(normalized);
+  return (await checkChars(keys, body)) === check;
+}
+
+export async function pinHash(keys: CodeKeys, index: string, normalizedPin: string): Promise<string> {
+  return base64urlEncode(await mac(keys.pin, `${index}:${normalizedPin}`));
+}
+
+export interface SecretPayload {
+  /** The code as shown to the buyer, e.g. "7KQ2-…". */
+  c: string;
+  /** The PIN of a card, if any. */
+  p?: string;
+}
+
+/** AES-256-GCM with a random 96-bit nonce; the blind index is bound as associated data. */
+export async function seal(keys: CodeKeys, index: string, payload: SecretPayload): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(index) },
+    keys.seal,
+    encoder.encode(JSON.stringify(payload)),
+  );
+  const out = new Uint8Array(12 + ct.byteLength);
+  out.set(iv);
+  out.set(new Uint8Array(ct), 12);
+  return base64urlEncode(out);
+}
+
+export async function unseal(keys: CodeKeys, index: string, sealed: string): Promise<SecretPayload> {
+  const bytes = base64urlDecode(sealed);
+  if (!bytes || bytes.length < 29) throw new Error("sealed code is malformed");
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: encoder.encode(index) },
+    keys.seal,
+    bytes.subarray(12),
+  );
+  return JSON.parse(decoder.decode(plain)) as SecretPayload;
+}

@@ -1,0 +1,28 @@
+/**
+ * Edge rate limits with the Workers rate-limit binding. The binding is approximate by
+ * design: it sheds abuse; exact budgets (quotas, failure budgets) live in Durable Objects.
+ */
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../lib/context";
+import { ApiError } from "../lib/errors";
+
+const tooMany = (period: number) =>
+  new ApiError(429, "rate_limited", "too many requests; slow down", undefined, { "Retry-After": String(period) });
+
+/** Unauthenticated endpoints (the consumer widget): budget per client IP. */
+export const publicRateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const ip = c.req.header("cf-connecting-ip") ?? "local";
+  if (!(await c.env.PUBLIC_LIMITER.limit({ key: `ip:${ip}` })).success) throw tooMany(60);
+  await next();
+});
+
+/**
+ * Authenticated API: budget per API key, so one partner's busy server neither starves
+ * others behind the same IP nor gets locked out by them. The owner's bootstrap token
+ * (automation, first set-up) is not limited.
+ */
+export const apiRateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const auth = c.get("auth");
+  if (auth.keyId !== "admin_token" && !(await c.env.API_LIMITER.limit({ key: `key:${auth.keyId}` })).success) throw tooMany(60);
+  await next();
+});

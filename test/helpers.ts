@@ -1,0 +1,62 @@
+/** Small fixtures for route tests: talk to the real Worker through exports.default.fetch. */
+import { env, exports } from "cloudflare:workers";
+
+export const ADMIN = env.ADMIN_TOKEN;
+
+export interface CallOptions {
+  token?: string | null;
+  headers?: Record<string, string>;
+  raw?: string;
+}
+
+export async function call(method: string, path: string, body?: unknown, opts: CallOptions = {}) {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  const token = opts.token === undefined ? ADMIN : opts.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  let payload: string | undefined = opts.raw;
+  if (body !== undefined) {
+    headers["content-type"] ??= "application/json";
+    payload = JSON.stringify(body);
+  }
+  const res = await exports.default.fetch(new Request(`http://ve.test${path}`, { method, headers, body: payload }));
+  const text = await res.text();
+  let json: any = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+let keySeq = 0;
+export const idemKey = (label = "k") => `${label}-${Date.now()}-${++keySeq}-${Math.random().toString(36).slice(2)}`;
+
+export async function createProduct(overrides: Record<string, unknown> = {}) {
+  const res = await call("POST", "/v1/products", { name: "VIP 30 days", kind: "code", price: 1500, currency: "CNY", ...overrides });
+  if (res.status !== 201) throw new Error(`createProduct: ${res.status} ${res.text}`);
+  return res.json as { id: string; [k: string]: any };
+}
+
+export async function generate(productId: string, count: number, rule: Record<string, unknown> = {}) {
+  const res = await call("POST", `/v1/products/${productId}/batches`, { generate: { count, ...rule } });
+  if (res.status !== 201 && res.status !== 202) throw new Error(`generate: ${res.status} ${res.text}`);
+  return res.json;
+}
+
+export async function order(items: { product_id: string; quantity: number }[], extra: Record<string, unknown> = {}, key = idemKey("ord"), token?: string) {
+  return call("POST", "/v1/orders", { items, ...extra }, { headers: { "idempotency-key": key }, token });
+}
+
+export async function productWithCodes(count: number, overrides: Record<string, unknown> = {}) {
+  const product = await createProduct(overrides);
+  if (count > 0) await generate(product.id, count);
+  return product;
+}
+
+/** Polls until `check` passes (projections are written by the queue consumer, a moment later). */
+export async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() - start > timeoutMs) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
