@@ -7,6 +7,7 @@ import { newId } from "./domain/ids";
 import type { AppEnv } from "./lib/context";
 import { ApiError, errorBody } from "./lib/errors";
 import { validationHook } from "./lib/validation";
+import { skuPool } from "./objects/sku-pool";
 import { batchesApp } from "./routes/batches";
 import { docsApp } from "./routes/docs";
 import { keysApp } from "./routes/keys";
@@ -47,6 +48,13 @@ app.use("/v1/*", async (c, next) => {
     maxSize: JSON_MAX_BYTES,
     onError: () => { throw new ApiError(413, "payload_too_large", `request bodies are at most ${JSON_MAX_BYTES} bytes`); },
   })(c, next);
+});
+
+/** Liveness through one Durable Object RPC: also the baseline route of `npm run bench`. */
+app.get("/healthz/do", async (c) => {
+  const ref = { productId: "prd_healthz", shard: 0 };
+  const stock = await skuPool(c.env, ref).stock(ref);
+  return c.json({ ok: true, probe: stock.total });
 });
 
 app.route("/", docsApp);
