@@ -54,7 +54,8 @@ batchesApp.openapi(
     middleware: [bodyLimit({ maxSize: CSV_MAX_BYTES, onError: () => { throw new ApiError(413, "payload_too_large", `a batch upload is at most ${CSV_MAX_BYTES} bytes`); } })] as const,
     request: {
       params: idParam("prd"),
-      body: { required: true, content: { "application/json": { schema: BatchCreate }, "text/csv": { schema: z.string().openapi({ description: "code[,pin] per line, optional header" }) } } },
+      // Not `required`: a text/csv upload must not be validated as JSON; a missing JSON body is refused below.
+      body: { required: false, content: { "application/json": { schema: BatchCreate }, "text/csv": { schema: z.string().openapi({ description: "code[,pin] per line, optional header" }) } } },
     },
     responses: { 201: json(BatchSchema, "Stored"), 202: json(BatchSchema, "Running as a background job"), ...commonErrors, ...errorResponses(409, 413, 422) },
   }),
@@ -70,7 +71,8 @@ batchesApp.openapi(
       const batch = await importBatch(c.env, product, lines, firstLine);
       return c.json(batch, created(batch));
     }
-    const body = c.req.valid("json") as z.infer<typeof BatchCreate>;
+    const body = c.req.valid("json") as z.infer<typeof BatchCreate> | undefined;
+    if (!body) throw new ApiError(400, "validation_error", "send JSON {\"generate\": …} or {\"import\": …}, or a text/csv upload");
     if ("generate" in body) {
       const { count, ...rule } = body.generate;
       const batch = await generateBatch(c.env, product, resolveRule(rule), count);

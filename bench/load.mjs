@@ -1,0 +1,62 @@
+// One autocannon run with per-request hooks, summarised: req/s, latency percentiles, status
+// counts and a few sample error bodies (so errors under load can be reported precisely).
+import autocannon from "autocannon";
+
+const MAX_SAMPLES_PER_STATUS = 3;
+
+/**
+ * @param {object} o
+ * @param {string} o.base      http://127.0.0.1:port
+ * @param {string} o.token     admin token
+ * @param {string} o.method
+ * @param {string} o.path
+ * @param {number} o.seconds
+ * @param {number} o.connections
+ * @param {() => ({headers?: object, body?: string} | null)} [o.next]  per-request extras; null = nothing left
+ */
+export async function load({ base, token, method, path, seconds, connections, next }) {
+  const statuses = {};
+  const samples = {};
+  let exhausted = false;
+  const request = {
+    method,
+    path,
+    headers: { authorization: `Bearer ${token}`, ...(method === "POST" ? { "content-type": "application/json" } : {}) },
+    onResponse(status, body) {
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status >= 300) {
+        const list = (samples[status] ??= []);
+        if (list.length < MAX_SAMPLES_PER_STATUS) list.push(String(body).slice(0, 300));
+      }
+    },
+  };
+  if (next) {
+    request.setupRequest = (req) => {
+      const extra = next();
+      if (!extra) {
+        exhausted = true;
+        instance?.stop();
+        // Keep the connection busy with a harmless request until autocannon stops.
+        return { ...req, method: "GET", path: "/healthz", headers: {}, body: undefined };
+      }
+      return { ...req, headers: { ...req.headers, ...extra.headers }, body: extra.body ?? req.body };
+    };
+  }
+  let instance = null;
+  const result = await new Promise((resolve, reject) => {
+    instance = autocannon({ url: base, connections, duration: seconds, requests: [request], timeout: 30 }, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  return {
+    requests_per_s: result.requests.average,
+    total_requests: result.requests.total,
+    seconds: result.duration,
+    latency_ms: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    ok_2xx: result["2xx"],
+    non_2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statuses,
+    error_samples: samples,
+    ran_out_of_input: exhausted,
+  };
+}

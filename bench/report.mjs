@@ -1,0 +1,53 @@
+// Medians over rounds, the printed table, and the JSON results file.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+
+export const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Median figures of one scenario over its rounds (counts are summed, not medians). */
+export function summarise(rounds) {
+  const sum = (f) => rounds.reduce((a, r) => a + f(r), 0);
+  return {
+    requests_per_s: median(rounds.map((r) => r.requests_per_s)),
+    p50_ms: median(rounds.map((r) => r.latency_ms.p50)),
+    p99_ms: median(rounds.map((r) => r.latency_ms.p99)),
+    total_requests: sum((r) => r.total_requests),
+    ok_2xx: sum((r) => r.ok_2xx),
+    non_2xx: sum((r) => r.non_2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+  };
+}
+
+const fmt = (x, d = 1) => (x === null || x === undefined ? "-" : Number(x).toFixed(d));
+
+export function printTable(out, scenarios, bulk) {
+  const head = ["scenario", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "req/s vs base", "p50 vs base"];
+  const base = scenarios.find((s) => s.key === "baseline").summary;
+  const rows = scenarios.map(({ label, summary: s }) => [
+    label, fmt(s.requests_per_s, 0), fmt(s.p50_ms, 0), fmt(s.p99_ms, 0), String(s.ok_2xx), String(s.non_2xx), String(s.errors + s.timeouts),
+    `${fmt(s.requests_per_s / base.requests_per_s, 2)}x`, `${fmt(s.p50_ms / base.p50_ms, 2)}x`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  out(line(head));
+  out(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) out(line(r));
+  out("");
+  if (bulk) {
+    const b = bulk;
+    out(`bulk generate ${b.count} codes: ${b.timed_out ? "TIMED OUT" : `${fmt(b.codes_per_s, 0)} codes/s`} (${fmt(b.seconds, 2)} s request→completed; server-side ${fmt(b.server_seconds, 2)} s)`);
+    out(`  workerd RSS: idle ${fmt(b.rss_before_mib, 0)} MiB, peak during generation ${fmt(b.rss_peak_total_mib, 0)} MiB total over ${b.rss_processes} process(es) (largest single ${fmt(b.rss_peak_max_mib, 0)} MiB), after ${fmt(b.rss_after_mib, 0)} MiB`);
+    out(`  design target ≥ 20000 codes/s: ${b.codes_per_s >= 20000 ? "met" : "NOT met"}`);
+  }
+}
+
+export function writeJson(path, data) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(data, null, 2) + "\n");
+}
