@@ -14,6 +14,7 @@ export function summarise(rounds) {
   const sum = (f) => rounds.reduce((a, r) => a + f(r), 0);
   return {
     requests_per_s: median(rounds.map((r) => r.requests_per_s)),
+    ok_per_s: median(rounds.map((r) => r.ok_per_s)),
     p50_ms: median(rounds.map((r) => r.latency_ms.p50)),
     p99_ms: median(rounds.map((r) => r.latency_ms.p99)),
     total_requests: sum((r) => r.total_requests),
@@ -21,17 +22,22 @@ export function summarise(rounds) {
     non_2xx: sum((r) => r.non_2xx),
     errors: sum((r) => r.errors),
     timeouts: sum((r) => r.timeouts),
+    cpu_cores: {
+      runtime: median(rounds.map((r) => r.cpu?.runtime_cores)),
+      load_generator: median(rounds.map((r) => r.cpu?.load_generator_cores)),
+      others: median(rounds.map((r) => r.cpu?.others_cores)),
+    },
   };
 }
 
 const fmt = (x, d = 1) => (x === null || x === undefined ? "-" : Number(x).toFixed(d));
 
 export function printTable(out, scenarios, bulk) {
-  const head = ["scenario", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "req/s vs base", "p50 vs base"];
+  const head = ["scenario", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "req/s vs base", "p50 vs base", "CPU runtime", "CPU others"];
   const base = scenarios.find((s) => s.key === "baseline").summary;
   const rows = scenarios.map(({ label, summary: s }) => [
     label, fmt(s.requests_per_s, 0), fmt(s.p50_ms, 0), fmt(s.p99_ms, 0), String(s.ok_2xx), String(s.non_2xx), String(s.errors + s.timeouts),
-    `${fmt(s.requests_per_s / base.requests_per_s, 2)}x`, `${fmt(s.p50_ms / base.p50_ms, 2)}x`,
+    `${fmt(s.requests_per_s / base.requests_per_s, 2)}x`, `${fmt(s.p50_ms / base.p50_ms, 2)}x`, fmt(s.cpu_cores.runtime, 2), fmt(s.cpu_cores.others, 2),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
@@ -43,6 +49,7 @@ export function printTable(out, scenarios, bulk) {
     const b = bulk;
     out(`bulk generate ${b.count} codes: ${b.timed_out ? "TIMED OUT" : `${fmt(b.codes_per_s, 0)} codes/s`} (${fmt(b.seconds, 2)} s request→completed; server-side ${fmt(b.server_seconds, 2)} s)`);
     out(`  workerd RSS: idle ${fmt(b.rss_before_mib, 0)} MiB, peak during generation ${fmt(b.rss_peak_total_mib, 0)} MiB total over ${b.rss_processes} process(es) (largest single ${fmt(b.rss_peak_max_mib, 0)} MiB), after ${fmt(b.rss_after_mib, 0)} MiB`);
+    out(`  CPU during generation (cores): runtime ${fmt(b.cpu.runtime_cores, 2)}, other processes ${fmt(b.cpu.others_cores, 2)}`);
     out(`  design target ≥ 20000 codes/s: ${b.codes_per_s >= 20000 ? "met" : "NOT met"}`);
   }
 }

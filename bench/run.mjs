@@ -7,12 +7,13 @@
 // BENCH_CONNECTIONS (50), BENCH_BULK_COUNT (100000), BENCH_KEEP=1 keeps the temp state dir.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { client } from "./api.mjs";
 import { load } from "./load.mjs";
 import { printTable, summarise, writeJson } from "./report.mjs";
-import { rssSampler, startRuntime, workerdRss } from "./runtime.mjs";
+import { cpuMeter, rssSampler, workerdRss } from "./proc.mjs";
+import { startRuntime } from "./runtime.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const num = (name, dflt) => {
@@ -48,6 +49,9 @@ process.on("exit", () => runtime?.killNow());
 
 async function main() {
   const started = Date.now();
+  const cores = cpus().length;
+  const load1 = loadavg()[0];
+  if (load1 > 0.5) log(`bench: note: load average is ${load1.toFixed(2)} before starting; other work on this machine skews the figures (see the CPU columns)`);
   runtime = await startRuntime({ log, keep: process.env.BENCH_KEEP === "1" });
   const { base, adminToken, pgid } = runtime;
   const api = client(base, adminToken);
@@ -59,7 +63,11 @@ async function main() {
   await sleep(500);
   const before = workerdRss(pgid);
   const sampler = rssSampler(pgid, 100);
-  const gen = await api.generate(bulkProduct, BULK_COUNT, { pollMs: 100, timeoutMs: 150_000 });
+  const bulkCpu = cpuMeter(pgid, cores);
+  const timeline = [];
+  const t0 = performance.now();
+  const gen = await api.generate(bulkProduct, BULK_COUNT, { pollMs: 100, timeoutMs: 150_000, onPoll: (bt) => timeline.push([+((performance.now() - t0) / 1000).toFixed(2), bt.done]) });
+  const cpuBulk = bulkCpu();
   const peak = sampler.stop();
   await sleep(500);
   const after = workerdRss(pgid);
@@ -70,6 +78,9 @@ async function main() {
     server_seconds: b.completed_at ? (Date.parse(b.completed_at) - Date.parse(b.created_at)) / 1000 : null,
     rss_before_mib: mib(before.totalKiB), rss_peak_total_mib: mib(peak.totalKiB), rss_peak_max_mib: mib(peak.maxKiB),
     rss_after_mib: mib(after.totalKiB), rss_processes: peak.processes, rss_samples: peak.samples,
+    cpu: cpuBulk,
+    // [seconds since the request, codes done] as seen by polling GET /v1/batches/{id}; shows the job's chunk cadence.
+    progress: timeline.filter((p, i) => i === 0 || p[1] !== timeline[i - 1][1] || i === timeline.length - 1),
   };
   log(`bench: bulk ${bulk.timed_out ? "timed out" : "completed"} in ${bulk.seconds.toFixed(2)} s (${bulk.codes_per_s.toFixed(0)} codes/s), peak workerd RSS ${bulk.rss_peak_total_mib.toFixed(0)} MiB`);
 
@@ -96,16 +107,21 @@ async function main() {
     const codes = await api.issueCodes(redeemProduct, count, `bench-${runId}-prep-${++keyNo}`);
     stockLeft[redeemProduct] -= codes.length;
     let i = 0;
-    return () => (i < codes.length ? { body: JSON.stringify({ code: codes[i++] }) } : null);
+    // At most codes - 2 x connections responses: autocannon builds each connection's next request ahead.
+    return { next: () => (i < codes.length ? { body: JSON.stringify({ code: codes[i++] }) } : null), max: codes.length - 2 * CONNECTIONS };
   }
-  const estimate = { issuance: 500, redemption: 500 };
+  // Expected req/s, to size stock and codes (x1.5); the warm-up replaces the first guess, rounds only raise it.
+  const estimate = { issuance: 300, redemption: 300 };
   const need = (key, seconds) => Math.ceil(estimate[key] * seconds * 1.5 + CONNECTIONS * 2 + 500);
 
   const scenarios = [
-    { key: "baseline", label: "GET /healthz/do (baseline)", method: "GET", path: "/healthz/do", prepare: async () => undefined },
+    { key: "baseline", label: "GET /healthz/do (baseline)", method: "GET", path: "/healthz/do", prepare: async () => ({}) },
     {
       key: "issuance", label: "POST /v1/orders (1 code)", method: "POST", path: "/v1/orders",
-      prepare: async (seconds) => { await ensureStock(issueProduct, need("issuance", seconds)); return nextOrder; },
+      prepare: async (seconds) => {
+        await ensureStock(issueProduct, need("issuance", seconds));
+        return { next: nextOrder, max: stockLeft[issueProduct] - 2 * CONNECTIONS };
+      },
     },
     {
       key: "redemption", label: "POST /v1/redemptions", method: "POST", path: "/v1/redemptions",
@@ -113,23 +129,28 @@ async function main() {
     },
   ];
   const run = async (s, seconds) => {
-    const next = await s.prepare(seconds);
+    const { next, max } = await s.prepare(seconds);
     await sleep(300);
-    const r = await load({ base, token: adminToken, method: s.method, path: s.path, seconds, connections: CONNECTIONS, next });
+    const meter = cpuMeter(pgid, cores);
+    const r = await load({ base, token: adminToken, method: s.method, path: s.path, seconds, connections: CONNECTIONS, next, maxRequests: max });
+    r.cpu = meter();
     if (s.key !== "baseline") estimate[s.key] = Math.max(estimate[s.key], r.requests_per_s);
-    if (r.ran_out_of_input) log(`bench: WARNING ${s.key} ran out of prepared input; its figures cover a shorter run`);
+    if (r.ran_out_of_input || r.ended_early) log(`bench: WARNING ${s.key} used up its prepared input after ${r.seconds} s; its figures cover a shorter run`);
     return r;
   };
 
   log(`bench: warm-up ${WARMUP_SECONDS} s per scenario`);
   const warmup = {};
-  for (const s of scenarios) warmup[s.key] = await run(s, WARMUP_SECONDS);
+  for (const s of scenarios) {
+    warmup[s.key] = await run(s, WARMUP_SECONDS);
+    if (s.key !== "baseline") estimate[s.key] = Math.max(50, warmup[s.key].requests_per_s);
+  }
   for (const s of scenarios) s.rounds = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const s of scenarios) {
       const r = await run(s, SECONDS);
       s.rounds.push(r);
-      log(`bench: round ${round}/${ROUNDS} ${s.key}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}`);
+      log(`bench: round ${round}/${ROUNDS} ${s.key}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}`);
       for (const [status, bodies] of Object.entries(r.error_samples)) log(`bench:   ${status} x${r.statuses[status]}: ${bodies[0]}`);
     }
   }
@@ -148,7 +169,7 @@ async function main() {
   const results = {
     date: new Date().toISOString(),
     commit,
-    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
+    machine: { load_average_at_start: +load1.toFixed(2), cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
     settings: { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, warmup_seconds: WARMUP_SECONDS, bulk_count: BULK_COUNT, wrangler: wranglerVersion, latency_note: "autocannon latency percentiles cover 2xx responses" },
     scenarios: Object.fromEntries(scenarios.map((s) => [s.key, {
       label: s.label, method: s.method, path: s.path,

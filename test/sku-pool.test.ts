@@ -1,0 +1,80 @@
+/** The SkuPool through its RPC methods, alarm and storage. */
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { skuPool, type PoolRef } from "../src/objects/sku-pool";
+import { createProduct, generate } from "./helpers";
+
+async function pool(n: number): Promise<{ ref: PoolRef; stub: ReturnType<typeof skuPool> }> {
+  const p = await createProduct();
+  await generate(p.id, n);
+  const ref = { productId: p.id, shard: 0 };
+  return { ref, stub: skuPool(env, ref) };
+}
+const none = { type: "none" } as const;
+
+describe("SkuPool", () => {
+  it("issues idempotently by order line", async () => {
+    const { ref, stub } = await pool(5);
+    const a = await stub.issue(ref, { orderId: "ord_x1", line: 0, quantity: 2, channelId: "chn_root", validity: none });
+    const b = await stub.issue(ref, { orderId: "ord_x1", line: 0, quantity: 2, channelId: "chn_root", validity: none });
+    expect(a).toEqual(b);
+    expect(await stub.stock(ref)).toMatchObject({ issued: 2, available: 3 });
+    expect(await stub.returnOrder(ref, "ord_x1")).toEqual({ returned: 2 });
+    expect(await stub.issue(ref, { orderId: "ord_x1", line: 0, quantity: 2, channelId: "chn_root", validity: none })).toEqual({ ok: false, reason: "order_returned" });
+    expect(await stub.stock(ref)).toMatchObject({ issued: 0, available: 5 });
+  });
+
+  it("holds codes until confirmed, released or expired by the alarm", async () => {
+    const { ref, stub } = await pool(6);
+    expect(await stub.hold(ref, { holdId: "hld_a", quantity: 2, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({ ok: true });
+    expect(await stub.hold(ref, { holdId: "hld_b", quantity: 2, ttlMs: 500, channelId: "chn_root" })).toMatchObject({ ok: true });
+    expect(await stub.hold(ref, { holdId: "hld_c", quantity: 5, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({ ok: false, reason: "out_of_stock", available: 2 });
+    expect(await stub.stock(ref)).toMatchObject({ held: 4, available: 2 });
+    await new Promise((r) => setTimeout(r, 600));
+    await runDurableObjectAlarm(stub);
+    expect(await stub.stock(ref)).toMatchObject({ held: 2, available: 4 });
+    expect(await stub.confirmHold(ref, { holdId: "hld_b", orderId: "ord_b", line: 0, validity: none })).toEqual({ ok: false, reason: "hold_expired" });
+    const confirmed = await stub.confirmHold(ref, { holdId: "hld_a", orderId: "ord_a", line: 0, validity: none });
+    expect(confirmed.ok && confirmed.codes).toHaveLength(2);
+    expect(await stub.confirmHold(ref, { holdId: "hld_a", orderId: "ord_a", line: 0, validity: none })).toEqual(confirmed);
+    expect(await stub.hold(ref, { holdId: "hld_d", quantity: 1, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({ ok: true });
+    expect(await stub.releaseHold(ref, "hld_d")).toEqual({ released: 1 });
+    expect(await stub.stock(ref)).toMatchObject({ held: 0, issued: 2, available: 4 });
+  });
+
+  it("writes each change's event to the outbox and the alarm empties it", async () => {
+    const { ref, stub } = await pool(3);
+    await stub.issue(ref, { orderId: "ord_o", line: 0, quantity: 1, channelId: "chn_root", validity: none });
+    const pending = await runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ type: string; body: string }>("SELECT type, body FROM outbox").toArray());
+    // The alarm may already have flushed; whatever is still pending is a well-formed event without plaintext.
+    for (const row of pending) expect(JSON.parse(row.body)).toMatchObject({ type: row.type, source: `sku:${ref.productId}:0` });
+    await runDurableObjectAlarm(stub);
+    const left = await runInDurableObject(stub, (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n);
+    expect(left).toBe(0);
+  });
+
+  it("keeps the outbox when the queue send fails, and sends it later", async () => {
+    const { ref, stub } = await pool(2);
+    await runDurableObjectAlarm(stub);
+    const result = await runInDurableObject(stub, async (instance, state) => {
+      const { recordEvent, flushOutbox } = await import("../src/objects/outbox");
+      recordEvent(state.storage.sql, "test", "test.event", { n: 1 });
+      const failing = { sendBatch: async () => { throw new Error("queue down"); } } as unknown as Queue;
+      await flushOutbox(state.storage.sql, failing).catch(() => undefined);
+      const kept = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+      const sent = await flushOutbox(state.storage.sql, env.EVENTS);
+      return { kept, sent, instance: typeof instance };
+    });
+    expect(result.kept).toBe(1);
+    expect(result.sent).toBe(1);
+  });
+
+  it("stores no plaintext: codes are sealed and indexed by keyed hash", async () => {
+    const { ref, stub } = await pool(3);
+    const issued = await stub.issue(ref, { orderId: "ord_p", line: 0, quantity: 3, channelId: "chn_root", validity: none });
+    const plain = issued.ok ? issued.codes.flatMap((c) => [c.code, c.code.replace(/-/g, "")]) : [];
+    const dump = await runInDurableObject(stub, (_o, state) => JSON.stringify(state.storage.sql.exec("SELECT * FROM codes").toArray()));
+    for (const p of plain) expect(dump).not.toContain(p);
+  });
+});
