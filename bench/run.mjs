@@ -28,6 +28,7 @@ const ROUNDS = Math.round(num("BENCH_ROUNDS", 3));
 const CONNECTIONS = Math.round(num("BENCH_CONNECTIONS", 50));
 const BULK_COUNT = Math.round(num("BENCH_BULK_COUNT", 100_000));
 const WARMUP_SECONDS = 2;
+const SETTLE_MAX_S = 20;
 const log = (...a) => console.error(...a);
 const mib = (kib) => kib / 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -62,7 +63,7 @@ async function main() {
   const bulkProduct = await api.createProduct("Bench bulk");
   await sleep(500);
   const before = workerdRss(pgid);
-  const sampler = rssSampler(pgid, 100);
+  const sampler = rssSampler(pgid, 50);
   const bulkCpu = cpuMeter(pgid, cores);
   const timeline = [];
   const t0 = performance.now();
@@ -128,12 +129,27 @@ async function main() {
       prepare: async (seconds) => codesFor(need("redemption", seconds)),
     },
   ];
+  /**
+   * Waits until the runtime is idle (under 0.1 core for 0.5 s, at most SETTLE_MAX_S): work a scenario
+   * leaves behind (outbox alarms, the events queue and its D1 projection) must not be billed to the next one.
+   */
+  const settle = async () => {
+    const t = performance.now();
+    for (;;) {
+      const meter = cpuMeter(pgid, cores);
+      await sleep(500);
+      const used = meter().runtime_cores;
+      const waited = (performance.now() - t) / 1000;
+      if (used < 0.1 || waited > SETTLE_MAX_S) return +waited.toFixed(1);
+    }
+  };
   const run = async (s, seconds) => {
     const { next, max } = await s.prepare(seconds);
-    await sleep(300);
+    const settledAfter = await settle();
     const meter = cpuMeter(pgid, cores);
     const r = await load({ base, token: adminToken, method: s.method, path: s.path, seconds, connections: CONNECTIONS, next, maxRequests: max });
     r.cpu = meter();
+    r.settle_seconds_before = settledAfter;
     if (s.key !== "baseline") estimate[s.key] = Math.max(estimate[s.key], r.requests_per_s);
     if (r.ran_out_of_input || r.ended_early) log(`bench: WARNING ${s.key} used up its prepared input after ${r.seconds} s; its figures cover a shorter run`);
     return r;
@@ -150,7 +166,7 @@ async function main() {
     for (const s of scenarios) {
       const r = await run(s, SECONDS);
       s.rounds.push(r);
-      log(`bench: round ${round}/${ROUNDS} ${s.key}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}`);
+      log(`bench: round ${round}/${ROUNDS} ${s.key}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}; idle wait before ${r.settle_seconds_before} s`);
       for (const [status, bodies] of Object.entries(r.error_samples)) log(`bench:   ${status} x${r.statuses[status]}: ${bodies[0]}`);
     }
   }

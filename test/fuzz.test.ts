@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN, authHeader, bodyText, contentTypes, contractViolation, describeExchange, headerString, idempotencyKey, idSegment, methods, mutatedBody,
-  nastyString, oddHeaders, queryString, send, sendChecked, weirdValue, type Path, type RawRequest,
+  nastyString, oddHeaders, queryString, send, sendChecked, slowRequests, weirdValue, type Path, type RawRequest,
 } from "./fuzz-helpers";
 
 const RUNS = 45;
@@ -107,6 +107,7 @@ afterAll(() => {
   // Which statuses each route answered: shows how deep the fuzzing reached.
   const lines = [...stats].map(([route, m]) => `${route.padEnd(44)} ${[...m].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ")}`);
   console.log(`fuzz status distribution\n${lines.join("\n")}`);
+  console.log(slowRequests.length, slowRequests.sort((a, b) => b.ms - a.ms).slice(0, 15).map((s) => `${s.ms}ms ${s.what}`).join("\n---\n"));
 });
 
 // ------------------------------------------------------------------ arbitraries over the fixtures
