@@ -22,6 +22,7 @@ export function summarise(rounds) {
     non_2xx: sum((r) => r.non_2xx),
     errors: sum((r) => r.errors),
     timeouts: sum((r) => r.timeouts),
+    idle_wait_before_s: median(rounds.map((r) => r.settle_seconds_before)),
     cpu_cores: {
       runtime: median(rounds.map((r) => r.cpu?.runtime_cores)),
       load_generator: median(rounds.map((r) => r.cpu?.load_generator_cores)),

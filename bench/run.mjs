@@ -28,7 +28,7 @@ const ROUNDS = Math.round(num("BENCH_ROUNDS", 3));
 const CONNECTIONS = Math.round(num("BENCH_CONNECTIONS", 50));
 const BULK_COUNT = Math.round(num("BENCH_BULK_COUNT", 100_000));
 const WARMUP_SECONDS = 2;
-const SETTLE_MAX_S = 20;
+const SETTLE_MAX_S = 10;
 const log = (...a) => console.error(...a);
 const mib = (kib) => kib / 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -103,30 +103,34 @@ async function main() {
     stockLeft[issueProduct]--; // Counted at send time; a request cut off at the end may leave one more.
     return { headers: { "idempotency-key": `bench-${runId}-${++keyNo}` }, body: orderBody };
   };
-  async function codesFor(count) {
-    await ensureStock(redeemProduct, count);
-    const codes = await api.issueCodes(redeemProduct, count, `bench-${runId}-prep-${++keyNo}`);
-    stockLeft[redeemProduct] -= codes.length;
-    let i = 0;
-    // At most codes - 2 x connections responses: autocannon builds each connection's next request ahead.
-    return { next: () => (i < codes.length ? { body: JSON.stringify({ code: codes[i++] }) } : null), max: codes.length - 2 * CONNECTIONS };
-  }
+  const codes = [];
+  let codePos = 0;
+  const nextCode = () => (codePos < codes.length ? { body: JSON.stringify({ code: codes[codePos++] }) } : null);
   // Expected req/s, to size stock and codes (x1.5); the warm-up replaces the first guess, rounds only raise it.
   const estimate = { issuance: 300, redemption: 300 };
-  const need = (key, seconds) => Math.ceil(estimate[key] * seconds * 1.5 + CONNECTIONS * 2 + 500);
-
+  const need = (key, seconds, rounds) => Math.ceil((estimate[key] * seconds * 1.5 + CONNECTIONS * 2 + 200) * rounds);
+  // Each prepare makes sure enough input is ready and says how many responses it can feed (autocannon
+  // builds each connection's next request ahead, so keep 2 x connections in reserve).
   const scenarios = [
     { key: "baseline", label: "GET /healthz/do (baseline)", method: "GET", path: "/healthz/do", prepare: async () => ({}) },
     {
       key: "issuance", label: "POST /v1/orders (1 code)", method: "POST", path: "/v1/orders",
-      prepare: async (seconds) => {
-        await ensureStock(issueProduct, need("issuance", seconds));
+      prepare: async (seconds, rounds = 1) => {
+        await ensureStock(issueProduct, need("issuance", seconds, rounds));
         return { next: nextOrder, max: stockLeft[issueProduct] - 2 * CONNECTIONS };
       },
     },
     {
       key: "redemption", label: "POST /v1/redemptions", method: "POST", path: "/v1/redemptions",
-      prepare: async (seconds) => codesFor(need("redemption", seconds)),
+      prepare: async (seconds, rounds = 1) => {
+        const missing = need("redemption", seconds, rounds) - (codes.length - codePos);
+        if (missing > 0) {
+          await ensureStock(redeemProduct, missing);
+          for (const c of await api.issueCodes(redeemProduct, missing, `bench-${runId}-prep-${++keyNo}`)) codes.push(c);
+          stockLeft[redeemProduct] -= missing;
+        }
+        return { next: nextCode, max: codes.length - codePos - 2 * CONNECTIONS };
+      },
     },
   ];
   /**
@@ -140,16 +144,18 @@ async function main() {
       await sleep(500);
       const used = meter().runtime_cores;
       const waited = (performance.now() - t) / 1000;
-      if (used < 0.1 || waited > SETTLE_MAX_S) return +waited.toFixed(1);
+      if (used < 0.1 || waited > SETTLE_MAX_S) return { seconds: +waited.toFixed(1), timedOut: used >= 0.1 };
     }
   };
   const run = async (s, seconds) => {
     const { next, max } = await s.prepare(seconds);
+    if (max !== undefined && max < CONNECTIONS) throw new Error(`${s.key}: not enough prepared input (${max})`);
     const settledAfter = await settle();
     const meter = cpuMeter(pgid, cores);
     const r = await load({ base, token: adminToken, method: s.method, path: s.path, seconds, connections: CONNECTIONS, next, maxRequests: max });
     r.cpu = meter();
-    r.settle_seconds_before = settledAfter;
+    r.settle_seconds_before = settledAfter.seconds;
+    r.settle_timed_out = settledAfter.timedOut;
     if (s.key !== "baseline") estimate[s.key] = Math.max(estimate[s.key], r.requests_per_s);
     if (r.ran_out_of_input || r.ended_early) log(`bench: WARNING ${s.key} used up its prepared input after ${r.seconds} s; its figures cover a shorter run`);
     return r;
@@ -161,12 +167,16 @@ async function main() {
     warmup[s.key] = await run(s, WARMUP_SECONDS);
     if (s.key !== "baseline") estimate[s.key] = Math.max(50, warmup[s.key].requests_per_s);
   }
+  // Inputs for every round at once, so the rounds themselves only wait for leftovers of the previous scenario.
+  const tPrep = performance.now();
+  for (const s of scenarios) await s.prepare(SECONDS, ROUNDS);
+  log(`bench: prepared ${stockLeft[issueProduct]} codes of stock and ${codes.length - codePos} issued codes in ${((performance.now() - tPrep) / 1000).toFixed(1)} s`);
   for (const s of scenarios) s.rounds = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const s of scenarios) {
       const r = await run(s, SECONDS);
       s.rounds.push(r);
-      log(`bench: round ${round}/${ROUNDS} ${s.key}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}; idle wait before ${r.settle_seconds_before} s`);
+      log(`bench: round ${round}/${ROUNDS} ${s.key}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}; waited ${r.settle_seconds_before} s for idle${r.settle_timed_out ? " (gave up: still busy)" : ""}`);
       for (const [status, bodies] of Object.entries(r.error_samples)) log(`bench:   ${status} x${r.statuses[status]}: ${bodies[0]}`);
     }
   }

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// npm start: set-up (secrets, migrations), wrangler dev on 127.0.0.1:8787, demo seed, then the URLs and credentials.
+// Ctrl-C stops wrangler and its workerd children (they run in their own process group).
+import { spawn, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { seed } from "./seed.mjs";
+
+const port = Number(process.env.PORT ?? 8787);
+const base = `http://127.0.0.1:${port}`;
+execFileSync("node", ["scripts/setup.mjs"], { stdio: "inherit" });
+
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--log-level", process.env.LOG_LEVEL ?? "warn"], { env, stdio: "inherit", detached: true });
+const stop = () => {
+  try { process.kill(-dev.pid, "SIGTERM"); } catch { /* already gone */ }
+};
+process.on("SIGINT", () => { stop(); process.exit(0); });
+process.on("SIGTERM", () => { stop(); process.exit(0); });
+dev.on("exit", (code) => process.exit(code ?? 0));
+
+for (let i = 0; ; i++) {
+  try {
+    if ((await fetch(`${base}/healthz`)).ok) break;
+  } catch { /* not up yet */ }
+  if (i > 300) { console.error("start: wrangler dev did not come up"); stop(); process.exit(1); }
+  await new Promise((r) => setTimeout(r, 200));
+}
+const token = readFileSync(".dev.vars", "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1];
+await seed(base, token);
+console.log(`
+Voucher Edge is running (local runtime, state in .wrangler/state)
+  API      ${base}/v1
+  Docs     ${base}/docs
+  Spec     ${base}/v1/openapi.json
+  Console  ${base}/  (the staff console is on the roadmap; this page links the docs)
+  Admin token (root key, from .dev.vars):
+    ${token}
+  Try:     curl -H "Authorization: Bearer ${token}" ${base}/v1/products
+Press Ctrl-C to stop.`);
