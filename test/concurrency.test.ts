@@ -63,3 +63,17 @@ describe("concurrency", () => {
     expect(results.filter((r) => r.status === 422).every((r) => r.json.error.code === "per_customer_limit")).toBe(true);
   });
 });
+
+describe("sharded products", () => {
+  it("spreads codes over shards and falls over to the next shard: 90 concurrent orders on 3 shards of 20", async () => {
+    const product = await productWithCodes(60, { shards: 3 });
+    const stock = await call("GET", `/v1/products/${product.id}/stock`);
+    expect(stock.json.shards.map((s: { total: number }) => s.total)).toEqual([20, 20, 20]);
+    const results = await Promise.all(Array.from({ length: 90 }, () => order([{ product_id: product.id, quantity: 1 }])));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(60);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(30);
+    const codes = results.filter((r) => r.status === 201).map((r) => r.json.items[0].codes[0].code);
+    expect(new Set(codes).size).toBe(60);
+    for (const code of codes.slice(0, 6)) expect((await call("POST", "/v1/redemptions", { code })).status).toBe(201);
+  });
+});

@@ -65,12 +65,14 @@ export function describeExchange(req: RawRequest, res: RawResponse): string {
 }
 
 /** Sends and throws a readable error when the contract is broken, so fast-check shrinks on it. */
+export const requestMs = { total: 0 };
 export const slowRequests: { ms: number; what: string }[] = [];
 
 export async function sendChecked(req: RawRequest, stats?: Map<number, number>): Promise<RawResponse> {
   const t0 = Date.now();
   const res = await send(req);
   const ms = Date.now() - t0;
+  requestMs.total += ms;
   if (ms > 300) slowRequests.push({ ms, what: describeExchange(req, res).slice(0, 400) });
   stats?.set(res.status, (stats.get(res.status) ?? 0) + 1);
   const problem = contractViolation(res);

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN, authHeader, bodyText, contentTypes, contractViolation, describeExchange, headerString, idempotencyKey, idSegment, methods, mutatedBody,
-  nastyString, oddHeaders, queryString, send, sendChecked, slowRequests, weirdValue, type Path, type RawRequest,
+  nastyString, oddHeaders, queryString, send, sendChecked, slowRequests, requestMs, weirdValue, type Path, type RawRequest,
 } from "./fuzz-helpers";
 
 const RUNS = 45;
@@ -282,6 +282,8 @@ describe("fuzz: every route answers bad input with a 4xx JSON error, never a 5xx
         }),
         { numRuns: route.runs ?? RUNS },
       );
+      console.log(route.name, "request ms", requestMs.total);
+      requestMs.total = 0;
     });
   }
 
