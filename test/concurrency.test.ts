@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { call, idemKey, order, productWithCodes } from "./helpers";
 
-describe("concurrency", () => {
+describe("concurrency", { timeout: 180_000 }, () => {
   it("500 concurrent single-code orders against 200 codes: 200 fulfilled with distinct codes, 300 out_of_stock", async () => {
     const product = await productWithCodes(200);
     const results = await Promise.all(Array.from({ length: 500 }, () => order([{ product_id: product.id, quantity: 1 }])));

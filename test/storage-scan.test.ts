@@ -11,10 +11,10 @@ async function dumpD1(): Promise<string> {
   return out;
 }
 
-async function dumpObjects(ns: DurableObjectNamespace<any>): Promise<string> {
+async function dumpObjects(ns: DurableObjectNamespace): Promise<string> {
   let out = "";
   for (const id of await listDurableObjectIds(ns)) {
-    out += await runInDurableObject(ns.get(id), (_o, state: DurableObjectState) => {
+    out += await runInDurableObject(ns.get(id) as DurableObjectStub, (_o: unknown, state: DurableObjectState) => {
       const sql = state.storage.sql;
       const tables = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").toArray();
       return tables.map((t) => JSON.stringify(sql.exec(`SELECT * FROM "${t.name}"`).toArray())).join("");
@@ -42,7 +42,7 @@ describe("no plaintext at rest", () => {
     secrets.push(...importedCodes);
     await new Promise((r) => setTimeout(r, 1500)); // let alarms flush and the consumer project
 
-    const everything = (await dumpD1()) + (await dumpObjects(env.SKU_POOL)) + (await dumpObjects(env.CHANNEL_ACCOUNT));
+    const everything = (await dumpD1()) + (await dumpObjects(env.SKU_POOL as unknown as DurableObjectNamespace)) + (await dumpObjects(env.CHANNEL_ACCOUNT as unknown as DurableObjectNamespace));
     expect(everything.length).toBeGreaterThan(10_000);
     for (const s of secrets) expect(everything.includes(s), `found ${s.slice(0, 3)}… in storage`).toBe(false);
     expect(everything).not.toContain(env.ADMIN_TOKEN);
