@@ -8,12 +8,17 @@ import type { AppEnv } from "./lib/context";
 import { ApiError, errorBody } from "./lib/errors";
 import { validationHook } from "./lib/validation";
 import { skuPool } from "./objects/sku-pool";
+import { allocationsApp } from "./routes/allocations";
+import { balanceApp } from "./routes/balance";
 import { batchesApp } from "./routes/batches";
+import { channelProductsApp } from "./routes/channel-products";
+import { channelsApp } from "./routes/channels";
 import { docsApp } from "./routes/docs";
 import { keysApp } from "./routes/keys";
 import { ordersApp } from "./routes/orders";
 import { productsApp } from "./routes/products";
 import { redemptionsApp } from "./routes/redemptions";
+import { summaryApp } from "./routes/summary";
 import { requireAuth } from "./security/auth";
 import { apiRateLimit } from "./security/rate-limit";
 import { readSecrets } from "./security/secrets";
@@ -60,7 +65,9 @@ app.get("/healthz/do", async (c) => {
 app.route("/", docsApp);
 app.use("/v1/*", async (c, next) => (c.req.path === "/v1/openapi.json" ? next() : requireAuth(c, next)));
 app.use("/v1/*", async (c, next) => (c.req.path === "/v1/openapi.json" ? next() : apiRateLimit(c, next)));
-for (const sub of [productsApp, batchesApp, ordersApp, redemptionsApp, keysApp]) app.route("/v1", sub);
+for (const sub of [productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp]) {
+  app.route("/v1", sub);
+}
 
 app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "An API key (vek_…) or the owner's ADMIN_TOKEN" });
 app.doc31("/v1/openapi.json", {
@@ -80,7 +87,7 @@ app.onError((err, c) => {
   }
   if (err instanceof HTTPException) {
     const status = err.status;
-    const code = status === 400 ? "malformed_request" : status === 413 ? "payload_too_large" : status === 401 ? "unauthorized" : "http_error";
+    const code = ({ 400: "malformed_request", 401: "unauthorized", 413: "payload_too_large", 415: "unsupported_media_type" } as Record<number, string>)[status] ?? "http_error";
     return c.json(errorBody(code, err.message || "bad request", undefined, requestId), status);
   }
   // A bug, not bad input: log the request id and the error type only, never bodies (they may hold codes).

@@ -11,7 +11,8 @@ const order = (id: string, status: string, updated: string) => ({
 });
 
 function event(id: string, type: string, data: Record<string, unknown>, seq = 1): DomainEvent {
-  return { id, type, created_at: new Date().toISOString(), source: "channel:chn_root", seq, data };
+  const source = type.startsWith("code.") ? "sku:prd_e:0" : "channel:chn_root";
+  return { id, type, created_at: new Date().toISOString(), source, seq, data };
 }
 
 async function deliver(events: DomainEvent[]) {

@@ -306,7 +306,7 @@ describe("fuzz: every route answers bad input with a 4xx JSON error, never a 5xx
     );
   });
 
-  it("credentials: missing, malformed, unknown, revoked, under-scoped and non-root keys are refused with 401/403", async () => {
+  it("credentials: missing, malformed, unknown, revoked, under-scoped and non-root keys are refused with 401/403/404", async () => {
     const routesWithAuth = ROUTES.filter((r) => r.method === "GET" || r.body);
     const bad = fc.constantFrom<string | undefined>(undefined, "", "Bearer", `Basic ${ADMIN}`, `Bearer ${ADMIN}x`, "Bearer vek_wrong", `Bearer ${"x".repeat(5000)}`, `Token ${ADMIN}`);
     const req = fc
@@ -330,7 +330,8 @@ describe("fuzz: every route answers bad input with a 4xx JSON error, never a 5xx
       [f.childKey, "POST", "/v1/products", { name: "x", price: 1, currency: "CNY" }, 403],
       [f.childKey, "POST", `/v1/products/${f.product}/batches`, { generate: { count: 1 } }, 403],
       [f.childKey, "POST", "/v1/codes/void", { code: f.issued[0], reason: "x" }, 403],
-      [f.childKey, "GET", "/v1/channels/chn_root/keys", undefined, 403],
+      // The parent channel lies outside the child key's subtree: it answers like an unknown id.
+      [f.childKey, "GET", "/v1/channels/chn_root/keys", undefined, 404],
       [f.childKey, "GET", `/v1/orders/${f.orders[0]}`, undefined, 404],
       [f.childKey, "POST", `/v1/redemptions/${f.redemptions[0]}/reverse`, undefined, 404],
     ];

@@ -1,5 +1,7 @@
 /** Small fixtures for route tests: talk to the real Worker through exports.default.fetch. */
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../src/index";
 
 export const ADMIN = env.ADMIN_TOKEN;
 
@@ -18,7 +20,11 @@ export async function call(method: string, path: string, body?: unknown, opts: C
     headers["content-type"] ??= "application/json";
     payload = JSON.stringify(body);
   }
-  const res = await exports.default.fetch(new Request(`http://ve.test${path}`, { method, headers, body: payload }));
+  // The Worker's own fetch handler, called directly: exports.default.fetch slows down with every call
+  // under vitest-pool-workers (workers-sdk#15446), which would make the concurrency tests measure the harness.
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`http://ve.test${path}`, { method, headers, body: payload }), env, ctx);
+  await waitOnExecutionContext(ctx);
   const text = await res.text();
   let json: any = null;
   try { json = JSON.parse(text); } catch { /* not JSON */ }

@@ -3,7 +3,7 @@
  * reports; Durable Objects hold the truth about codes, stock and orders.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const channels = sqliteTable(
   "channels",
@@ -156,3 +156,20 @@ export const processedEvents = sqliteTable("processed_events", {
   type: text("type").notNull(),
   processed_at: integer("processed_at").notNull().default(sql`(unixepoch() * 1000)`),
 });
+
+/** A channel's product pool and price list, and its replenishment rule, per product. */
+export const channelProducts = sqliteTable(
+  "channel_products",
+  {
+    channel_id: text("channel_id").notNull(),
+    product_id: text("product_id").notNull(),
+    enabled: integer("enabled").notNull(),
+    price: integer("price"),
+    discount_bps: integer("discount_bps"),
+    allow_below: integer("allow_below").notNull().default(0),
+    low_water: integer("low_water"),
+    refill: integer("refill"),
+    updated_at: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channel_id, t.product_id] }), index("channel_products_product").on(t.product_id)],
+);

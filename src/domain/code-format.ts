@@ -36,15 +36,16 @@ export const DEFAULT_RULE: CodeRule = {
 };
 
 /**
- * Normalises what a person typed: upper case; spaces, dashes, dots, underscores
- * dropped; O→0 and I/L→1. Every code is stored and looked up in this form, so
+ * Normalises what a person typed: upper case; spaces, dashes (also typographic ones),
+ * dots, underscores dropped; O→0 and I/L→1. Every code is stored and looked up in this form, so
  * "abcd efgh" and "ABCD-EFGH" are the same code.
  */
 export function normalizeCode(input: string): string {
   return input
     .normalize("NFKC")
     .toUpperCase()
-    .replace(/[\s\-_.]/g, "")
+    .normalize("NFKC") // upper-casing can denormalise a few code points; normalise again so this is idempotent
+    .replace(/[\s\-_.\u2010-\u2015\u2212]/g, "")
     .replace(/O/g, "0")
     .replace(/[IL]/g, "1");
 }

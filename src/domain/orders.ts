@@ -14,6 +14,8 @@ export interface OrderLineSpec {
 
 export interface PlaceOrderInput {
   channelId: string;
+  /** Channels below the root pay from their prepaid balance (or credit); the root does not. */
+  paysFromBalance: boolean;
   idempotencyKey: string;
   requestHash: string;
   customerRef: string | null;
@@ -33,6 +35,8 @@ export interface OrderRecord {
   total_amount: number;
   lines: (OrderLineSpec & { shard: number | null })[];
   failure_reason: string | null;
+  /** Money of the order: none (root), reserved while in flight, committed or released at the end. */
+  funds: "none" | "reserved" | "committed" | "released";
   created_at: number;
   updated_at: number;
 }
@@ -40,7 +44,9 @@ export interface OrderRecord {
 export type OrderRefusal =
   | { reason: "idempotency_mismatch" }
   | { reason: "per_customer_limit"; product_id: string; limit: number }
-  | { reason: "out_of_stock"; product_id: string; available: number };
+  | { reason: "out_of_stock" | "quota_exceeded"; product_id: string; available: number }
+  | { reason: "insufficient_balance"; available: number }
+  | { reason: "currency_mismatch"; currency: string };
 
 /** Order of shards a line tries: start at a shard picked by the order id, then fall over to the next. */
 export function shardOrder(orderId: string, shards: number): number[] {

@@ -9,12 +9,14 @@
  *   idempotency  key → request_hash, order_id, created_at (kept ≥ 24 h)
  *   orders       id → status pending|fulfilled|failed, record JSON (lines, totals; never codes)
  *   purchases    (order_id, product_id, customer_ref, quantity, at): per-customer limits
+ *   account, movements   balance, credit limit, reserved funds (see objects/channel-balance.ts)
  *   outbox       see objects/outbox.ts
  */
 import { DurableObject } from "cloudflare:workers";
 import { checkCustomerLimit, windowStart } from "../domain/limits";
 import { newId } from "../domain/ids";
 import { orderTotal, shardOrder, type OrderRecord, type OrderRefusal, type PlaceOrderInput } from "../domain/orders";
+import * as funds from "./channel-balance";
 import { flushOutbox, pendingEvents, OUTBOX_SCHEMA, recordEvent } from "./outbox";
 import { skuPool, type IssuedCode } from "./sku-pool";
 
@@ -26,6 +28,7 @@ CREATE INDEX IF NOT EXISTS orders_pending ON orders (status, updated_at);
 CREATE TABLE IF NOT EXISTS purchases (order_id TEXT NOT NULL, product_id TEXT NOT NULL, customer_ref TEXT NOT NULL, quantity INTEGER NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS purchases_customer ON purchases (customer_ref, product_id, at);
 ${OUTBOX_SCHEMA}
+${funds.BALANCE_SCHEMA}
 `;
 
 const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
@@ -72,8 +75,13 @@ export class ChannelAccount extends DurableObject<Env> {
     const order: OrderRecord = {
       id: newId("ord", now), channel_id: input.channelId, status: "pending", customer_ref: input.customerRef, external_ref: input.externalRef,
       currency: input.lines[0].currency, total_amount: orderTotal(input.lines), lines: input.lines.map((l) => ({ ...l, shard: null })),
-      failure_reason: null, created_at: now, updated_at: now,
+      failure_reason: null, funds: input.paysFromBalance ? "reserved" : "none", created_at: now, updated_at: now,
     };
+    // Step 1 of the saga: reserve the money (nothing is stored when it is short, so a retry after a top-up works).
+    if (input.paysFromBalance) {
+      const reserved = funds.reserve(this.sql, order.total_amount, order.currency);
+      if (!reserved.ok) return Promise.resolve(reserved);
+    }
     this.sql.exec("INSERT INTO idempotency (key, request_hash, order_id, created_at) VALUES (?, ?, ?, ?)", input.idempotencyKey, input.requestHash, order.id, now);
     this.saveOrder(order);
     if (input.customerRef) {
@@ -102,6 +110,27 @@ export class ChannelAccount extends DurableObject<Env> {
     return { order, codes: order.status === "fulfilled" ? await this.revealCodes(order) : {} };
   }
 
+  /** Credits the prepaid balance; idempotent by movement id. */
+  topUp(channelId: string, movementId: string, amount: number, currency: string, note: string | null, actor: string): funds.TopUpResult {
+    const result = funds.topUp(this.sql, movementId, amount, currency, note, actor, Date.now());
+    if (result.ok && !result.replayed) {
+      recordEvent(this.sql, `channel:${channelId}`, "balance.topped_up", { channel_id: channelId, movement_id: movementId, amount, currency, balance: result.balance });
+      void this.ctx.storage.setAlarm(Date.now());
+    }
+    return result;
+  }
+
+  setCreditLimit(limit: number, actor: string): funds.AccountState {
+    funds.setCreditLimit(this.sql, limit, actor, Date.now());
+    return funds.account(this.sql);
+  }
+
+  /** Balance, credit, reserved funds and the latest movements. */
+  balance(limit = 50, before?: string) {
+    const a = funds.account(this.sql);
+    return { balance: a.balance, credit_limit: a.credit_limit, reserved: a.reserved, available: funds.availableFunds(a), currency: a.currency, movements: funds.movements(this.sql, limit + 1, before) };
+  }
+
   /** Finishes stale pending orders, drops old idempotency keys and flushes the outbox. */
   async alarm(): Promise<void> {
     const now = Date.now();
@@ -124,16 +153,18 @@ export class ChannelAccount extends DurableObject<Env> {
       const spec = order.lines[line];
       let served: number | null = null;
       let available = 0;
+      let reason: "out_of_stock" | "quota_exceeded" = "quota_exceeded";
       for (const shard of shardOrder(orderId, spec.shards)) {
         const result = await skuPool(this.env, { productId: spec.product_id, shard }).issue(
           { productId: spec.product_id, shard },
           { orderId, line, quantity: spec.quantity, channelId: order.channel_id, validity: spec.validity },
         );
         if (result.ok) { served = shard; break; }
-        if (result.reason === "out_of_stock") available = Math.max(available, result.available);
-        if (result.reason === "order_returned") break;
+        if (result.reason === "order_returned") { reason = "out_of_stock"; break; }
+        available = Math.max(available, result.available);
+        if (result.reason === "out_of_stock") reason = "out_of_stock";
       }
-      if (served === null) refusal = { reason: "out_of_stock", product_id: spec.product_id, available };
+      if (served === null) refusal = { reason, product_id: spec.product_id, available };
       else spec.shard = served;
     }
     if (refusal) {
@@ -145,6 +176,12 @@ export class ChannelAccount extends DurableObject<Env> {
     if (current.status === "pending") {
       const now = Date.now();
       const next: OrderRecord = { ...order, status: refusal ? "failed" : "fulfilled", failure_reason: refusal?.reason ?? null, updated_at: now };
+      // Last step of the saga, in the same transaction as the status: commit or release the reserved money.
+      if (order.funds === "reserved") {
+        if (refusal) funds.release(this.sql, order.total_amount);
+        else funds.commit(this.sql, orderId, order.total_amount, now);
+        next.funds = refusal ? "released" : "committed";
+      }
       this.saveOrder(next);
       if (refusal) this.sql.exec("DELETE FROM purchases WHERE order_id = ?", orderId);
       recordEvent(this.sql, `channel:${order.channel_id}`, refusal ? "order.failed" : "order.fulfilled", { order: publicOrder(next) }, now);
@@ -158,7 +195,8 @@ export class ChannelAccount extends DurableObject<Env> {
     if (order.status === "pending") return this.drive(orderId);
     if (order.status === "failed") {
       const product = order.lines.find((l) => l.shard === null)?.product_id ?? order.lines[0].product_id;
-      return { ok: false, reason: "out_of_stock", product_id: product, available: 0, order };
+      const reason = order.failure_reason === "quota_exceeded" ? "quota_exceeded" : "out_of_stock";
+      return { ok: false, reason, product_id: product, available: 0, order };
     }
     return { ok: true, order, codes: await this.revealCodes(order), replayed };
   }

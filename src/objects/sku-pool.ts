@@ -11,6 +11,7 @@ import { codeKeys, unseal } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
 import { flushOutbox, pendingEvents, recordEvent } from "./outbox";
 import { runJobChunk, type JobRow } from "./sku-pool-jobs";
+import * as quotas from "./sku-pool-allocations";
 import * as redemption from "./sku-pool-redemption";
 import { SKU_POOL_SCHEMA, type PreparedCode } from "./sku-pool.schema";
 
@@ -27,12 +28,13 @@ export interface IssuedCode {
 
 export type IssueResult =
   | { ok: true; codes: IssuedCode[] }
-  | { ok: false; reason: "out_of_stock"; available: number }
+  | { ok: false; reason: "out_of_stock" | "quota_exceeded"; available: number }
   | { ok: false; reason: "order_returned" };
 
 export type HoldResult = { ok: true; expires_at: string } | { ok: false; reason: "out_of_stock"; available: number };
 
 export interface StockCounts {
+  unallocated: number;
   total: number;
   available: number;
   held: number;
@@ -60,6 +62,7 @@ export class SkuPool extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SKU_POOL_SCHEMA);
+    this.sql.exec(quotas.ALLOCATIONS_SCHEMA);
   }
 
   /** Stages codes of a loading batch; they stay invisible until `publishBatch`. Duplicates inside the product are skipped and returned. */
@@ -119,6 +122,10 @@ export class SkuPool extends DurableObject<Env> {
         .toArray()
         .map((r) => r.id);
       if (ids.length < req.quantity) return { ok: false, reason: "out_of_stock", available: ids.length };
+      // A channel sells from its quota; the root from unallocated stock, never from its channels' quotas.
+      if (!quotas.consumeQuota(this.sql, req.channelId, req.quantity)) {
+        return { ok: false, reason: "quota_exceeded", available: Math.max(0, quotas.sellable(this.sql, req.channelId)) };
+      }
       const expiresAt = expiryFor(req.validity, now);
       this.sql.exec(
         `UPDATE codes SET status = 'issued', order_id = ?, line = ?, channel_id = ?, issued_at = ?, expires_at = ?
@@ -127,13 +134,15 @@ export class SkuPool extends DurableObject<Env> {
       );
       this.sql.exec("INSERT INTO issues (order_id, line, quantity, state, created_at) VALUES (?, ?, ?, 'issued', ?)", req.orderId, req.line, req.quantity, now);
       this.recordIssued(ref, req.orderId, req.channelId, ids, expiresAt, now);
+      quotas.replenish(this.sql, poolName(ref), ref.productId, req.channelId, now);
     }
     return { ok: true, codes: await this.revealLine(req.orderId, req.line) };
   }
 
   /** Puts an order's unredeemed codes back on the shelf (the order failed elsewhere). Idempotent. */
   returnOrder(ref: PoolRef, orderId: string): { returned: number } {
-    const rows = this.sql.exec<{ idx: string }>("SELECT idx FROM codes WHERE order_id = ? AND status = 'issued'", orderId).toArray();
+    const rows = this.sql.exec<{ idx: string; channel_id: string }>("SELECT idx, channel_id FROM codes WHERE order_id = ? AND status = 'issued'", orderId).toArray();
+    if (rows.length > 0) quotas.restoreQuota(this.sql, rows[0].channel_id, rows.length);
     this.sql.exec(
       `UPDATE codes SET status = 'available', order_id = NULL, line = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL
        WHERE order_id = ? AND status = 'issued'`,
@@ -228,12 +237,30 @@ export class SkuPool extends DurableObject<Env> {
     return result;
   }
 
+  /** Moves quota between a parent and its direct child (negative: back to the parent). */
+  allocate(ref: PoolRef, child: quotas.ChannelRef, quantity: number): quotas.MoveResult {
+    const result = quotas.moveQuota(this.sql, poolName(ref), child, quantity, ref.productId);
+    this.wake();
+    return result;
+  }
+
+  /** Sets a channel's replenishment rule for this product. */
+  configureChannel(ref: PoolRef, channel: quotas.ChannelRef, lowWater: number | null, refill: number | null): void {
+    quotas.configureReplenishment(this.sql, channel, lowWater, refill);
+  }
+
+  /** Quotas of the channels under `path`, and what the root has not given out. */
+  allocations(ref: PoolRef, path: string): { unallocated: number; allocations: ReturnType<typeof quotas.allocationsUnder> } {
+    return { unallocated: quotas.unallocated(this.sql), allocations: quotas.allocationsUnder(this.sql, path) };
+  }
+
   stock(_ref: PoolRef): StockCounts {
-    const counts: StockCounts = { total: 0, available: 0, held: 0, issued: 0, redeemed: 0, voided: 0 };
+    const counts: StockCounts = { unallocated: 0, total: 0, available: 0, held: 0, issued: 0, redeemed: 0, voided: 0 };
     for (const row of this.sql.exec<{ status: keyof StockCounts; n: number }>("SELECT status, COUNT(*) AS n FROM codes WHERE status != 'staged' GROUP BY status")) {
       counts[row.status] = row.n;
       counts.total += row.n;
     }
+    counts.unallocated = quotas.unallocated(this.sql);
     return counts;
   }
 

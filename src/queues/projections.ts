@@ -48,7 +48,10 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
       return [
         setCodes("status = 'redeemed', redeemed_at = ?3", ms(d.redeemed_at)),
         db
-          .prepare("INSERT OR IGNORE INTO redemptions (id, product_id, shard, channel_id, order_id, last4, redeemer, redeemed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+          .prepare(
+            `INSERT INTO redemptions (id, product_id, shard, channel_id, order_id, last4, redeemer, redeemed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id`,
+          )
           .bind(d.redemption_id, productId, Number(shard), d.channel_id, d.order_id ?? null, d.last4, d.redeemer ?? null, ms(d.redeemed_at)),
       ];
     }

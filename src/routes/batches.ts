@@ -72,7 +72,7 @@ batchesApp.openapi(
       return c.json(batch, created(batch));
     }
     const body = c.req.valid("json") as z.infer<typeof BatchCreate> | undefined;
-    if (!body) throw new ApiError(400, "validation_error", "send JSON {\"generate\": …} or {\"import\": …}, or a text/csv upload");
+    if (!body || !("generate" in body || "import" in body)) throw new ApiError(400, "validation_error", "send JSON {\"generate\": …} or {\"import\": …}, or a text/csv upload");
     if ("generate" in body) {
       const { count, ...rule } = body.generate;
       const batch = await generateBatch(c.env, product, resolveRule(rule), count);

@@ -5,7 +5,10 @@ import type { AppEnv } from "../lib/context";
 import { notFound } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { base64urlEncode } from "../security/secrets";
-import { forgetKeys, requireRoot, requireScope, SCOPES, sha256Hex } from "../security/auth";
+import { CHANNEL_SCOPES, forgetKeys, requireScope, SCOPES, sha256Hex } from "../security/auth";
+import { visibleChannel } from "../lib/channel-access";
+import { ApiError } from "../lib/errors";
+import { ROOT_CHANNEL_ID } from "../domain/ids";
 import { commonErrors, idParam, json, jsonBody } from "./schemas";
 
 export const keysApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -14,7 +17,7 @@ const tags = ["Keys"];
 const KeyCreate = z
   .object({
     name: z.string().trim().min(1).max(100).optional(),
-    scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length).optional().openapi({ description: "Default: every scope" }),
+    scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length).optional().openapi({ description: "Default: every scope a key of that channel may hold (and the caller holds)" }),
     expires_at: z.string().datetime({ offset: true }).refine((d) => Date.parse(d) > Date.now(), "must be in the future").optional(),
   })
   .strict()
@@ -35,22 +38,22 @@ const view = (r: KeyRow) => ({
   created_at: iso(r.created_at)!, expires_at: iso(r.expires_at), revoked_at: iso(r.revoked_at), last_used_at: iso(r.last_used_at),
 });
 
-async function channelExists(db: D1Database, id: string): Promise<boolean> {
-  return (await db.prepare("SELECT 1 AS x FROM channels WHERE id = ?1").bind(id).first()) !== null;
-}
 
 keysApp.openapi(
   createRoute({ method: "post", path: "/channels/{id}/keys", tags, summary: "Create an API key for a channel (shown once)", request: { params: idParam("chn"), body: jsonBody(KeyCreate) }, responses: { 201: json(KeySchema, "The key, with its secret"), ...commonErrors } }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "keys:write");
-    requireRoot(auth);
-    const channelId = c.req.valid("param").id;
-    if (!(await channelExists(c.env.DB, channelId))) throw notFound("channel");
+    const channelId = (await visibleChannel(c.env.DB, auth, c.req.valid("param").id)).id;
     const body = c.req.valid("json");
+    // A key never gets more than its channel may hold, nor more than the key that makes it.
+    const allowed = (channelId === ROOT_CHANNEL_ID ? SCOPES : CHANNEL_SCOPES).filter((s) => auth.scopes.has(s));
+    const wanted = body.scopes ?? allowed;
+    const excess = wanted.filter((s) => !allowed.includes(s));
+    if (excess.length) throw new ApiError(403, "forbidden", `a key of this channel cannot hold ${excess.join(", ")}`);
     const secret = `vek_${base64urlEncode(crypto.getRandomValues(new Uint8Array(32)))}`;
     const row: KeyRow = {
-      id: newId("key"), channel_id: channelId, name: body.name ?? null, prefix: secret.slice(0, 12), scopes: JSON.stringify(body.scopes ?? SCOPES),
+      id: newId("key"), channel_id: channelId, name: body.name ?? null, prefix: secret.slice(0, 12), scopes: JSON.stringify([...new Set(wanted)]),
       created_at: Date.now(), expires_at: body.expires_at ? Date.parse(body.expires_at) : null, revoked_at: null, last_used_at: null,
     };
     await c.env.DB.prepare("INSERT INTO api_keys (id, channel_id, name, prefix, hash, scopes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
@@ -65,8 +68,8 @@ keysApp.openapi(
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "keys:write");
-    requireRoot(auth);
-    const { results } = await c.env.DB.prepare("SELECT * FROM api_keys WHERE channel_id = ?1 ORDER BY id LIMIT 200").bind(c.req.valid("param").id).all<KeyRow>();
+    const channel = await visibleChannel(c.env.DB, auth, c.req.valid("param").id);
+    const { results } = await c.env.DB.prepare("SELECT * FROM api_keys WHERE channel_id = ?1 ORDER BY id LIMIT 200").bind(channel.id).all<KeyRow>();
     return c.json({ object: "list" as const, data: results.map(view) }, 200);
   },
 );
@@ -76,8 +79,8 @@ keysApp.openapi(
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "keys:write");
-    requireRoot(auth);
-    const { id, key_id } = c.req.valid("param");
+    const { key_id } = c.req.valid("param");
+    const id = (await visibleChannel(c.env.DB, auth, c.req.valid("param").id)).id;
     const row = await c.env.DB.prepare("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND channel_id = ?3 RETURNING *").bind(Date.now(), key_id, id).first<KeyRow>();
     if (!row) throw notFound("key");
     forgetKeys();

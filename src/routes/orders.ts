@@ -3,7 +3,9 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { checkOrderLimit } from "../domain/limits";
 import type { OrderLineSpec, OrderRecord } from "../domain/orders";
 import { saleState } from "../domain/validity";
+import { suspendedOnPath } from "../db/channels";
 import { getProducts } from "../db/products";
+import { resolvePrices } from "../lib/prices";
 import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
@@ -52,9 +54,20 @@ function orderView(order: OrderRecord, codes: Record<number, IssuedCode[]> | nul
 }
 
 function refusal(result: Exclude<OrderResult, { ok: true }>): ApiError {
-  if (result.reason === "idempotency_mismatch") return conflict("idempotency_mismatch", "this Idempotency-Key was used with a different request body");
-  if (result.reason === "per_customer_limit") return unprocessable("per_customer_limit", `this customer may buy at most ${result.limit} of ${result.product_id}`, { product_id: result.product_id, limit: result.limit });
-  return conflict("out_of_stock", `not enough stock of ${result.product_id}`, { product_id: result.product_id, available: result.available, ...(result.order ? { order_id: result.order.id } : {}) });
+  switch (result.reason) {
+    case "idempotency_mismatch":
+      return conflict("idempotency_mismatch", "this Idempotency-Key was used with a different request body");
+    case "per_customer_limit":
+      return unprocessable("per_customer_limit", `this customer may buy at most ${result.limit} of ${result.product_id}`, { product_id: result.product_id, limit: result.limit });
+    case "insufficient_balance":
+      return conflict("insufficient_balance", "the channel's balance and credit do not cover this order", { available: result.available });
+    case "currency_mismatch":
+      return unprocessable("currency_mismatch", `the channel's balance is in ${result.currency}`, { currency: result.currency });
+    case "quota_exceeded":
+      return conflict("quota_exceeded", `the channel's quota of ${result.product_id} is too small`, { product_id: result.product_id, available: result.available, ...(result.order ? { order_id: result.order.id } : {}) });
+    default:
+      return conflict("out_of_stock", `not enough stock of ${result.product_id}`, { product_id: result.product_id, available: result.available, ...(result.order ? { order_id: result.order.id } : {}) });
+  }
 }
 
 ordersApp.openapi(
@@ -70,7 +83,9 @@ ordersApp.openapi(
     const key = c.req.valid("header")["idempotency-key"];
     const requestHash = await sha256Hex(JSON.stringify(body));
     const account = channelAccount(c.env, auth.channelId);
-    const products = await getProducts(c.env.DB, body.items.map((i) => i.product_id));
+    const ids = body.items.map((i) => i.product_id);
+    const [products, suspended] = await Promise.all([getProducts(c.env.DB, ids), suspendedOnPath(c.env.DB, auth.path)]);
+    const prices = await resolvePrices(c.env.DB, auth, products);
     const now = Date.now();
     const lines: OrderLineSpec[] = [];
     let problem: ApiError | null = null;
@@ -78,7 +93,9 @@ ordersApp.openapi(
       const p = products.get(item.product_id);
       const sale = p ? saleState(p.validity, now) : "ok";
       const limit = p ? checkOrderLimit(p.limits, item.quantity) : { ok: true as const };
-      if (!p) problem = notFound(`product ${item.product_id}`);
+      const price = p ? prices.get(p.id) : undefined;
+      if (suspended) problem = new ApiError(403, "channel_suspended", "this channel or one of its parents is suspended");
+      else if (!p || price === undefined) problem = notFound(`product ${item.product_id}`);
       else if (p.status !== "active") problem = unprocessable("product_inactive", `product ${p.id} is ${p.status}`);
       else if (p.kind === "topup") problem = unprocessable("topup_not_supported", "topup products are fulfilled through a provider, which is not configured");
       else if (sale === "ended") problem = new ApiError(410, "product_expired", `product ${p.id} is no longer on sale`);
@@ -86,10 +103,10 @@ ordersApp.openapi(
       else if (!limit.ok) problem = unprocessable("per_order_limit", `at most ${limit.limit} of ${p.id} per order`, { product_id: p.id, limit: limit.limit });
       else if (lines.length && lines[0].currency !== p.currency) problem = unprocessable("mixed_currency", "all items of an order share one currency");
       if (problem) break;
-      lines.push({ product_id: p!.id, quantity: item.quantity, unit_price: p!.price, currency: p!.currency, validity: p!.validity, shards: p!.shards, per_customer_max: p!.limits.per_customer_max, per_customer_window_days: p!.limits.per_customer_window_days });
+      lines.push({ product_id: p!.id, quantity: item.quantity, unit_price: price!, currency: p!.currency, validity: p!.validity, shards: p!.shards, per_customer_max: p!.limits.per_customer_max, per_customer_window_days: p!.limits.per_customer_window_days });
     }
     // A retry of an order that once succeeded still gets its original answer, even if the catalog changed since.
-    const result = problem ? await account.replay(key, requestHash) : await account.placeOrder({ channelId: auth.channelId, idempotencyKey: key, requestHash, customerRef: body.customer_ref ?? null, externalRef: body.external_ref ?? null, lines });
+    const result = problem ? await account.replay(key, requestHash) : await account.placeOrder({ channelId: auth.channelId, paysFromBalance: !auth.root, idempotencyKey: key, requestHash, customerRef: body.customer_ref ?? null, externalRef: body.external_ref ?? null, lines });
     if (!result) throw problem!;
     if (!result.ok) throw refusal(result);
     const urls = new Map([...products.values()].map((p) => [p.id, p.claim_url_template]));

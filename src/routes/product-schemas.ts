@@ -102,8 +102,8 @@ export const StockSchema = z
     issued: z.number(),
     redeemed: z.number(),
     voided: z.number(),
-    unallocated: z.number(),
-    allocations: z.array(z.object({ channel_id: z.string(), quantity: z.number() })),
+    unallocated: z.number().nullable().openapi({ description: "Stock no channel holds quota for (root only)" }),
+    allocations: z.array(z.object({ channel_id: z.string(), quota: z.number(), low_water: z.number().nullable(), refill: z.number().nullable() })).openapi({ description: "Quotas in the caller's subtree" }),
     shards: z.array(z.object({ shard: z.number(), available: z.number(), total: z.number() })),
   })
   .openapi("Stock");

@@ -1,7 +1,10 @@
 /** /v1/products: create, read, list, change, and stock (read from the SkuPools, the truth). */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { newId } from "../domain/ids";
-import { getProduct, insertProduct, listProducts, updateProduct, type ProductRow } from "../db/products";
+import { enabledProductIds } from "../db/channels";
+import { getProduct, getProducts, insertProduct, listProducts, updateProduct, type Product, type ProductRow } from "../db/products";
+import { resolvePrices } from "../lib/prices";
+import type { Auth } from "../security/auth";
 import type { AppEnv } from "../lib/context";
 import { notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
@@ -40,18 +43,27 @@ productsApp.openapi(
 productsApp.openapi(
   createRoute({ method: "get", path: "/products", tags, summary: "List products", request: { query: PageQuery.merge(ProductListQuery) }, responses: { 200: json(listOf(ProductSchema, "ProductList"), "A page of products"), ...commonErrors } }),
   async (c) => {
-    requireScope(c.get("auth"), "products:read");
+    const auth = c.get("auth");
+    requireScope(auth, "products:read");
     const q = c.req.valid("query");
-    return c.json(page(await listProducts(c.env.DB, q), q.limit), 200);
+    if (auth.root) return c.json(page(await listProducts(c.env.DB, q), q.limit), 200);
+    // A channel's pool is small next to the catalog: resolve it whole, then filter and page.
+    const pool = await channelPool(c.env.DB, auth, await enabledProductIds(c.env.DB, auth.channelId));
+    const rows = [...pool.values()]
+      .filter((p) => (!q.status || p.status === q.status) && (!q.kind || p.kind === q.kind) && (!q.q || p.name.toLowerCase().includes(q.q.toLowerCase())))
+      .filter((p) => !q.cursor || p.id > q.cursor)
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, q.limit + 1);
+    return c.json(page(rows, q.limit), 200);
   },
 );
 
 productsApp.openapi(
   createRoute({ method: "get", path: "/products/{id}", tags, summary: "Read a product", request: { params: ProductId }, responses: { 200: json(ProductSchema, "The product"), ...commonErrors } }),
   async (c) => {
-    requireScope(c.get("auth"), "products:read");
-    const product = await getProduct(c.env.DB, c.req.valid("param").id);
-    if (!product) throw notFound("product");
+    const auth = c.get("auth");
+    requireScope(auth, "products:read");
+    const product = await visibleProduct(c.env.DB, auth, c.req.valid("param").id);
     return c.json(product, 200);
   },
 );
@@ -87,18 +99,42 @@ productsApp.openapi(
 productsApp.openapi(
   createRoute({ method: "get", path: "/products/{id}/stock", tags, summary: "Stock of a product, counted in its SkuPools", request: { params: ProductId }, responses: { 200: json(StockSchema, "Stock"), ...commonErrors } }),
   async (c) => {
-    requireScope(c.get("auth"), "products:read");
-    const product = await getProduct(c.env.DB, c.req.valid("param").id);
-    if (!product) throw notFound("product");
+    const auth = c.get("auth");
+    requireScope(auth, "products:read");
+    const product = await visibleProduct(c.env.DB, auth, c.req.valid("param").id);
+    const quotas = await Promise.all(
+      Array.from({ length: product.shards }, (_, shard) => skuPool(c.env, { productId: product.id, shard }).allocations({ productId: product.id, shard }, auth.path)),
+    );
+    const allocations = new Map<string, { channel_id: string; quota: number; low_water: number | null; refill: number | null }>();
+    for (const a of quotas.flatMap((v) => v.allocations)) {
+      const seen = allocations.get(a.channel_id);
+      allocations.set(a.channel_id, seen ? { ...seen, quota: seen.quota + a.quota } : { ...a });
+    }
     const shards = await Promise.all(
       Array.from({ length: product.shards }, (_, shard) => skuPool(c.env, { productId: product.id, shard }).stock({ productId: product.id, shard })),
     );
-    const sum = (k: "total" | "available" | "held" | "issued" | "redeemed" | "voided") => shards.reduce((s, x) => s + x[k], 0);
+    const sum = (k: "total" | "available" | "held" | "issued" | "redeemed" | "voided" | "unallocated") => shards.reduce((s, x) => s + x[k], 0);
     return c.json({
       product_id: product.id, total: sum("total"), available: sum("available"), held: sum("held"), issued: sum("issued"),
-      redeemed: sum("redeemed"), voided: sum("voided"), unallocated: sum("available"), allocations: [] as { channel_id: string; quantity: number }[],
+      redeemed: sum("redeemed"), voided: sum("voided"), unallocated: auth.root ? Math.max(0, sum("unallocated")) : null, allocations: [...allocations.values()],
       shards: shards.map((s, shard) => ({ shard, available: s.available, total: s.total })),
     }, 200);
   },
 );
 
+
+/** The products a channel may sell, each with the channel's effective price as `price`. */
+async function channelPool(db: D1Database, auth: Auth, ids: string[]): Promise<Map<string, Product>> {
+  const products = await getProducts(db, ids);
+  const prices = await resolvePrices(db, auth, products);
+  const out = new Map<string, Product>();
+  for (const [id, p] of products) if (prices.has(id)) out.set(id, { ...p, price: prices.get(id)! });
+  return out;
+}
+
+/** A product the caller may see: any for the root; for a channel, only its pool (others answer 404 like unknown ids). */
+async function visibleProduct(db: D1Database, auth: Auth, id: string): Promise<Product> {
+  const product = auth.root ? await getProduct(db, id) : (await channelPool(db, auth, [id])).get(id);
+  if (!product) throw notFound("product");
+  return product;
+}

@@ -4,6 +4,7 @@
  * isolate for a short time so a hot partner does not read D1 on every call.
  */
 import { createMiddleware } from "hono/factory";
+import { ROOT_PATH } from "../domain/channels";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/context";
@@ -11,12 +12,16 @@ import { timingSafeEqual } from "../objects/sku-pool-redemption";
 import { readSecrets } from "./secrets";
 
 export const SCOPES = [
-  "products:read", "products:write", "codes:write", "codes:read", "orders:read", "orders:write", "redemptions:write", "keys:write",
+  "products:read", "products:write", "codes:write", "orders:read", "orders:write", "redemptions:write", "keys:write", "channels:read", "channels:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
+/** What a key of a channel below the root may hold: the catalog and the codes are the merchant's alone. */
+export const CHANNEL_SCOPES: readonly Scope[] = SCOPES.filter((s) => s !== "products:write" && s !== "codes:write");
 
 export interface Auth {
   channelId: string;
+  /** Materialised path of the key's channel: everything it may see starts with it. */
+  path: string;
   keyId: string;
   scopes: ReadonlySet<string>;
   root: boolean;
@@ -33,17 +38,17 @@ export async function sha256Hex(text: string): Promise<string> {
 async function authenticate(env: Env, token: string, now: number): Promise<Auth | null> {
   const secrets = readSecrets(env);
   if (secrets.ok && secrets.secrets.adminToken && timingSafeEqual(token, secrets.secrets.adminToken)) {
-    return { channelId: ROOT_CHANNEL_ID, keyId: "admin_token", scopes: new Set(SCOPES), root: true };
+    return { channelId: ROOT_CHANNEL_ID, path: ROOT_PATH, keyId: "admin_token", scopes: new Set(SCOPES), root: true };
   }
   if (!token.startsWith("vek_") || token.length > 200) return null;
   const hash = await sha256Hex(token);
   const cached = keyCache.get(hash);
   if (cached && now - cached.at < KEY_CACHE_MS && (cached.expiresAt === null || cached.expiresAt > now)) return cached.auth;
-  const row = await env.DB.prepare("SELECT id, channel_id, scopes, expires_at, revoked_at FROM api_keys WHERE hash = ?1")
+  const row = await env.DB.prepare("SELECT k.id, k.channel_id, k.scopes, k.expires_at, k.revoked_at, c.path FROM api_keys k JOIN channels c ON c.id = k.channel_id WHERE k.hash = ?1")
     .bind(hash)
-    .first<{ id: string; channel_id: string; scopes: string; expires_at: number | null; revoked_at: number | null }>();
+    .first<{ id: string; channel_id: string; scopes: string; expires_at: number | null; revoked_at: number | null; path: string }>();
   const valid = row && row.revoked_at === null && (row.expires_at === null || row.expires_at > now);
-  const auth = valid ? { channelId: row.channel_id, keyId: row.id, scopes: new Set<string>(JSON.parse(row.scopes)), root: row.channel_id === ROOT_CHANNEL_ID } : null;
+  const auth = valid ? { channelId: row.channel_id, path: row.path, keyId: row.id, scopes: new Set<string>(JSON.parse(row.scopes)), root: row.channel_id === ROOT_CHANNEL_ID } : null;
   keyCache.set(hash, { auth, at: now, expiresAt: row?.expires_at ?? null });
   if (auth) await env.DB.prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2").bind(now, auth.keyId).run();
   return auth;
