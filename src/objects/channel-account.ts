@@ -104,9 +104,10 @@ export class ChannelAccount extends DurableObject<Env> {
   }
 
   /** An order of this channel with its codes (revealed from the pools), or null. */
-  async getOrder(orderId: string): Promise<{ order: OrderRecord; codes: Record<number, IssuedCode[]> } | null> {
+  async getOrder(orderId: string, withCodes = true): Promise<{ order: OrderRecord; codes: Record<number, IssuedCode[]> | null } | null> {
     const order = this.loadOrder(orderId);
     if (!order) return null;
+    if (!withCodes) return { order, codes: null };
     return { order, codes: order.status === "fulfilled" ? await this.revealCodes(order) : {} };
   }
 

@@ -116,11 +116,21 @@ ordersApp.openapi(
 );
 
 ordersApp.openapi(
-  createRoute({ method: "get", path: "/orders/{id}", tags, summary: "An order of the caller's channel, with its codes", request: { params: idParam("ord") }, responses: { 200: json(OrderSchema, "The order"), ...commonErrors } }),
+  createRoute({
+    method: "get", path: "/orders/{id}", tags, summary: "An order of the caller's subtree; codes only for the channel that ordered",
+    request: { params: idParam("ord") }, responses: { 200: json(OrderSchema, "The order"), ...commonErrors },
+  }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "orders:read");
-    const found = await channelAccount(c.env, auth.channelId).getOrder(c.req.valid("param").id);
+    const id = c.req.valid("param").id;
+    // The caller's own orders come from its ChannelAccount at once; a descendant's are found through the projection.
+    let found = await channelAccount(c.env, auth.channelId).getOrder(id);
+    if (!found) {
+      const row = await c.env.DB.prepare("SELECT o.channel_id FROM orders o JOIN channels ch ON ch.id = o.channel_id WHERE o.id = ?1 AND substr(ch.path, 1, length(?2)) = ?2")
+        .bind(id, auth.path).first<{ channel_id: string }>();
+      found = row ? await channelAccount(c.env, row.channel_id).getOrder(id, false) : null;
+    }
     if (!found) throw notFound("order");
     const products = await getProducts(c.env.DB, found.order.lines.map((l) => l.product_id));
     const urls = new Map([...products.values()].map((p) => [p.id, p.claim_url_template]));
@@ -131,19 +141,21 @@ ordersApp.openapi(
 
 const OrderListQuery = PageQuery.extend({
   status: z.enum(["pending", "fulfilled", "failed"]).optional(),
+  channel_id: z.string().regex(/^chn_[a-z0-9]{1,40}$/).optional(),
   customer_ref: z.string().max(200).optional(),
   external_ref: z.string().max(200).optional(),
 });
 
 ordersApp.openapi(
-  createRoute({ method: "get", path: "/orders", tags, summary: "The channel's orders (from the D1 projection, newest first)", request: { query: OrderListQuery }, responses: { 200: json(listOf(OrderSchema, "OrderList"), "A page of orders"), ...commonErrors } }),
+  createRoute({ method: "get", path: "/orders", tags, summary: "Orders of the caller's subtree (from the D1 projection, newest first)", request: { query: OrderListQuery }, responses: { 200: json(listOf(OrderSchema, "OrderList"), "A page of orders"), ...commonErrors } }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "orders:read");
     const q = c.req.valid("query");
-    const where = ["channel_id = ?1"];
-    const binds: unknown[] = [auth.channelId];
-    for (const field of ["status", "customer_ref", "external_ref"] as const) {
+    // The caller's whole subtree, through the channel paths.
+    const where = ["channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?1)) = ?1)"];
+    const binds: unknown[] = [auth.path];
+    for (const field of ["status", "channel_id", "customer_ref", "external_ref"] as const) {
       if (q[field]) { binds.push(q[field]); where.push(`${field} = ?${binds.length}`); }
     }
     if (q.cursor) { binds.push(q.cursor); where.push(`id < ?${binds.length}`); }
