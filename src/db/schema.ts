@@ -173,3 +173,18 @@ export const channelProducts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.channel_id, t.product_id] }), index("channel_products_product").on(t.product_id)],
 );
+
+/** stock.low and stock.refilled events, for dashboards and alerts (projected from the events queue). */
+export const stockEvents = sqliteTable(
+  "stock_events",
+  {
+    id: text("id").primaryKey(),
+    product_id: text("product_id").notNull(),
+    channel_id: text("channel_id").notNull(),
+    type: text("type").notNull(),
+    quantity: integer("quantity"),
+    quota: integer("quota").notNull(),
+    created_at: integer("created_at").notNull(),
+  },
+  (t) => [index("stock_events_product").on(t.product_id, t.created_at), index("stock_events_channel").on(t.channel_id, t.created_at)],
+);

@@ -55,6 +55,12 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
           .bind(d.redemption_id, productId, Number(shard), d.channel_id, d.order_id ?? null, d.last4, d.redeemer ?? null, ms(d.redeemed_at)),
       ];
     }
+    case "stock.low":
+    case "stock.refilled":
+      return [
+        db.prepare("INSERT OR IGNORE INTO stock_events (id, product_id, channel_id, type, quantity, quota, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+          .bind(event.id, d.product_id, d.channel_id, event.type, (d.quantity as number | undefined) ?? null, d.quota, Date.parse(event.created_at)),
+      ];
     default:
       return [];
   }

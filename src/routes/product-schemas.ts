@@ -105,5 +105,7 @@ export const StockSchema = z
     unallocated: z.number().nullable().openapi({ description: "Stock no channel holds quota for (root only)" }),
     allocations: z.array(z.object({ channel_id: z.string(), quota: z.number(), low_water: z.number().nullable(), refill: z.number().nullable() })).openapi({ description: "Quotas in the caller's subtree" }),
     shards: z.array(z.object({ shard: z.number(), available: z.number(), total: z.number() })),
+    alerts: z.array(z.object({ type: z.enum(["stock.low", "stock.refilled"]), channel_id: z.string(), quantity: z.number().nullable(), quota: z.number(), created_at: z.string() }))
+      .openapi({ description: "The latest low-stock alerts and refills in the caller's subtree" }),
   })
   .openapi("Stock");

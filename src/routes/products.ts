@@ -118,6 +118,7 @@ productsApp.openapi(
       product_id: product.id, total: sum("total"), available: sum("available"), held: sum("held"), issued: sum("issued"),
       redeemed: sum("redeemed"), voided: sum("voided"), unallocated: auth.root ? Math.max(0, sum("unallocated")) : null, allocations: [...allocations.values()],
       shards: shards.map((s, shard) => ({ shard, available: s.available, total: s.total })),
+      alerts: await recentAlerts(c.env.DB, product.id, auth.path),
     }, 200);
   },
 );
@@ -137,4 +138,15 @@ async function visibleProduct(db: D1Database, auth: Auth, id: string): Promise<P
   const product = auth.root ? await getProduct(db, id) : (await channelPool(db, auth, [id])).get(id);
   if (!product) throw notFound("product");
   return product;
+}
+
+async function recentAlerts(db: D1Database, productId: string, path: string) {
+  const { results } = await db
+    .prepare(
+      `SELECT e.type, e.channel_id, e.quantity, e.quota, e.created_at FROM stock_events e JOIN channels ch ON ch.id = e.channel_id
+       WHERE e.product_id = ?1 AND substr(ch.path, 1, length(?2)) = ?2 ORDER BY e.created_at DESC LIMIT 10`,
+    )
+    .bind(productId, path)
+    .all<{ type: "stock.low" | "stock.refilled"; channel_id: string; quantity: number | null; quota: number; created_at: number }>();
+  return results.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
 }
