@@ -78,4 +78,15 @@ describe("SkuPool", () => {
     const dump = await runInDurableObject(stub, (_o, state) => JSON.stringify(state.storage.sql.exec("SELECT * FROM codes").toArray()));
     for (const p of plain) expect(dump).not.toContain(p);
   });
+
+  it("counts a channel's held codes against its quota and gives it back when the hold ends", async () => {
+    const { ref, stub } = await pool(10);
+    const child = { id: "chn_holdtest", parentId: "chn_root", path: "/chn_root/chn_holdtest/" };
+    expect(await stub.allocate(ref, child, 4)).toMatchObject({ ok: true, quota: 4, unallocated: 6 });
+    expect(await stub.hold(ref, { holdId: "hld_q1", quantity: 5, ttlMs: 60_000, channelId: child.id })).toMatchObject({ ok: false, reason: "quota_exceeded", available: 4 });
+    expect(await stub.hold(ref, { holdId: "hld_q2", quantity: 3, ttlMs: 60_000, channelId: child.id })).toMatchObject({ ok: true });
+    expect((await stub.allocations(ref, child.path)).allocations[0].quota).toBe(1);
+    await stub.releaseHold(ref, "hld_q2");
+    expect((await stub.allocations(ref, child.path)).allocations[0].quota).toBe(4);
+  });
 });

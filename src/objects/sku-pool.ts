@@ -6,12 +6,14 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { CodeRule } from "../domain/code-format";
-import { expiryFor, toIso, type Validity } from "../domain/validity";
+import { toIso, type Validity } from "../domain/validity";
 import { codeKeys, unseal } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
 import { flushOutbox, pendingEvents, recordEvent } from "./outbox";
 import { runJobChunk, type JobRow } from "./sku-pool-jobs";
 import * as quotas from "./sku-pool-allocations";
+import * as issuing from "./sku-pool-issue";
+import { changed } from "./sku-pool-issue";
 import * as redemption from "./sku-pool-redemption";
 import { SKU_POOL_SCHEMA, type PreparedCode } from "./sku-pool.schema";
 
@@ -31,7 +33,7 @@ export type IssueResult =
   | { ok: false; reason: "out_of_stock" | "quota_exceeded"; available: number }
   | { ok: false; reason: "order_returned" };
 
-export type HoldResult = { ok: true; expires_at: string } | { ok: false; reason: "out_of_stock"; available: number };
+export type HoldResult = { ok: true; expires_at: string } | { ok: false; reason: "out_of_stock" | "quota_exceeded"; available: number };
 
 export interface StockCounts {
   unallocated: number;
@@ -41,12 +43,6 @@ export interface StockCounts {
   issued: number;
   redeemed: number;
   voided: number;
-}
-
-/** Rows changed by the statement just run (rowsWritten also counts index writes). */
-function changed(sql: SqlStorage, cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): number {
-  cursor.toArray();
-  return sql.exec<{ n: number }>("SELECT changes() AS n").one().n;
 }
 
 export const poolName = (ref: PoolRef) => `sku:${ref.productId}:${ref.shard}`;
@@ -112,50 +108,18 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** Issues `quantity` codes to an order line. Idempotent: the same order line gets the same codes. */
-  async issue(ref: PoolRef, req: { orderId: string; line: number; quantity: number; channelId: string; validity: Validity }): Promise<IssueResult> {
-    const now = Date.now();
-    const done = this.sql.exec<{ state: string }>("SELECT state FROM issues WHERE order_id = ? AND line = ?", req.orderId, req.line).toArray()[0];
-    if (done?.state === "returned") return { ok: false, reason: "order_returned" };
-    if (!done) {
-      const ids = this.sql
-        .exec<{ id: number }>("SELECT id FROM codes WHERE status = 'available' ORDER BY id LIMIT ?", req.quantity)
-        .toArray()
-        .map((r) => r.id);
-      if (ids.length < req.quantity) return { ok: false, reason: "out_of_stock", available: ids.length };
-      // A channel sells from its quota; the root from unallocated stock, never from its channels' quotas.
-      if (!quotas.consumeQuota(this.sql, req.channelId, req.quantity)) {
-        return { ok: false, reason: "quota_exceeded", available: Math.max(0, quotas.sellable(this.sql, req.channelId)) };
-      }
-      const expiresAt = expiryFor(req.validity, now);
-      this.sql.exec(
-        `UPDATE codes SET status = 'issued', order_id = ?, line = ?, channel_id = ?, issued_at = ?, expires_at = ?
-         WHERE id IN (SELECT value FROM json_each(?))`,
-        req.orderId, req.line, req.channelId, now, expiresAt, JSON.stringify(ids),
-      );
-      this.sql.exec("INSERT INTO issues (order_id, line, quantity, state, created_at) VALUES (?, ?, ?, 'issued', ?)", req.orderId, req.line, req.quantity, now);
-      this.recordIssued(ref, req.orderId, req.channelId, ids, expiresAt, now);
-      quotas.replenish(this.sql, poolName(ref), ref.productId, req.channelId, now);
-    }
+  async issue(ref: PoolRef, req: issuing.IssueRequest): Promise<IssueResult> {
+    const result = issuing.issueLine(this.sql, poolName(ref), ref.productId, req, Date.now());
+    if (!result.ok) return result;
+    this.wake();
     return { ok: true, codes: await this.revealLine(req.orderId, req.line) };
   }
 
   /** Puts an order's unredeemed codes back on the shelf (the order failed elsewhere). Idempotent. */
   returnOrder(ref: PoolRef, orderId: string): { returned: number } {
-    const rows = this.sql.exec<{ idx: string; channel_id: string }>("SELECT idx, channel_id FROM codes WHERE order_id = ? AND status = 'issued'", orderId).toArray();
-    if (rows.length > 0) quotas.restoreQuota(this.sql, rows[0].channel_id, rows.length);
-    this.sql.exec(
-      `UPDATE codes SET status = 'available', order_id = NULL, line = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL
-       WHERE order_id = ? AND status = 'issued'`,
-      orderId,
-    );
-    const lines = changed(this.sql, this.sql.exec("UPDATE issues SET state = 'returned' WHERE order_id = ?", orderId));
-    // A return that comes before any issue marks the line so a late issue cannot happen.
-    if (lines === 0) this.sql.exec("INSERT OR IGNORE INTO issues (order_id, line, quantity, state, created_at) VALUES (?, -1, 0, 'returned', ?)", orderId, Date.now());
-    if (rows.length > 0) {
-      recordEvent(this.sql, poolName(ref), "code.returned", { product_id: ref.productId, order_id: orderId, code_indexes: rows.map((r) => r.idx) });
-      this.wake();
-    }
-    return { returned: rows.length };
+    const returned = issuing.returnOrder(this.sql, poolName(ref), ref.productId, orderId, Date.now());
+    this.wake();
+    return { returned };
   }
 
   /** The codes of an order, decrypted, for the order's own channel. */
@@ -167,48 +131,22 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** Holds codes for a checkout until `confirmHold`, `releaseHold` or expiry (alarm). Idempotent by hold id. */
-  hold(ref: PoolRef, req: { holdId: string; quantity: number; ttlMs: number; channelId: string }): HoldResult {
-    const existing = this.sql.exec<{ expires_at: number }>("SELECT expires_at FROM holds WHERE hold_id = ?", req.holdId).toArray()[0];
-    if (existing) return { ok: true, expires_at: toIso(existing.expires_at)! };
-    const ids = this.sql.exec<{ id: number }>("SELECT id FROM codes WHERE status = 'available' ORDER BY id LIMIT ?", req.quantity).toArray().map((r) => r.id);
-    if (ids.length < req.quantity) return { ok: false, reason: "out_of_stock", available: ids.length };
-    const expiresAt = Date.now() + req.ttlMs;
-    this.sql.exec("UPDATE codes SET status = 'held', hold_id = ?, channel_id = ? WHERE id IN (SELECT value FROM json_each(?))", req.holdId, req.channelId, JSON.stringify(ids));
-    this.sql.exec("INSERT INTO holds (hold_id, quantity, channel_id, expires_at, state) VALUES (?, ?, ?, ?, 'held')", req.holdId, req.quantity, req.channelId, expiresAt);
-    recordEvent(this.sql, poolName(ref), "stock.held", { product_id: ref.productId, hold_id: req.holdId, quantity: req.quantity, expires_at: toIso(expiresAt) });
-    this.wake(expiresAt);
-    return { ok: true, expires_at: toIso(expiresAt)! };
+  hold(ref: PoolRef, req: issuing.HoldRequest): HoldResult {
+    const result = issuing.placeHold(this.sql, poolName(ref), ref.productId, req, Date.now());
+    if (!result.ok) return result as HoldResult;
+    this.wake(result.expires_at);
+    return { ok: true, expires_at: toIso(result.expires_at)! };
   }
 
   /** Turns a live hold into issued codes of an order line. */
   async confirmHold(ref: PoolRef, req: { holdId: string; orderId: string; line: number; validity: Validity }): Promise<IssueResult | { ok: false; reason: "hold_not_found" | "hold_expired" }> {
-    const now = Date.now();
-    const hold = this.sql.exec<{ state: string; expires_at: number; channel_id: string }>("SELECT state, expires_at, channel_id FROM holds WHERE hold_id = ?", req.holdId).toArray()[0];
-    if (!hold) return { ok: false, reason: "hold_not_found" };
-    if (hold.state === "held" && hold.expires_at <= now) this.expireHolds(ref, now);
-    const state = hold.state === "held" && hold.expires_at <= now ? "expired" : hold.state;
-    if (state === "expired" || state === "released") return { ok: false, reason: "hold_expired" };
-    if (state === "held") {
-      const ids = this.sql.exec<{ id: number }>("SELECT id FROM codes WHERE hold_id = ? AND status = 'held'", req.holdId).toArray().map((r) => r.id);
-      const expiresAt = expiryFor(req.validity, now);
-      this.sql.exec(
-        "UPDATE codes SET status = 'issued', order_id = ?, line = ?, issued_at = ?, expires_at = ?, hold_id = NULL WHERE id IN (SELECT value FROM json_each(?))",
-        req.orderId, req.line, now, expiresAt, JSON.stringify(ids),
-      );
-      this.sql.exec("UPDATE holds SET state = 'confirmed', order_id = ? WHERE hold_id = ?", req.orderId, req.holdId);
-      this.sql.exec("INSERT OR IGNORE INTO issues (order_id, line, quantity, state, created_at) VALUES (?, ?, ?, 'issued', ?)", req.orderId, req.line, ids.length, now);
-      this.recordIssued(ref, req.orderId, hold.channel_id, ids, expiresAt, now);
-    }
-    const orderId = this.sql.exec<{ order_id: string }>("SELECT order_id FROM holds WHERE hold_id = ?", req.holdId).one().order_id;
-    return { ok: true, codes: await this.revealLine(orderId, req.line) };
+    const result = issuing.confirmHold(this.sql, poolName(ref), ref.productId, req, Date.now());
+    this.wake();
+    return result.ok ? { ok: true, codes: await this.revealLine(result.orderId, req.line) } : result;
   }
 
   releaseHold(ref: PoolRef, holdId: string): { released: number } {
-    const hold = this.sql.exec<{ state: string }>("SELECT state FROM holds WHERE hold_id = ?", holdId).toArray()[0];
-    if (!hold || hold.state !== "held") return { released: 0 };
-    const released = changed(this.sql, this.sql.exec("UPDATE codes SET status = 'available', hold_id = NULL, channel_id = NULL WHERE hold_id = ? AND status = 'held'", holdId));
-    this.sql.exec("UPDATE holds SET state = 'released' WHERE hold_id = ?", holdId);
-    recordEvent(this.sql, poolName(ref), "stock.released", { product_id: ref.productId, hold_id: holdId, quantity: released });
+    const released = issuing.releaseHold(this.sql, poolName(ref), ref.productId, holdId, Date.now());
     this.wake();
     return { released };
   }
@@ -268,7 +206,7 @@ export class SkuPool extends DurableObject<Env> {
   async alarm(): Promise<void> {
     const now = Date.now();
     const ref = this.ref();
-    if (ref) this.expireHolds(ref, now);
+    if (ref) issuing.expireHolds(this.sql, poolName(ref), ref.productId, now);
     const job = this.sql.exec<JobRow>("SELECT * FROM jobs WHERE status = 'running' LIMIT 1").toArray()[0];
     if (job && ref) await runJobChunk(this.env, ref, job, this);
     await flushOutbox(this.sql, this.env.EVENTS);
@@ -285,24 +223,6 @@ export class SkuPool extends DurableObject<Env> {
   private ref(): PoolRef | null {
     const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'ref'").toArray()[0];
     return row ? (JSON.parse(row.value) as PoolRef) : null;
-  }
-
-  private expireHolds(ref: PoolRef, now: number): void {
-    const expired = this.sql.exec<{ hold_id: string }>("SELECT hold_id FROM holds WHERE state = 'held' AND expires_at <= ?", now).toArray();
-    for (const { hold_id } of expired) {
-      const n = changed(this.sql, this.sql.exec("UPDATE codes SET status = 'available', hold_id = NULL, channel_id = NULL WHERE hold_id = ? AND status = 'held'", hold_id));
-      this.sql.exec("UPDATE holds SET state = 'expired' WHERE hold_id = ?", hold_id);
-      recordEvent(this.sql, poolName(ref), "stock.hold_expired", { product_id: ref.productId, hold_id, quantity: n }, now);
-    }
-  }
-
-  private recordIssued(ref: PoolRef, orderId: string, channelId: string, ids: number[], expiresAt: number | null, now: number): void {
-    const codes = this.sql.exec<{ idx: string }>("SELECT idx FROM codes WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids)).toArray();
-    recordEvent(this.sql, poolName(ref), "code.issued", {
-      product_id: ref.productId, order_id: orderId, channel_id: channelId, code_indexes: codes.map((c) => c.idx),
-      issued_at: toIso(now), expires_at: toIso(expiresAt),
-    }, now);
-    this.wake();
   }
 
   private async revealLine(orderId: string, line: number): Promise<IssuedCode[]> {
