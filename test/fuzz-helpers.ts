@@ -257,6 +257,8 @@ const queryValue = fc.oneof(
   fc.constantFrom(
     "NaN", "Infinity", "-1", "0", "1", "20", "100", "101", "1e999", "1.5", "0x10", "%205", "5%20", "", "%", "%zz", "%00", "%E2%82%AC", "%C0%AF",
     "prd_", "prd_abc", "ord_zzz", "active", "draft", "archived", "code", "topup", "fulfilled", "pending", "failed", "x".repeat(300), "+", "a+b", "%2B",
+    "chn_root", "chn_", "mov_abc", "mov_", "suspended", "agent", "store", "root", "2020-01-01T00:00:00Z", "2099-12-31T23:59:59%2B08:00", "2099-12-31T23:59:59+08:00",
+    "2020-02-30T00:00:00Z", "0000-01-01T00:00:00Z", "275760-09-13T00:00:00Z", "1970-01-01T00:00:00.000Z",
   ),
   fc.string({ unit: "binary", maxLength: 20 }).map(encodeURIComponent),
   fc.integer().map(String),

@@ -8,7 +8,6 @@
  * the hand-picked cases and the body-limit tests also go through exports.default.fetch.
  * fast-check seeds from the clock: a failure prints its seed and a shrunk counterexample.
  */
-import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -41,6 +40,10 @@ interface Fixtures {
   childKey: string;
   revokedKey: string;
   channels: string[];
+  /** A channel below the root, its child, and a channel outside its subtree. */
+  child: string;
+  grandchild: string;
+  sibling: string;
 }
 
 const f = {} as Fixtures;
@@ -95,16 +98,24 @@ beforeAll(async () => {
   await buy(f.link, 2);
   await buy(f.limited, 2);
 
-  // A child channel (there is no channel route yet, so it is written as the migration writes the root).
-  await env.DB.prepare("INSERT OR IGNORE INTO channels (id, parent_id, name, type, status, path, depth, created_at) VALUES ('chn_fuzzchild', 'chn_root', 'Fuzz child', 'partner', 'active', '/chn_root/chn_fuzzchild/', 1, 0)").run();
-  f.channels = ["chn_root", "chn_fuzzchild"];
+  // A small tree with price lists, quotas and money, so channel routes reach their deep checks.
+  f.child = (await admin("POST", "/v1/channels", { name: "Fuzz child", type: "partner" })).id;
+  f.grandchild = (await admin("POST", "/v1/channels", { name: "Fuzz grandchild", type: "store", parent_id: f.child })).id;
+  f.sibling = (await admin("POST", "/v1/channels", { name: "Fuzz sibling", type: "agent" })).id;
+  f.channels = ["chn_root", f.child, f.grandchild, f.sibling];
+  for (const p of [f.product, f.card, f.limited]) {
+    await admin("PUT", `/v1/channels/${f.child}/products/${p}`, { enabled: true, discount_bps: 500, allow_below: true });
+    await admin("PUT", `/v1/channels/${f.grandchild}/products/${p}`, { enabled: true });
+    await admin("POST", `/v1/products/${p}/allocations`, { channel_id: f.child, quantity: 5 });
+  }
+  await admin("POST", `/v1/channels/${f.child}/balance`, { amount: 1_000_000, currency: "CNY" });
   f.readKey = (await admin("POST", "/v1/channels/chn_root/keys", { name: "read only", scopes: ["products:read"] })).secret;
-  f.childKey = (await admin("POST", "/v1/channels/chn_fuzzchild/keys", { name: "child" })).secret;
+  f.childKey = (await admin("POST", `/v1/channels/${f.child}/keys`, { name: "child" })).secret;
   const revoked = await admin("POST", "/v1/channels/chn_root/keys", { name: "revoked" });
   await admin("DELETE", `/v1/channels/chn_root/keys/${revoked.id}`);
   f.revokedKey = revoked.secret;
   f.keyIds = [revoked.id];
-  for (let i = 0; i < 4; i++) f.keyIds.push((await admin("POST", `/v1/channels/${i % 2 ? "chn_fuzzchild" : "chn_root"}/keys`, { name: `disposable ${i}` })).id);
+  for (let i = 0; i < 4; i++) f.keyIds.push((await admin("POST", `/v1/channels/${i % 2 ? f.child : "chn_root"}/keys`, { name: `disposable ${i}` })).id);
 });
 
 afterAll(() => {
@@ -230,6 +241,38 @@ const keyBases = () => fc.constantFrom<Record<string, unknown>>(
 );
 const keyValues = fc.oneof({ weight: 4, arbitrary: weirdValue }, { weight: 1, arbitrary: fc.constantFrom(["keys:write"], ["admin"], [], ["orders:write", "orders:write"], "2099-01-01T00:00:00+14:00", "2099-01-01") });
 
+const channelTypes = ["own_store", "marketplace", "partner", "agent", "store", "enterprise", "root", "Agent", ""];
+const channelCreateBases = () => fc.constantFrom<Record<string, unknown>>(
+  { name: "Fuzz sub", type: "agent" }, { name: "Fuzz store", type: "store", parent_id: f.grandchild }, { name: "Fuzz partner", type: "partner", parent_id: f.child },
+  { name: "Fuzz root child", type: "marketplace", parent_id: "chn_root" },
+);
+const channelPatchBases = () => fc.constantFrom<Record<string, unknown>>(
+  { name: "Renamed" }, { status: "active" }, { status: "suspended" }, { credit_limit: 0 }, { credit_limit: 50_000, name: "Both" }, { status: "active", credit_limit: 1 },
+);
+const channelValues = () => fc.oneof(
+  { weight: 4, arbitrary: weirdValue },
+  { weight: 2, arbitrary: fc.constantFrom(...channelTypes, ...f.channels, "active", "suspended", "chn_", "chn_UPPER", 0, 1_000_000_000_000, 1_000_000_000_001, -1) },
+);
+const entryBases = () => fc.constantFrom<Record<string, unknown>>(
+  { enabled: true }, { enabled: true, price: 100 }, { enabled: true, discount_bps: 500, allow_below: true }, { enabled: false },
+  { enabled: true, low_water: 2, refill: 5 }, { enabled: true, price: 0, low_water: 0, refill: 1 }, { allow_below: false, enabled: true },
+);
+const entryPaths: Path[] = [["enabled"], ["price"], ["discount_bps"], ["allow_below"], ["low_water"], ["refill"]];
+const entryValues = fc.oneof({ weight: 4, arbitrary: weirdValue }, { weight: 1, arbitrary: fc.constantFrom(true, false, null, 0, 1, 10_000, 10_001, 1_000_000, 1_000_001, 1_000_000_000_000) });
+const allocationBases = () => fc.constantFrom<Record<string, unknown>>(
+  { channel_id: f.child, quantity: 1 }, { channel_id: f.child, quantity: -1 }, { channel_id: f.grandchild, quantity: 1 }, { channel_id: f.sibling, quantity: 2 },
+  { channel_id: "chn_root", quantity: 1 }, { channel_id: f.child, quantity: 1_000_000 },
+);
+const allocationValues = () => fc.oneof(
+  { weight: 4, arbitrary: weirdValue },
+  { weight: 1, arbitrary: fc.constantFrom(...f.channels, "chn_missing", 0, -1_000_000, 1_000_000, 1_000_001, -1_000_001) },
+);
+const topUpBases = () => fc.constantFrom<Record<string, unknown>>(
+  { amount: 100, currency: "CNY" }, { amount: 1, currency: "CNY", note: "fuzz" }, { amount: 5, currency: "USD" }, { amount: 1_000_000_000_000, currency: "CNY" },
+);
+const topUpValues = fc.oneof({ weight: 4, arbitrary: weirdValue }, { weight: 1, arbitrary: fc.constantFrom("CNY", "cny", "USD", "XX", 0, 1, 1_000_000_000_001, "x".repeat(501)) });
+const channelIdPath = (suffix = "") => () => ids.chn().map((id) => `/v1/channels/${id}${suffix}`);
+
 const ROUTES: RouteSpec[] = [
   { name: "POST /v1/products", method: "POST", path: () => fc.constant("/v1/products"), body: () => bodyText(mutatedBody(productBases(), productPaths, productValues)) },
   { name: "GET /v1/products", method: "GET", path: () => fc.constant("/v1/products"), query: ["limit", "cursor", "status", "kind", "q"] },
@@ -255,6 +298,21 @@ const ROUTES: RouteSpec[] = [
   { name: "POST /v1/channels/{id}/keys", method: "POST", path: () => ids.chn().map((id) => `/v1/channels/${id}/keys`), body: () => bodyText(mutatedBody(keyBases(), [["name"], ["scopes"], ["scopes", 0], ["expires_at"]], keyValues)) },
   { name: "GET /v1/channels/{id}/keys", method: "GET", path: () => ids.chn().map((id) => `/v1/channels/${id}/keys`) },
   { name: "DELETE /v1/channels/{id}/keys/{key_id}", method: "DELETE", path: () => fc.tuple(ids.chn(), ids.key()).map(([c, k]) => `/v1/channels/${c}/keys/${k}`), body: () => bodyText(weirdValue) },
+  { name: "POST /v1/channels", method: "POST", path: () => fc.constant("/v1/channels"), body: () => bodyText(mutatedBody(channelCreateBases(), [["name"], ["type"], ["parent_id"]], channelValues())) },
+  { name: "GET /v1/channels", method: "GET", path: () => fc.constant("/v1/channels"), query: ["limit", "cursor", "parent_id", "type", "status"] },
+  { name: "GET /v1/channels/{id}", method: "GET", path: channelIdPath() },
+  { name: "PATCH /v1/channels/{id}", method: "PATCH", path: channelIdPath(), body: () => bodyText(mutatedBody(channelPatchBases(), [["name"], ["status"], ["credit_limit"]], channelValues())) },
+  {
+    name: "PUT /v1/channels/{id}/products/{product_id}", method: "PUT", path: () => fc.tuple(ids.chn(), ids.prd()).map(([c, p]) => `/v1/channels/${c}/products/${p}`),
+    body: () => bodyText(mutatedBody(entryBases(), entryPaths, entryValues)),
+  },
+  {
+    name: "POST /v1/products/{id}/allocations", method: "POST", path: () => ids.prd().map((id) => `/v1/products/${id}/allocations`),
+    body: () => bodyText(mutatedBody(allocationBases(), [["channel_id"], ["quantity"]], allocationValues())), runs: 200,
+  },
+  { name: "POST /v1/channels/{id}/balance", method: "POST", path: channelIdPath("/balance"), body: () => bodyText(mutatedBody(topUpBases(), [["amount"], ["currency"], ["note"]], topUpValues)), runs: 200 },
+  { name: "GET /v1/channels/{id}/balance", method: "GET", path: channelIdPath("/balance"), query: ["limit", "cursor"] },
+  { name: "GET /v1/channels/{id}/summary", method: "GET", path: channelIdPath("/summary"), query: ["from", "to"] },
 ];
 
 function requestArb(route: RouteSpec): fc.Arbitrary<RawRequest> {
@@ -334,6 +392,12 @@ describe("fuzz: every route answers bad input with a 4xx JSON error, never a 5xx
       [f.childKey, "GET", "/v1/channels/chn_root/keys", undefined, 404],
       [f.childKey, "GET", `/v1/orders/${f.orders[0]}`, undefined, 404],
       [f.childKey, "POST", `/v1/redemptions/${f.redemptions[0]}/reverse`, undefined, 404],
+      [f.childKey, "GET", "/v1/channels/chn_root", undefined, 404],
+      [f.childKey, "GET", `/v1/channels/${f.sibling}/summary`, undefined, 404],
+      [f.childKey, "POST", `/v1/channels/${f.child}/balance`, { amount: 1, currency: "CNY" }, 403],
+      [f.childKey, "POST", "/v1/channels", { name: "x", type: "store", parent_id: f.sibling }, 404],
+      [f.readKey, "POST", "/v1/channels", { name: "x", type: "store" }, 403],
+      [f.readKey, "GET", `/v1/channels/${f.child}/balance`, undefined, 403],
     ];
     for (const [token, method, path, body, status] of cases) {
       const r: RawRequest = { method, path, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": `cred-${Math.random()}` }, body: body === undefined ? undefined : JSON.stringify(body) };
@@ -379,6 +443,8 @@ describe("fuzz: every route answers bad input with a 4xx JSON error, never a 5xx
       ["POST", "/v1/products"], ["PATCH", `/v1/products/${f.patchTargets[0]}`], ["POST", `/v1/products/${f.product}/batches`], ["POST", "/v1/orders"],
       ["POST", "/v1/codes/verify"], ["POST", "/v1/redemptions"], ["POST", `/v1/redemptions/${f.redemptions[1]}/reverse`], ["POST", "/v1/codes/void"],
       ["POST", "/v1/channels/chn_root/keys"], ["DELETE", `/v1/channels/chn_root/keys/${f.keyIds[1]}`],
+      ["POST", "/v1/channels"], ["PATCH", `/v1/channels/${f.grandchild}`], ["PUT", `/v1/channels/${f.grandchild}/products/${f.product}`],
+      ["POST", `/v1/products/${f.product}/allocations`], ["POST", `/v1/channels/${f.grandchild}/balance`],
     ];
     const shapes: [string | undefined, string | undefined][] = [[undefined, undefined], [undefined, ""], [undefined, "{}"], ["application/json", undefined], ["application/json", ""], ["text/csv", ""], ["text/plain", "{}"], ["application/json", "null"]];
     for (const [method, path] of bodyRoutes) {
@@ -401,6 +467,8 @@ describe("body limits", () => {
   const jsonRoutes = (): [string, string][] => [
     ["POST", "/v1/products"], ["PATCH", `/v1/products/${f.patchTargets[0]}`], ["POST", "/v1/orders"], ["POST", "/v1/codes/verify"], ["POST", "/v1/redemptions"],
     ["POST", "/v1/codes/void"], ["POST", `/v1/redemptions/${f.redemptions[0]}/reverse`], ["POST", "/v1/channels/chn_root/keys"],
+    ["POST", "/v1/channels"], ["PATCH", `/v1/channels/${f.child}`], ["PUT", `/v1/channels/${f.child}/products/${f.product}`],
+    ["POST", `/v1/products/${f.product}/allocations`], ["POST", `/v1/channels/${f.child}/balance`],
   ];
 
   it("a JSON body over 1 MB answers 413 payload_too_large on every JSON route", async () => {
