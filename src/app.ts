@@ -17,6 +17,7 @@ import { docsApp } from "./routes/docs";
 import { keysApp } from "./routes/keys";
 import { ordersApp } from "./routes/orders";
 import { productsApp } from "./routes/products";
+import { publicApp } from "./routes/public";
 import { redemptionsApp } from "./routes/redemptions";
 import { summaryApp } from "./routes/summary";
 import { requireAuth } from "./security/auth";
@@ -63,9 +64,11 @@ app.get("/healthz/do", async (c) => {
 });
 
 app.route("/", docsApp);
-app.use("/v1/*", async (c, next) => (c.req.path === "/v1/openapi.json" ? next() : requireAuth(c, next)));
-app.use("/v1/*", async (c, next) => (c.req.path === "/v1/openapi.json" ? next() : apiRateLimit(c, next)));
-for (const sub of [productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp]) {
+/** The spec and the consumer endpoints are public; everything else needs a key. */
+const isPublic = (path: string) => path === "/v1/openapi.json" || path.startsWith("/v1/public/");
+app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(c, next)));
+app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimit(c, next)));
+for (const sub of [publicApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp]) {
   app.route("/v1", sub);
 }
 

@@ -3,6 +3,7 @@ import { app } from "./app";
 import type { DomainEvent } from "./objects/outbox";
 import { handleEvents } from "./queues/events";
 
+export { AbuseGuard } from "./objects/abuse-guard";
 export { ChannelAccount } from "./objects/channel-account";
 export { SkuPool } from "./objects/sku-pool";
 

@@ -17,7 +17,8 @@ export type PriceResult = { ok: true; price: number } | { ok: false; reason: "no
 
 /** Applies a discount with banker-free rounding to the nearest minor unit (half up). */
 export function discounted(price: number, bps: number): number {
-  return Math.round((price * (10_000 - bps)) / 10_000);
+  // BigInt: price × (10000 − bps) passes 2^53 for prices above ~9·10^11 minor units.
+  return Number((BigInt(price) * BigInt(10_000 - bps) + 5_000n) / 10_000n);
 }
 
 /** `chain` holds the entries from the root's first child down to the channel (empty for the root). */

@@ -10,7 +10,7 @@ import { priceChains } from "../db/channels";
 import { getProduct } from "../db/products";
 import { visibleChannel } from "../lib/channel-access";
 import type { AppEnv } from "../lib/context";
-import { conflict, notFound, unprocessable } from "../lib/errors";
+import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { skuPool, type PoolRef } from "../objects/sku-pool";
 import { requireScope } from "../security/auth";
@@ -42,6 +42,7 @@ allocationsApp.openapi(
     const body = c.req.valid("json");
     const product = await getProduct(c.env.DB, c.req.valid("param").id);
     const child = await visibleChannel(c.env.DB, auth, body.channel_id);
+    if (child.id === auth.channelId) throw new ApiError(403, "forbidden", "a channel's quota is moved by its parent");
     if (child.parent_id !== auth.channelId) throw unprocessable("not_a_child", "quota moves only between a channel and its direct children");
     if (!product) throw notFound("product");
     if (!auth.root) {

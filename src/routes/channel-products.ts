@@ -55,7 +55,9 @@ channelProductsApp.openapi(
     const channel = await visibleChannel(c.env.DB, auth, id);
     if (channel.parent_id === null) throw unprocessable("root_channel", "the merchant sells every product at list price");
     const product = await getProduct(c.env.DB, product_id);
-    if (!product) throw notFound("product");
+    // A product the caller does not sell itself answers like an unknown one.
+    const callerSells = product && (auth.root || effectivePrice(product.price, (await priceChains(c.env.DB, auth.path, [product_id])).get(product_id)!).ok);
+    if (!product || !callerSells) throw notFound("product");
     const current = await getEntry(c.env.DB, id, product_id);
     const self = channel.id === auth.channelId;
     if (self && Object.keys(body).some((k) => k !== "allow_below" && k !== "enabled")) {
