@@ -96,3 +96,18 @@ export function cpuMeter(pgid, cores) {
     return { machine_cores: machine, runtime_cores: runtime, load_generator_cores: bench, others_cores: +Math.max(0, machine - runtime - bench).toFixed(2) };
   };
 }
+
+/**
+ * The workerd processes of the group with their RSS in MiB. `wrangler dev` runs two: the one listening
+ * on the dev port is wrangler's proxy in front of the Worker; the other runs the Worker, its Durable
+ * Objects and the local D1 (labelled "worker").
+ */
+export function workerdProcesses(pgid, port) {
+  return groupPids(pgid)
+    .filter((p) => p.comm.startsWith("workerd"))
+    .map((p) => {
+      let cmd = "";
+      try { cmd = readFileSync(`/proc/${p.pid}/cmdline`, "utf8"); } catch { /* gone */ }
+      return { pid: p.pid, role: cmd.includes(`entry=127.0.0.1:${port}`) ? "proxy" : "worker", rss_mib: +(rssKiB(p.pid) / 1024).toFixed(1) };
+    });
+}

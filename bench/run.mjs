@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: fresh local runtime, then in one run
-//   bulk generation (100k codes as a background job, codes/s and workerd peak RSS),
+//   bulk generation (2 x 100k codes as background jobs: codes/s, workerd peak RSS and RSS after each),
 //   baseline GET /healthz/do, single-code issuance POST /v1/orders, first redemptions POST /v1/redemptions,
-// at 50 connections for BENCH_SECONDS each, over BENCH_ROUNDS interleaved rounds (medians reported).
+// at 50 connections, BENCH_ROUNDS rounds of BENCH_SECONDS per scenario (medians reported).
 // Prints a table and writes bench/results/latest.json. Env: BENCH_SECONDS (10), BENCH_ROUNDS (3),
-// BENCH_CONNECTIONS (50), BENCH_BULK_COUNT (100000), BENCH_KEEP=1 keeps the temp state dir.
+// BENCH_CONNECTIONS (50), BENCH_BULK_COUNT (100000), BENCH_BULK_BATCHES (2), BENCH_KEEP=1 keeps the temp state dir.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -12,7 +12,8 @@ import { join, resolve } from "node:path";
 import { client } from "./api.mjs";
 import { load } from "./load.mjs";
 import { printTable, summarise, writeJson } from "./report.mjs";
-import { cpuMeter, rssSampler, workerdRss } from "./proc.mjs";
+import { bulkGenerate } from "./bulk.mjs";
+import { cpuMeter, workerdProcesses } from "./proc.mjs";
 import { startRuntime } from "./runtime.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -27,10 +28,13 @@ const SECONDS = num("BENCH_SECONDS", 10);
 const ROUNDS = Math.round(num("BENCH_ROUNDS", 3));
 const CONNECTIONS = Math.round(num("BENCH_CONNECTIONS", 50));
 const BULK_COUNT = Math.round(num("BENCH_BULK_COUNT", 100_000));
+const BULK_BATCHES = Math.round(num("BENCH_BULK_BATCHES", 2));
 const WARMUP_SECONDS = 2;
-const SETTLE_MAX_S = 10;
+const BLOCK_SETTLE_S = 20;
+const ROUND_SETTLE_S = 3;
+const DRAIN_CAP_S = 8;
+const IDLE_WINDOWS = 3;
 const log = (...a) => console.error(...a);
-const mib = (kib) => kib / 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let runtime = null;
@@ -39,7 +43,7 @@ async function shutdown(code) {
   if (stopping) return;
   stopping = true;
   if (runtime) {
-    log(`bench: stopping process group ${runtime.pgid}`);
+    if (runtime.pgid !== null) log(`bench: stopping process group ${runtime.pgid}`);
     await runtime.stop();
   }
   process.exit(code);
@@ -53,37 +57,22 @@ async function main() {
   const cores = cpus().length;
   const load1 = loadavg()[0];
   if (load1 > 0.5) log(`bench: note: load average is ${load1.toFixed(2)} before starting; other work on this machine skews the figures (see the CPU columns)`);
-  runtime = await startRuntime({ log, keep: process.env.BENCH_KEEP === "1" });
+  // The runtime serves a copy of the working tree taken now; note which commit it was and whether it differed.
+  let commit = null;
+  let dirty = null;
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "public", "migrations", "wrangler.toml"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
+  } catch { /* not a repo */ }
+  runtime = await startRuntime({ log, keep: process.env.BENCH_KEEP === "1", onHandle: (h) => { runtime = h; } });
   const { base, adminToken, pgid } = runtime;
   const api = client(base, adminToken);
   const runId = randomBytes(4).toString("hex");
 
   // ---- Bulk generation first, on the fresh state (nothing else running).
-  log(`bench: bulk generate ${BULK_COUNT} codes`);
-  const bulkProduct = await api.createProduct("Bench bulk");
-  await sleep(500);
-  const before = workerdRss(pgid);
-  const sampler = rssSampler(pgid, 50);
-  const bulkCpu = cpuMeter(pgid, cores);
-  const timeline = [];
-  const t0 = performance.now();
-  const gen = await api.generate(bulkProduct, BULK_COUNT, { pollMs: 100, timeoutMs: 150_000, onPoll: (bt) => timeline.push([+((performance.now() - t0) / 1000).toFixed(2), bt.done]) });
-  const cpuBulk = bulkCpu();
-  const peak = sampler.stop();
-  await sleep(500);
-  const after = workerdRss(pgid);
-  const b = gen.batch;
-  const bulk = {
-    count: BULK_COUNT, accepted_status: gen.accepted, status: b.status, done: b.done, timed_out: gen.timedOut,
-    seconds: gen.seconds, codes_per_s: (gen.timedOut ? b.done : BULK_COUNT) / gen.seconds,
-    server_seconds: b.completed_at ? (Date.parse(b.completed_at) - Date.parse(b.created_at)) / 1000 : null,
-    rss_before_mib: mib(before.totalKiB), rss_peak_total_mib: mib(peak.totalKiB), rss_peak_max_mib: mib(peak.maxKiB),
-    rss_after_mib: mib(after.totalKiB), rss_processes: peak.processes, rss_samples: peak.samples,
-    cpu: cpuBulk,
-    // [seconds since the request, codes done] as seen by polling GET /v1/batches/{id}; shows the job's chunk cadence.
-    progress: timeline.filter((p, i) => i === 0 || p[1] !== timeline[i - 1][1] || i === timeline.length - 1),
-  };
-  log(`bench: bulk ${bulk.timed_out ? "timed out" : "completed"} in ${bulk.seconds.toFixed(2)} s (${bulk.codes_per_s.toFixed(0)} codes/s), peak workerd RSS ${bulk.rss_peak_total_mib.toFixed(0)} MiB`);
+  log(`bench: bulk generate ${BULK_BATCHES} x ${BULK_COUNT} codes`);
+  const port = new URL(base).port;
+  const bulk = await bulkGenerate({ api, pgid, port, cores, count: BULK_COUNT, batches: BULK_BATCHES, log });
 
   // ---- Inputs for the load scenarios.
   const issueProduct = await api.createProduct("Bench issue");
@@ -100,7 +89,7 @@ async function main() {
   const orderBody = JSON.stringify({ items: [{ product_id: issueProduct, quantity: 1 }] });
   const nextOrder = () => {
     if (stockLeft[issueProduct] <= 0) return null;
-    stockLeft[issueProduct]--; // Counted at send time; a request cut off at the end may leave one more.
+    stockLeft[issueProduct]--; // Counted when autocannon builds the request, so never more than the stock.
     return { headers: { "idempotency-key": `bench-${runId}-${++keyNo}` }, body: orderBody };
   };
   const codes = [];
@@ -134,55 +123,62 @@ async function main() {
     },
   ];
   /**
-   * Waits until the runtime is idle (under 0.1 core for 0.5 s, at most SETTLE_MAX_S): work a scenario
-   * leaves behind (outbox alarms, the events queue and its D1 projection) must not be billed to the next one.
+   * Waits until the runtime is idle, at most `capS` seconds. Issuance and redemption leave work behind
+   * them (outbox alarms, the events queue and its D1 projection). Idle = under 0.1 core in each of
+   * IDLE_WINDOWS consecutive 0.5 s windows: the local queue hands out a batch at most every second
+   * (max_batch_timeout = 1), so one quiet half second does not yet mean the backlog is gone.
    */
-  const settle = async () => {
+  const settle = async (capS) => {
     const t = performance.now();
+    let quiet = 0;
     for (;;) {
       const meter = cpuMeter(pgid, cores);
       await sleep(500);
-      const used = meter().runtime_cores;
+      quiet = meter().runtime_cores < 0.1 ? quiet + 1 : 0;
       const waited = (performance.now() - t) / 1000;
-      if (used < 0.1 || waited > SETTLE_MAX_S) return { seconds: +waited.toFixed(1), timedOut: used >= 0.1 };
+      if (quiet >= IDLE_WINDOWS || waited >= capS) return { seconds: +waited.toFixed(1), timedOut: quiet < IDLE_WINDOWS };
     }
   };
-  const run = async (s, seconds) => {
+  const run = async (s, seconds, settleCapS) => {
     const { next, max } = await s.prepare(seconds);
     if (max !== undefined && max < CONNECTIONS) throw new Error(`${s.key}: not enough prepared input (${max})`);
-    const settledAfter = await settle();
+    const settled = settleCapS > 0 ? await settle(settleCapS) : { seconds: 0, timedOut: false };
     const meter = cpuMeter(pgid, cores);
     const r = await load({ base, token: adminToken, method: s.method, path: s.path, seconds, connections: CONNECTIONS, next, maxRequests: max });
     r.cpu = meter();
-    r.settle_seconds_before = settledAfter.seconds;
-    r.settle_timed_out = settledAfter.timedOut;
+    // Runtime CPU per completed request: what each request costs the local runtime, whatever the neighbours do.
+    r.cpu_ms_per_request = r.total_requests ? +((r.cpu.runtime_cores * 1000) / r.requests_per_s).toFixed(2) : null;
+    r.idle_wait_before_s = settled.seconds;
+    r.started_busy = settled.timedOut;
     if (s.key !== "baseline") estimate[s.key] = Math.max(estimate[s.key], r.requests_per_s);
     if (r.ran_out_of_input || r.ended_early) log(`bench: WARNING ${s.key} used up its prepared input after ${r.seconds} s; its figures cover a shorter run`);
     return r;
   };
 
-  log(`bench: warm-up ${WARMUP_SECONDS} s per scenario`);
+  // One block per scenario: a short warm-up (also sizes the inputs), inputs for every round, a wait until the
+  // runtime is idle, then the rounds back to back (with at most ROUND_SETTLE_S of waiting between them).
   const warmup = {};
   for (const s of scenarios) {
-    warmup[s.key] = await run(s, WARMUP_SECONDS);
-    if (s.key !== "baseline") estimate[s.key] = Math.max(50, warmup[s.key].requests_per_s);
-  }
-  // Inputs for every round at once, so the rounds themselves only wait for leftovers of the previous scenario.
-  const tPrep = performance.now();
-  for (const s of scenarios) await s.prepare(SECONDS, ROUNDS);
-  log(`bench: prepared ${stockLeft[issueProduct]} codes of stock and ${codes.length - codePos} issued codes in ${((performance.now() - tPrep) / 1000).toFixed(1)} s`);
-  for (const s of scenarios) s.rounds = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const s of scenarios) {
-      const r = await run(s, SECONDS);
+    warmup[s.key] = await run(s, WARMUP_SECONDS, 0);
+    if (s.key !== "baseline") estimate[s.key] = Math.max(100, warmup[s.key].requests_per_s);
+    const tPrep = performance.now();
+    await s.prepare(SECONDS, ROUNDS);
+    if (s.key !== "baseline") log(`bench: ${s.key}: warm-up ${warmup[s.key].requests_per_s.toFixed(0)} req/s; inputs for ${ROUNDS} round(s) ready in ${((performance.now() - tPrep) / 1000).toFixed(1)} s`);
+    s.rounds = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const r = await run(s, SECONDS, round === 1 ? BLOCK_SETTLE_S : ROUND_SETTLE_S);
       s.rounds.push(r);
-      log(`bench: round ${round}/${ROUNDS} ${s.key}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}; waited ${r.settle_seconds_before} s for idle${r.settle_timed_out ? " (gave up: still busy)" : ""}`);
+      log(`bench: ${s.key} round ${round}/${ROUNDS}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}; started after ${r.idle_wait_before_s} s${r.started_busy ? " with the runtime still busy" : " on an idle runtime"}`);
       for (const [status, bodies] of Object.entries(r.error_samples)) log(`bench:   ${status} x${r.statuses[status]}: ${bodies[0]}`);
     }
+    s.rss_after = workerdProcesses(pgid, port);
+    log(`bench: workerd RSS after the ${s.key} block: ${s.rss_after.map((p) => `${p.role} ${p.rss_mib.toFixed(0)} MiB`).join(", ")}`);
   }
+  // How long the work left behind by the last redemption round keeps the runtime busy (capped).
+  const drain = await settle(DRAIN_CAP_S);
+  log(`bench: after the last round the runtime was busy for ${drain.seconds} s more${drain.timedOut ? " (still busy; stopped waiting)" : ""}`);
   for (const s of scenarios) s.summary = summarise(s.rounds);
   const baseSummary = scenarios[0].summary;
-  const rssEnd = workerdRss(pgid);
 
   console.log("");
   console.log(`Voucher Edge bench: ${CONNECTIONS} connections, ${ROUNDS} round(s) x ${SECONDS} s per scenario (medians), node ${process.version}, ${cpus().length} CPU(s)`);
@@ -190,20 +186,19 @@ async function main() {
   printTable(console.log, scenarios, bulk);
 
   const wranglerVersion = JSON.parse(execFileSync("node", ["-p", "JSON.stringify(require('wrangler/package.json').version)"], { cwd: ROOT, encoding: "utf8" }));
-  let commit = null;
-  try { commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim(); } catch { /* not a repo */ }
   const results = {
     date: new Date().toISOString(),
     commit,
+    worktree_dirty: dirty,
     machine: { load_average_at_start: +load1.toFixed(2), cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
-    settings: { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, warmup_seconds: WARMUP_SECONDS, bulk_count: BULK_COUNT, wrangler: wranglerVersion, latency_note: "autocannon latency percentiles cover 2xx responses" },
+    settings: { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, warmup_seconds: WARMUP_SECONDS, bulk_count: BULK_COUNT, bulk_batches: BULK_BATCHES, block_idle_wait_cap_s: BLOCK_SETTLE_S, round_idle_wait_cap_s: ROUND_SETTLE_S, wrangler: wranglerVersion, latency_note: "autocannon latency percentiles cover 2xx responses" },
     scenarios: Object.fromEntries(scenarios.map((s) => [s.key, {
       label: s.label, method: s.method, path: s.path,
       median: { ...s.summary, requests_per_s_vs_baseline: s.summary.requests_per_s / baseSummary.requests_per_s, p50_vs_baseline: s.summary.p50_ms / baseSummary.p50_ms },
-      rounds: s.rounds, warmup: warmup[s.key],
+      rounds: s.rounds, warmup: warmup[s.key], workerd_rss_after_block: s.rss_after,
     }])),
     bulk,
-    workerd_rss_end_mib: mib(rssEnd.totalKiB),
+    busy_after_last_round_s: drain.seconds, still_busy_after_last_round: drain.timedOut,
     wall_seconds: (Date.now() - started) / 1000,
   };
   const file = join(ROOT, "bench", "results", "latest.json");
@@ -214,7 +209,7 @@ async function main() {
 main().then(
   () => shutdown(0),
   async (err) => {
-    log(`bench: FAILED: ${err?.stack ?? err}`);
+    if (!stopping) log(`bench: FAILED: ${err?.stack ?? err}`);
     await shutdown(1);
   },
 );

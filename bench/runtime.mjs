@@ -2,7 +2,7 @@
 // `wrangler dev` in its own process group (setsid), and a stop() that ends the whole group.
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -34,11 +34,28 @@ function groupAlive(pgid) {
   }
 }
 
+/** What `wrangler dev` needs to build and serve the Worker, copied from the working tree. */
+const SNAPSHOT = ["src", "public", "migrations", "wrangler.toml", "package.json", "tsconfig.json", "worker-configuration.d.ts"];
+
+/**
+ * Copies the Worker's sources into `dir/app`. `wrangler dev` watches its sources and restarts the
+ * Worker when a file changes (answering 503 "Your worker restarted mid-request" meanwhile), so the
+ * bench runs a copy: edits made in the working tree during a run cannot disturb it.
+ */
+function snapshot(dir) {
+  const app = join(dir, "app");
+  for (const name of SNAPSHOT) {
+    if (existsSync(join(ROOT, name))) cpSync(join(ROOT, name), join(app, name), { recursive: true });
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(app, "node_modules"), "dir");
+  return app;
+}
+
 /**
  * Creates the fresh state and starts `wrangler dev`. Returns { base, adminToken, pgid, dir, stop }.
  * `stop()` is idempotent and always ends the whole process group (SIGTERM, then SIGKILL).
  */
-export async function startRuntime({ log = console.error, keep = false } = {}) {
+export async function startRuntime({ log = console.error, keep = false, onHandle } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "voucher-bench-"));
   const persist = join(dir, "state");
   const envFile = join(dir, "bench.env");
@@ -67,10 +84,13 @@ export async function startRuntime({ log = console.error, keep = false } = {}) {
   const killNow = () => {
     if (pgid !== null) try { process.kill(-pgid, "SIGKILL"); } catch { /* gone */ }
   };
+  // Handed out before anything starts, so a Ctrl-C during start-up can still clean up.
+  onHandle?.({ get pgid() { return pgid; }, stop, killNow });
 
   try {
     const t0 = Date.now();
-    execFileSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: ROOT, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
+    const app = snapshot(dir);
+    execFileSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: app, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
     log(`bench: D1 migrations applied into ${persist} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 
     const port = await freePort();
@@ -78,7 +98,7 @@ export async function startRuntime({ log = console.error, keep = false } = {}) {
     const out = createWriteStream(logFile);
     // setsid (not a group leader here, so it does not fork): the child's pid is its process group id.
     child = spawn("setsid", [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist, "--env-file", envFile,
-      "--log-level", "warn", "--show-interactive-dev-session=false"], { cwd: ROOT, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
+      "--log-level", "warn", "--show-interactive-dev-session=false"], { cwd: app, env: OFFLINE_ENV, stdio: ["ignore", "pipe", "pipe"] });
     pgid = child.pid;
     child.stdout.pipe(out);
     child.stderr.pipe(out);
