@@ -145,6 +145,8 @@ export type Path = (string | number)[];
 
 /** Sets an own property (so "__proto__" is serialised as a key, not a prototype). */
 function setOwn(target: any, key: string | number, value: unknown) {
+  // An array's "length" cannot be redefined as an arbitrary value; such a mutation is skipped.
+  if (Array.isArray(target) && key === "length") return;
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 

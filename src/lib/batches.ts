@@ -10,7 +10,7 @@ import { claimIndexes, existingIndexes, releaseIndexes } from "../db/code-index"
 import type { Product } from "../db/products";
 import { generateInto, type LoadResult } from "../objects/sku-pool-jobs";
 import { skuPool } from "../objects/sku-pool";
-import { codeKeys, passesCheck } from "../security/code-crypto";
+import { codeKeys, lookupKey } from "../security/code-crypto";
 import { prepareCodes } from "../security/code-sealer";
 import { requireSecrets } from "../security/secrets";
 import { ApiError, conflict, unprocessable } from "./errors";
@@ -115,7 +115,7 @@ export async function importBatch(env: Env, product: Product, lines: ImportLine[
   const keys = await codeKeys(requireSecrets(env));
   const shaped = [...new Set(lines.map((l) => normalizeCode(l.code.trim())).filter(hasDefaultShape))];
   const checked = new Set<string>();
-  await Promise.all(shaped.map(async (n) => (await passesCheck(keys, n)) && checked.add(n)));
+  await Promise.all(shaped.map(async (n) => (await lookupKey(keys, n)).ok && checked.add(n)));
   const { ok, errors } = checkImportLines(lines, product.kind === "card", (n) => checked.has(n), firstLine);
   const prepared = await prepareCodes(keys, ok.map((l) => ({ display: l.display, normalized: l.normalized, pin: l.pin })));
   const known = await existingIndexes(env.DB, prepared.map((p) => p.idx));

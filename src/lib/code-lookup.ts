@@ -5,7 +5,7 @@
 import { normalizeCode, normalizePin } from "../domain/code-format";
 import { lookupIndex } from "../db/code-index";
 import type { PoolRef } from "../objects/sku-pool";
-import { blindIndex, codeKeys, passesCheck, pinHash } from "../security/code-crypto";
+import { codeKeys, lookupKey, pinHash } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
 
 export type Lookup =
@@ -16,8 +16,8 @@ export async function lookupCode(env: Env, typed: string, pin: string | null | u
   const normalized = normalizeCode(typed);
   if (!/^[0-9A-Z]{4,64}$/.test(normalized)) return { found: false, stage: "format" };
   const keys = await codeKeys(requireSecrets(env));
-  if (!(await passesCheck(keys, normalized))) return { found: false, stage: "check" };
-  const index = await blindIndex(keys, normalized);
+  const { ok, index } = await lookupKey(keys, normalized);
+  if (!ok) return { found: false, stage: "check" };
   const hit = await lookupIndex(env.DB, index);
   if (!hit) return { found: false, stage: "index" };
   const hash = pin ? await pinHash(keys, index, normalizePin(pin)) : null;

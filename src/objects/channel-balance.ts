@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS account (
   currency TEXT
 );
 INSERT OR IGNORE INTO account (id) VALUES (1);
+CREATE TABLE IF NOT EXISTS topup_requests (movement_id TEXT PRIMARY KEY, request_hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS movements (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL,
@@ -60,17 +61,22 @@ export function release(sql: SqlStorage, amount: number): void {
   sql.exec("UPDATE account SET reserved = reserved - ? WHERE id = 1", amount);
 }
 
-export type TopUpResult = { ok: true; movement_id: string; balance: number; replayed: boolean } | { ok: false; reason: "currency_mismatch"; currency: string };
+export type TopUpResult =
+  | { ok: true; movement_id: string; balance: number; replayed: boolean }
+  | { ok: false; reason: "currency_mismatch"; currency: string }
+  | { ok: false; reason: "idempotency_mismatch" };
 
 /** Credits the balance once per movement id (the caller's idempotency key). */
 export function topUp(sql: SqlStorage, movementId: string, amount: number, currency: string, note: string | null, actor: string, now: number): TopUpResult {
-  const seen = sql.exec<{ balance_after: number }>("SELECT balance_after FROM movements WHERE id = ?", movementId).toArray()[0];
-  if (seen) return { ok: true, movement_id: movementId, balance: account(sql).balance, replayed: true };
+  const requestHash = JSON.stringify([amount, currency, note]);
+  const seen = sql.exec<{ request_hash: string }>("SELECT request_hash FROM topup_requests WHERE movement_id = ?", movementId).toArray()[0];
+  if (seen) return seen.request_hash === requestHash ? { ok: true, movement_id: movementId, balance: account(sql).balance, replayed: true } : { ok: false, reason: "idempotency_mismatch" };
   const a = account(sql);
   if (a.currency && a.currency !== currency) return { ok: false, reason: "currency_mismatch", currency: a.currency };
   sql.exec("UPDATE account SET balance = balance + ?, currency = ? WHERE id = 1", amount, currency);
   const balance = account(sql).balance;
   sql.exec("INSERT INTO movements (id, kind, amount, balance_after, note, actor, created_at) VALUES (?, 'topup', ?, ?, ?, ?, ?)", movementId, amount, balance, note, actor, now);
+  sql.exec("INSERT INTO topup_requests (movement_id, request_hash) VALUES (?, ?)", movementId, requestHash);
   return { ok: true, movement_id: movementId, balance, replayed: false };
 }
 

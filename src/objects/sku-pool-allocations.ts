@@ -39,10 +39,21 @@ export function allocation(sql: SqlStorage, channelId: string): AllocationRow | 
   return sql.exec<AllocationRow>("SELECT * FROM allocations WHERE channel_id = ?", channelId).toArray()[0] ?? null;
 }
 
+/** Exact unallocated stock: counts every available code, so only for views, not hot paths. */
 export function unallocated(sql: SqlStorage): number {
   return sql.exec<{ n: number }>(
     "SELECT (SELECT COUNT(*) FROM codes WHERE status = 'available') - (SELECT COALESCE(SUM(quota), 0) FROM allocations) AS n",
   ).one().n;
+}
+
+/**
+ * Unallocated stock, counted no further than `atLeast` above the quotas: a sale or a move
+ * needs to know "is there enough", and that costs O(quotas + n) instead of O(stock).
+ */
+export function unallocatedUpTo(sql: SqlStorage, atLeast: number): number {
+  const quotas = sql.exec<{ q: number }>("SELECT COALESCE(SUM(quota), 0) AS q FROM allocations").one().q;
+  const available = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM (SELECT 1 FROM codes WHERE status = 'available' LIMIT ?)", quotas + atLeast).one().n;
+  return available - quotas;
 }
 
 function ensureRow(sql: SqlStorage, ch: ChannelRef): void {
@@ -55,7 +66,7 @@ function addQuota(sql: SqlStorage, channelId: string, delta: number): void {
 
 /** What `channelId` may sell now: its quota, or unallocated stock for the root. */
 export function sellable(sql: SqlStorage, channelId: string): number {
-  return channelId === ROOT_CHANNEL_ID ? unallocated(sql) : allocation(sql, channelId)?.quota ?? 0;
+  return channelId === ROOT_CHANNEL_ID ? unallocatedUpTo(sql, 1_000) : allocation(sql, channelId)?.quota ?? 0;
 }
 
 export type MoveResult =
@@ -70,7 +81,7 @@ export function moveQuota(sql: SqlStorage, source: string, child: ChannelRef, qu
   ensureRow(sql, child);
   const fromRoot = child.parentId === ROOT_CHANNEL_ID;
   const giver = quantity > 0 ? (fromRoot ? null : child.parentId) : child.id;
-  const have = giver === null ? unallocated(sql) : allocation(sql, giver)?.quota ?? 0;
+  const have = giver === null ? unallocatedUpTo(sql, Math.abs(quantity)) : allocation(sql, giver)?.quota ?? 0;
   if (have < Math.abs(quantity)) return { ok: false, reason: "insufficient_quota", available: Math.max(0, have) };
   addQuota(sql, child.id, quantity);
   if (!fromRoot) addQuota(sql, child.parentId, -quantity);
@@ -87,7 +98,7 @@ export function configureReplenishment(sql: SqlStorage, ch: ChannelRef, lowWater
 
 /** Takes `quantity` from what the channel may sell; false when it has not enough. */
 export function consumeQuota(sql: SqlStorage, channelId: string, quantity: number): boolean {
-  if (channelId === ROOT_CHANNEL_ID) return unallocated(sql) >= quantity;
+  if (channelId === ROOT_CHANNEL_ID) return unallocatedUpTo(sql, quantity) >= quantity;
   const row = allocation(sql, channelId);
   if (!row || row.quota < quantity) return false;
   addQuota(sql, channelId, -quantity);
@@ -110,7 +121,7 @@ export function replenish(sql: SqlStorage, source: string, productId: string, ch
     if (!row || row.low_water === null || row.quota >= row.low_water) return;
     const fromRoot: boolean = row.parent_id === ROOT_CHANNEL_ID;
     const refill = row.refill ?? 0;
-    const sourceHas = fromRoot ? unallocated(sql) : allocation(sql, row.parent_id)?.quota ?? 0;
+    const sourceHas = fromRoot ? unallocatedUpTo(sql, Math.max(refill, 1)) : allocation(sql, row.parent_id)?.quota ?? 0;
     if (refill > 0 && sourceHas >= refill) {
       addQuota(sql, id, refill);
       if (!fromRoot) addQuota(sql, row.parent_id, -refill);

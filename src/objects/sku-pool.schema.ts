@@ -5,7 +5,7 @@
  *
  * meta         key/value: product_id, shard, outbox_seq (event sequence high-water mark)
  * codes        one row per code. Never plaintext:
- *   idx          blind index, HMAC-SHA256 of the normalised code (UNIQUE: dedup inside the product)
+ *   idx          blind index, keyed HMAC-SHA256 of the code (security/code-crypto digestCode; UNIQUE: dedup inside the product)
  *   sealed       AES-256-GCM of {display code, PIN}, bound to idx; key_id names the key
  *   last4        last four characters, for support
  *   pin_hash     HMAC of (idx, PIN) for `card` products, compared without decrypting
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS codes (
 CREATE INDEX IF NOT EXISTS codes_status ON codes (status, id);
 CREATE INDEX IF NOT EXISTS codes_order ON codes (order_id, line) WHERE order_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS codes_hold ON codes (hold_id) WHERE hold_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS codes_batch ON codes (batch_id, status);
+-- No index on batch_id: publishing a batch scans once per batch, while an index would cost every insert.
 CREATE TABLE IF NOT EXISTS issues (
   order_id TEXT NOT NULL,
   line INTEGER NOT NULL,

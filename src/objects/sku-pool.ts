@@ -10,7 +10,7 @@ import { toIso, type Validity } from "../domain/validity";
 import { codeKeys, unseal } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
 import { flushOutbox, pendingEvents, recordEvent } from "./outbox";
-import { runJobChunk, type JobRow } from "./sku-pool-jobs";
+import { runJob, type JobRow } from "./sku-pool-jobs";
 import * as quotas from "./sku-pool-allocations";
 import * as issuing from "./sku-pool-issue";
 import { changed } from "./sku-pool-issue";
@@ -86,6 +86,11 @@ export class SkuPool extends DurableObject<Env> {
       this.wake();
     }
     return { published };
+  }
+
+  /** Drops staged codes of a batch whose index entries were not confirmed (called by the job runner). */
+  unstage(batchId: string, indexes: string[]): void {
+    this.sql.exec("DELETE FROM codes WHERE batch_id = ? AND status = 'staged' AND idx IN (SELECT value FROM json_each(?))", batchId, JSON.stringify(indexes));
   }
 
   discardBatch(ref: PoolRef, batchId: string): { discarded: number } {
@@ -208,7 +213,9 @@ export class SkuPool extends DurableObject<Env> {
     const ref = this.ref();
     if (ref) issuing.expireHolds(this.sql, poolName(ref), ref.productId, now);
     const job = this.sql.exec<JobRow>("SELECT * FROM jobs WHERE status = 'running' LIMIT 1").toArray()[0];
-    if (job && ref) await runJobChunk(this.env, ref, job, this);
+    // A second and a half of work per alarm: few alarm round trips, and short enough that D1 and
+    // other requests are never starved (longer alarms stalled local D1 reads for minutes).
+    if (job && ref) await runJob(this.env, ref, job, this, 1_500);
     await flushOutbox(this.sql, this.env.EVENTS);
     const more = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'running'").one().n > 0 || pendingEvents(this.sql) > 0;
     const nextHold = this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM holds WHERE state = 'held'").one().t;

@@ -27,7 +27,7 @@ const AllocationBody = z
   .openapi("AllocationMove");
 
 const AllocationResult = z
-  .object({ object: z.literal("allocation"), product_id: z.string(), channel_id: z.string(), quota: z.number(), source_quota: z.number().nullable(), unallocated: z.number() })
+  .object({ object: z.literal("allocation"), product_id: z.string(), channel_id: z.string(), quota: z.number(), source_quota: z.number().nullable(), unallocated: z.number().nullable() })
   .openapi("Allocation");
 
 allocationsApp.openapi(
@@ -79,7 +79,7 @@ allocationsApp.openapi(
     const totals = { quota: quotaOf(child.id), source: quotaOf(auth.channelId), unallocated: after.reduce((sum, v) => sum + v.unallocated, 0) };
     return c.json({
       object: "allocation" as const, product_id: product.id, channel_id: child.id, quota: totals.quota,
-      source_quota: child.parent_id === ROOT_CHANNEL_ID ? null : totals.source, unallocated: totals.unallocated,
+      source_quota: child.parent_id === ROOT_CHANNEL_ID ? null : totals.source, unallocated: auth.root ? totals.unallocated : null,
     }, 200);
   },
 );

@@ -2,7 +2,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { managedChannel, visibleChannel } from "../lib/channel-access";
 import type { AppEnv } from "../lib/context";
-import { unprocessable } from "../lib/errors";
+import { conflict, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
 import { requireScope, sha256Hex } from "../security/auth";
@@ -37,7 +37,7 @@ balanceApp.openapi(
   createRoute({
     method: "post", path: "/channels/{id}/balance", tags, summary: "Top up a child channel's prepaid balance",
     request: { params: idParam("chn"), body: jsonBody(TopUp), headers: z.object({ "idempotency-key": z.string().min(8).max(128).optional() }) },
-    responses: { 200: json(BalanceSchema, "The balance after the top-up"), ...commonErrors, ...errorResponses(422) },
+    responses: { 200: json(BalanceSchema, "The balance after the top-up"), ...commonErrors, ...errorResponses(409, 422) },
   }),
   async (c) => {
     const auth = c.get("auth");
@@ -48,6 +48,7 @@ balanceApp.openapi(
     const movementId = key ? `mov_${(await sha256Hex(`${auth.channelId}:${key}`)).slice(0, 32)}` : `mov_${crypto.randomUUID().replace(/-/g, "")}`;
     const account = channelAccount(c.env, channel.id);
     const result = await account.topUp(channel.id, movementId, body.amount, body.currency, body.note ?? null, auth.keyId);
+    if (!result.ok && result.reason === "idempotency_mismatch") throw conflict("idempotency_mismatch", "this Idempotency-Key was used with a different top-up");
     if (!result.ok) throw unprocessable("currency_mismatch", `this channel's balance is in ${result.currency}`);
     return c.json(view(channel.id, await account.balance(20), 20), 200);
   },

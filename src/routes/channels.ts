@@ -89,8 +89,8 @@ channelsApp.openapi(
     const body = c.req.valid("json");
     // Renaming your own channel is fine; status and credit belong to the parent.
     const onlyName = body.status === undefined && body.credit_limit === undefined;
+    if (id === ROOT_CHANNEL_ID && !onlyName && auth.root) throw unprocessable("root_channel", "the merchant's root channel has no status or credit limit to set");
     const row = onlyName ? await visibleChannel(c.env.DB, auth, id) : await managedChannel(c.env.DB, auth, id);
-    if (row.id === ROOT_CHANNEL_ID && body.status === "suspended") throw unprocessable("root_channel", "the merchant's root channel cannot be suspended");
     if (body.credit_limit !== undefined) await channelAccount(c.env, row.id).setCreditLimit(body.credit_limit, auth.keyId);
     const updated = await c.env.DB.prepare("UPDATE channels SET name = COALESCE(?1, name), status = COALESCE(?2, status) WHERE id = ?3 RETURNING *")
       .bind(body.name ?? null, body.status ?? null, row.id).first<typeof row>();

@@ -96,15 +96,15 @@ export const ProductListQuery = z.object({
 export const StockSchema = z
   .object({
     product_id: z.string(),
-    total: z.number(),
-    available: z.number(),
-    held: z.number(),
-    issued: z.number(),
-    redeemed: z.number(),
-    voided: z.number(),
+    total: z.number().nullable().openapi({ description: "Merchant-wide counts: null for channel keys, which see their quotas instead" }),
+    available: z.number().nullable(),
+    held: z.number().nullable(),
+    issued: z.number().nullable(),
+    redeemed: z.number().nullable(),
+    voided: z.number().nullable(),
     unallocated: z.number().nullable().openapi({ description: "Stock no channel holds quota for (root only)" }),
     allocations: z.array(z.object({ channel_id: z.string(), quota: z.number(), low_water: z.number().nullable(), refill: z.number().nullable() })).openapi({ description: "Quotas in the caller's subtree" }),
-    shards: z.array(z.object({ shard: z.number(), available: z.number(), total: z.number() })),
+    shards: z.array(z.object({ shard: z.number(), available: z.number(), total: z.number() })).openapi({ description: "Per shard (root only; empty for channel keys)" }),
     alerts: z.array(z.object({ type: z.enum(["stock.low", "stock.refilled"]), channel_id: z.string(), quantity: z.number().nullable(), quota: z.number(), created_at: z.string() }))
       .openapi({ description: "The latest low-stock alerts and refills in the caller's subtree" }),
   })

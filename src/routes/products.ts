@@ -113,11 +113,12 @@ productsApp.openapi(
     const shards = await Promise.all(
       Array.from({ length: product.shards }, (_, shard) => skuPool(c.env, { productId: product.id, shard }).stock({ productId: product.id, shard })),
     );
-    const sum = (k: "total" | "available" | "held" | "issued" | "redeemed" | "voided" | "unallocated") => shards.reduce((s, x) => s + x[k], 0);
+    // Merchant-wide counts are the merchant's: a channel sees its subtree's quotas only.
+    const sum = (k: "total" | "available" | "held" | "issued" | "redeemed" | "voided" | "unallocated") => (auth.root ? shards.reduce((s, x) => s + x[k], 0) : null);
     return c.json({
       product_id: product.id, total: sum("total"), available: sum("available"), held: sum("held"), issued: sum("issued"),
-      redeemed: sum("redeemed"), voided: sum("voided"), unallocated: auth.root ? Math.max(0, sum("unallocated")) : null, allocations: [...allocations.values()],
-      shards: shards.map((s, shard) => ({ shard, available: s.available, total: s.total })),
+      redeemed: sum("redeemed"), voided: sum("voided"), unallocated: auth.root ? Math.max(0, sum("unallocated")!) : null, allocations: [...allocations.values()],
+      shards: auth.root ? shards.map((s, shard) => ({ shard, available: s.available, total: s.total })) : [],
       alerts: await recentAlerts(c.env.DB, product.id, auth.path),
     }, 200);
   },

@@ -1,7 +1,7 @@
 /**
  * Cryptography for card codes, all WebCrypto:
- * - blind index: HMAC-SHA256 of the normalised code, for lookup and dedup without plaintext;
- * - check characters: a keyed MAC over the random body, so guesses fail before any storage;
+ * - blind index and check characters from one HMAC-SHA256 (see digestCode): lookup and dedup
+ *   without plaintext, and guesses refused before any storage is read;
  * - PIN hash: HMAC over (blind index, PIN), so a SkuPool compares PINs synchronously;
  * - sealing: AES-256-GCM of the display form (and PIN), with the key id kept beside it.
  * Sub-keys are derived from CODE_HMAC_KEY with HKDF so one secret cannot be misused for another purpose.
@@ -11,7 +11,6 @@ import { base64urlDecode, base64urlEncode, type Secrets } from "./secrets";
 
 export interface CodeKeys {
   index: CryptoKey;
-  check: CryptoKey;
   pin: CryptoKey;
   seal: CryptoKey;
   sealKeyId: string;
@@ -34,13 +33,9 @@ export function codeKeys(secrets: Secrets): Promise<CodeKeys> {
   if (keysCache && keysCache.source === secrets) return keysCache.keys;
   const keys = (async () => {
     const master = await crypto.subtle.importKey("raw", secrets.hmacKey, "HKDF", false, ["deriveBits"]);
-    const [index, check, pin] = await Promise.all([
-      deriveHmacKey(master, "voucher-edge/blind-index/v1"),
-      deriveHmacKey(master, "voucher-edge/check-chars/v1"),
-      deriveHmacKey(master, "voucher-edge/pin/v1"),
-    ]);
+    const [index, pin] = await Promise.all([deriveHmacKey(master, "voucher-edge/code-digest/v1"), deriveHmacKey(master, "voucher-edge/pin/v1")]);
     const seal = await crypto.subtle.importKey("raw", secrets.encryptionKey, "AES-GCM", false, ["encrypt", "decrypt"]);
-    return { index, check, pin, seal, sealKeyId: secrets.encryptionKeyId };
+    return { index, pin, seal, sealKeyId: secrets.encryptionKeyId };
   })();
   keysCache = { source: secrets, keys };
   return keys;
@@ -50,23 +45,37 @@ async function mac(key: CryptoKey, text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)));
 }
 
-/** The blind index of a normalised code: base64url HMAC, 43 characters. */
-export async function blindIndex(keys: CodeKeys, normalized: string): Promise<string> {
-  return base64urlEncode(await mac(keys.index, normalized));
-}
-
-export async function checkChars(keys: CodeKeys, body: string): Promise<string> {
-  return checkCharsFromMac(await mac(keys.check, body));
+export interface CodeDigest {
+  /** Blind index: base64url of the keyed MAC, used for lookup and dedup. */
+  index: string;
+  /** For default-shaped codes, the check characters the MAC demands; null for other shapes. */
+  check: string | null;
 }
 
 /**
- * The edge test for a typed code: false means "certainly not one of ours", without
- * touching storage. Only default-shaped codes carry check characters.
+ * One HMAC per code. For the default shape the MAC is taken over the 13 random characters:
+ * its first bytes give the 3 check characters and the rest is the blind index, so the edge
+ * test and the lookup key cost a single MAC. Other shapes MAC the whole code. The "d:" and
+ * "x:" prefixes keep the two domains apart, so no code of one shape can collide with another.
  */
-export async function passesCheck(keys: CodeKeys, normalized: string): Promise<boolean> {
-  if (!hasDefaultShape(normalized)) return true;
-  const { body, check } = splitCheck(normalized);
-  return (await checkChars(keys, body)) === check;
+export async function digestCode(keys: CodeKeys, normalized: string): Promise<CodeDigest> {
+  if (hasDefaultShape(normalized)) return digestBody(keys, splitCheck(normalized).body);
+  return { index: base64urlEncode(await mac(keys.index, `x:${normalized}`)), check: null };
+}
+
+/** The digest of a default-shaped code from its random body alone (used when generating). */
+export async function digestBody(keys: CodeKeys, body: string): Promise<CodeDigest> {
+  const m = await mac(keys.index, `d:${body}`);
+  return { index: base64urlEncode(m.subarray(3)), check: checkCharsFromMac(m) };
+}
+
+/**
+ * The edge test and the index of a typed code: `ok` false means "certainly not one of ours",
+ * decided without touching storage.
+ */
+export async function lookupKey(keys: CodeKeys, normalized: string): Promise<{ ok: boolean; index: string }> {
+  const d = await digestCode(keys, normalized);
+  return { ok: d.check === null || d.check === splitCheck(normalized).check, index: d.index };
 }
 
 export async function pinHash(keys: CodeKeys, index: string, normalizedPin: string): Promise<string> {

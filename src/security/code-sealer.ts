@@ -7,17 +7,19 @@ import {
   CHECK_LENGTH, type CodeRule,
 } from "../domain/code-format";
 import type { PreparedCode } from "../objects/sku-pool.schema";
-import { blindIndex, checkChars, pinHash, seal, type CodeKeys } from "./code-crypto";
+import { digestBody, digestCode, pinHash, seal, type CodeKeys } from "./code-crypto";
 
 export interface PlainCode {
   /** As shown to the buyer. */
   display: string;
   normalized: string;
   pin: string | null;
+  /** The blind index, when generation already computed it. */
+  idx?: string;
 }
 
 export async function prepareCode(keys: CodeKeys, code: PlainCode): Promise<PreparedCode> {
-  const idx = await blindIndex(keys, code.normalized);
+  const idx = code.idx ?? (await digestCode(keys, code.normalized)).index;
   const [sealed, pin_hash] = await Promise.all([
     seal(keys, idx, code.pin === null ? { c: code.display } : { c: code.display, p: code.pin }),
     code.pin === null ? Promise.resolve(null) : pinHash(keys, idx, normalizePin(code.pin)),
@@ -46,8 +48,11 @@ export async function generateCodes(keys: CodeKeys, rule: CodeRule, count: numbe
     out.push({ display: "", normalized: prefix + body, pin });
   }
   if (withCheck) {
-    const checks = await Promise.all(out.map((c) => checkChars(keys, c.normalized)));
-    out.forEach((c, i) => (c.normalized += checks[i]));
+    const digests = await Promise.all(out.map((c) => digestBody(keys, c.normalized)));
+    out.forEach((c, i) => {
+      c.normalized += digests[i].check;
+      c.idx = digests[i].index;
+    });
   }
   for (const c of out) c.display = formatCode(c.normalized, rule);
   return out;
