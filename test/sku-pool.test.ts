@@ -28,10 +28,10 @@ describe("SkuPool", () => {
   it("holds codes until confirmed, released or expired by the alarm", async () => {
     const { ref, stub } = await pool(6);
     expect(await stub.hold(ref, { holdId: "hld_a", quantity: 2, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({ ok: true });
-    expect(await stub.hold(ref, { holdId: "hld_b", quantity: 2, ttlMs: 500, channelId: "chn_root" })).toMatchObject({ ok: true });
+    expect(await stub.hold(ref, { holdId: "hld_b", quantity: 2, ttlMs: 1_500, channelId: "chn_root" })).toMatchObject({ ok: true });
     expect(await stub.hold(ref, { holdId: "hld_c", quantity: 5, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({ ok: false, reason: "out_of_stock", available: 2 });
     expect(await stub.stock(ref)).toMatchObject({ held: 4, available: 2 });
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 1_600));
     await runDurableObjectAlarm(stub);
     expect(await stub.stock(ref)).toMatchObject({ held: 2, available: 4 });
     expect(await stub.confirmHold(ref, { holdId: "hld_b", orderId: "ord_b", line: 0, validity: none })).toEqual({ ok: false, reason: "hold_expired" });
