@@ -5,10 +5,12 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { newId } from "./domain/ids";
 import type { AppEnv } from "./lib/context";
+import { auditLog } from "./lib/audit";
 import { ApiError, errorBody } from "./lib/errors";
 import { validationHook } from "./lib/validation";
 import { skuPool } from "./objects/sku-pool";
 import { allocationsApp } from "./routes/allocations";
+import { auditApp } from "./routes/audit";
 import { balanceApp } from "./routes/balance";
 import { batchesApp } from "./routes/batches";
 import { channelProductsApp } from "./routes/channel-products";
@@ -68,7 +70,9 @@ app.route("/", docsApp);
 const isPublic = (path: string) => path === "/v1/openapi.json" || path.startsWith("/v1/public/");
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(c, next)));
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimit(c, next)));
-for (const sub of [publicApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp]) {
+/** Every authenticated mutation and code reveal leaves an audit row (written after the response, never its body). */
+app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : auditLog(c, next)));
+for (const sub of [publicApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp, auditApp]) {
   app.route("/v1", sub);
 }
 

@@ -313,6 +313,7 @@ const ROUTES: RouteSpec[] = [
   { name: "POST /v1/channels/{id}/balance", method: "POST", path: channelIdPath("/balance"), body: () => bodyText(mutatedBody(topUpBases(), [["amount"], ["currency"], ["note"]], topUpValues)), runs: 200 },
   { name: "GET /v1/channels/{id}/balance", method: "GET", path: channelIdPath("/balance"), query: ["limit", "cursor"] },
   { name: "GET /v1/channels/{id}/summary", method: "GET", path: channelIdPath("/summary"), query: ["from", "to"] },
+  { name: "GET /v1/audit", method: "GET", path: () => fc.constant("/v1/audit"), query: ["limit", "cursor", "actor_key_id", "action", "resource_id", "from", "to"] },
 ];
 
 function requestArb(route: RouteSpec): fc.Arbitrary<RawRequest> {

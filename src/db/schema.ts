@@ -189,3 +189,22 @@ export const stockEvents = sqliteTable(
   },
   (t) => [index("stock_events_product").on(t.product_id, t.created_at), index("stock_events_channel").on(t.channel_id, t.created_at)],
 );
+
+/** Append-only audit log: every admin mutation and every code reveal. Never request or response bodies. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    at: integer("at").notNull(),
+    actor_key_id: text("actor_key_id").notNull(),
+    actor_channel_id: text("actor_channel_id").notNull(),
+    /** Method and route pattern, e.g. "POST /v1/products/{id}/batches". */
+    action: text("action").notNull(),
+    resource_id: text("resource_id"),
+    status: integer("status").notNull(),
+    ip: text("ip"),
+    user_agent: text("user_agent"),
+    request_id: text("request_id"),
+  },
+  (t) => [index("audit_log_channel").on(t.actor_channel_id, t.id), index("audit_log_at").on(t.at)],
+);

@@ -12,7 +12,7 @@ import { timingSafeEqual } from "../objects/sku-pool-redemption";
 import { readSecrets } from "./secrets";
 
 export const SCOPES = [
-  "products:read", "products:write", "codes:write", "orders:read", "orders:write", "redemptions:write", "keys:write", "channels:read", "channels:write",
+  "products:read", "products:write", "codes:write", "orders:read", "orders:write", "redemptions:write", "keys:write", "channels:read", "channels:write", "audit:read",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 /** What a key of a channel below the root may hold: the catalog and the codes are the merchant's alone. */

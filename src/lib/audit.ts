@@ -1,0 +1,89 @@
+/**
+ * The audit middleware: after the handler, one append-only row in D1 `audit_log` for every
+ * authenticated mutation (POST/PUT/PATCH/DELETE, success or failure) and every code reveal
+ * (GET /v1/orders/{id}). Written with waitUntil, so it never slows or breaks the response.
+ * It records who, what, when and from where — never a request or response body (they may
+ * hold codes, PINs or key secrets): only the response's top-level `id` is read from it.
+ */
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import { newId } from "../domain/ids";
+import type { AppEnv } from "./context";
+
+const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** GET routes that reveal codes, by route pattern. */
+const REVEALS = new Set(["GET /v1/orders/{id}"]);
+const ID_SHAPE = /^[a-z]{3}_[a-z0-9]{1,60}$/;
+
+export interface AuditEntry {
+  id: string;
+  at: number;
+  actor_key_id: string;
+  actor_channel_id: string;
+  action: string;
+  resource_id: string | null;
+  status: number;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+}
+
+/** The matched route's pattern in OpenAPI form ("/v1/orders/{id}"), or null when no route matched. */
+function routePattern(c: Context, method: string): string | null {
+  const routes = matchedRoutes(c).filter((r) => r.method === method && r.path !== "/*" && !r.path.endsWith("*"));
+  const path = routes.length ? routes[routes.length - 1].path : null;
+  return path ? path.replace(/:([A-Za-z_][\w]*)(\{[^}]*\})?/g, "{$1}") : null;
+}
+
+/** The values of the pattern's path parameters in the actual path, last one last. */
+function pathParams(pattern: string, path: string): string[] {
+  const names: string[] = [];
+  const source = pattern.split(/(\{[^}]+\})/).map((part) => {
+    if (/^\{[^}]+\}$/.test(part)) { names.push(part); return "([^/]+)"; }
+    return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }).join("");
+  const m = new RegExp(`^${source}/?$`).exec(path);
+  return m ? m.slice(1).map((v) => { try { return decodeURIComponent(v); } catch { return v; } }) : [];
+}
+
+const clip = (v: string | undefined | null, max: number) => (v ? v.slice(0, max) : null);
+
+export const auditLog = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  const auth = c.get("auth");
+  const status = c.res.status;
+  if (!auth || status === 401) return;
+  const method = c.req.method.toUpperCase();
+  const pattern = routePattern(c, method);
+  const action = `${method} ${pattern ?? "(no route)"}`;
+  if (!MUTATIONS.has(method) && !REVEALS.has(action)) return;
+  // Only the top-level `id` is taken from the body, in memory; the body itself is never stored.
+  const copy = (c.res.headers.get("content-type") ?? "").includes("application/json") ? c.res.clone() : null;
+  const params = pattern ? pathParams(pattern, c.req.path) : [];
+  const base = {
+    at: Date.now(), actor_key_id: auth.keyId, actor_channel_id: auth.channelId, action, status,
+    ip: clip(c.req.header("cf-connecting-ip"), 64), user_agent: clip(c.req.header("user-agent"), 256), request_id: clip(c.get("requestId"), 64),
+  };
+  const write = async () => {
+    try {
+      let resourceId: string | null = null;
+      if (copy) {
+        try {
+          const body = (await copy.json()) as { id?: unknown } | null;
+          if (body && typeof body.id === "string" && ID_SHAPE.test(body.id)) resourceId = body.id;
+        } catch { /* not JSON after all */ }
+      }
+      resourceId ??= [...params].reverse().find((p) => ID_SHAPE.test(p)) ?? null;
+      await c.env.DB.prepare(
+        "INSERT INTO audit_log (id, at, actor_key_id, actor_channel_id, action, resource_id, status, ip, user_agent, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+      ).bind(newId("aud", base.at), base.at, base.actor_key_id, base.actor_channel_id, base.action, resourceId, base.status, base.ip, base.user_agent, base.request_id).run();
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", what: "audit_write_failed", request_id: base.request_id, error: err instanceof Error ? err.name : "unknown" }));
+    }
+  };
+  let ctx: ExecutionContext | null = null;
+  try { ctx = c.executionCtx; } catch { /* no execution context (app.request in a unit test) */ }
+  if (ctx) ctx.waitUntil(write());
+  else await write();
+});
