@@ -23,6 +23,7 @@ import { publicApp } from "./routes/public";
 import { redemptionsApp } from "./routes/redemptions";
 import { summaryApp } from "./routes/summary";
 import { requireAuth } from "./security/auth";
+import { corsForConfiguredOrigins } from "./security/cors";
 import { apiRateLimit } from "./security/rate-limit";
 import { readSecrets } from "./security/secrets";
 
@@ -39,6 +40,8 @@ app.use("*", async (c, next) => {
 });
 
 app.use("*", secureHeaders({ strictTransportSecurity: "max-age=63072000; includeSubDomains", xFrameOptions: "DENY", referrerPolicy: "no-referrer" }));
+
+app.use("/v1/*", corsForConfiguredOrigins);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 
