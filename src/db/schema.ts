@@ -35,6 +35,12 @@ export const apiKeys = sqliteTable(
     expires_at: integer("expires_at"),
     revoked_at: integer("revoked_at"),
     last_used_at: integer("last_used_at"),
+    /** Requests per minute for this key (null: the API_LIMITER default). */
+    rate_limit_per_minute: integer("rate_limit_per_minute"),
+    /** Code reveals (GET /v1/orders/{id}) per hour for this key (null: unlimited). */
+    reveal_limit_per_hour: integer("reveal_limit_per_hour"),
+    /** 1: every request must carry a valid X-Signature (HMAC over method, path, timestamp, nonce, body hash). */
+    require_signature: integer("require_signature").notNull().default(0),
   },
   (t) => [index("api_keys_channel").on(t.channel_id, t.id)],
 );
