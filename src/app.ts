@@ -26,6 +26,7 @@ import { requireAuth } from "./security/auth";
 import { corsForConfiguredOrigins } from "./security/cors";
 import { apiRateLimit } from "./security/rate-limit";
 import { readSecrets } from "./security/secrets";
+import { requireSignature } from "./security/signing";
 
 const JSON_MAX_BYTES = 1024 * 1024;
 
@@ -74,6 +75,7 @@ const isPublic = (path: string) => path === "/v1/openapi.json" || path.startsWit
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(c, next)));
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimit(c, next)));
 /** Every authenticated mutation and code reveal leaves an audit row (written after the response, never its body). */
+app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireSignature(c, next)));
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : auditLog(c, next)));
 for (const sub of [publicApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp, auditApp]) {
   app.route("/v1", sub);

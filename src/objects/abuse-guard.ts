@@ -7,6 +7,8 @@
  * Tables:
  *   failures  (subject, at)          failed guesses, pruned past the longest window
  *   locks     subject → until         active cool-downs
+ *   counters  (subject, window_start) → count   exact per-key request and reveal limits
+ *   nonces    nonce → until           signed-request nonces, refused when seen again
  *   outbox                            see objects/outbox.ts
  */
 import { DurableObject } from "cloudflare:workers";
@@ -18,6 +20,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (subject TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS failures_subject ON failures (subject, at);
 CREATE TABLE IF NOT EXISTS locks (subject TEXT PRIMARY KEY, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (subject TEXT NOT NULL, window_start INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (subject, window_start));
+CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, until INTEGER NOT NULL);
 ${OUTBOX_SCHEMA}
 `;
 
@@ -71,6 +75,24 @@ export class AbuseGuard extends DurableObject<Env> {
     this.sql.exec("DELETE FROM failures WHERE at < ?", now - 86_400_000);
     this.sql.exec("DELETE FROM locks WHERE until < ?", now);
     return state;
+  }
+
+  /** Takes one from a fixed-window budget (`limit` per `windowMs`); refuses with the time until the window ends. */
+  take(subject: string, limit: number, windowMs: number, now = Date.now()): { ok: true } | { ok: false; retryAfterMs: number } {
+    const start = now - (now % windowMs);
+    const used = this.sql.exec<{ count: number }>("SELECT count FROM counters WHERE subject = ? AND window_start = ?", subject, start).toArray()[0]?.count ?? 0;
+    if (used >= limit) return { ok: false, retryAfterMs: start + windowMs - now };
+    this.sql.exec("INSERT INTO counters (subject, window_start, count) VALUES (?, ?, 1) ON CONFLICT (subject, window_start) DO UPDATE SET count = count + 1", subject, start);
+    this.sql.exec("DELETE FROM counters WHERE window_start < ?", now - 86_400_000);
+    return { ok: true };
+  }
+
+  /** Records a nonce until `until`; false when it was already used (a replay). */
+  useNonce(nonce: string, until: number, now = Date.now()): boolean {
+    this.sql.exec("DELETE FROM nonces WHERE until < ?", now);
+    if (this.sql.exec("SELECT 1 FROM nonces WHERE nonce = ?", nonce).toArray().length > 0) return false;
+    this.sql.exec("INSERT INTO nonces (nonce, until) VALUES (?, ?)", nonce, until);
+    return true;
   }
 
   async alarm(): Promise<void> {

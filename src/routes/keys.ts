@@ -5,6 +5,7 @@ import type { AppEnv } from "../lib/context";
 import { notFound } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { base64urlEncode } from "../security/secrets";
+import { signingSecret } from "../security/signing";
 import { CHANNEL_SCOPES, forgetKeys, requireScope, SCOPES, sha256Hex } from "../security/auth";
 import { visibleChannel } from "../lib/channel-access";
 import { ApiError } from "../lib/errors";
@@ -19,6 +20,9 @@ const KeyCreate = z
     name: z.string().trim().min(1).max(100).optional(),
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length).optional().openapi({ description: "Default: every scope a key of that channel may hold (and the caller holds)" }),
     expires_at: z.string().datetime({ offset: true }).refine((d) => Date.parse(d) > Date.now(), "must be in the future").optional(),
+    rate_limit_per_minute: z.number().int().min(1).max(100_000).optional().openapi({ description: "This key's own request limit (exact); default: the shared per-key limit" }),
+    reveal_limit_per_hour: z.number().int().min(1).max(100_000).optional().openapi({ description: "How many times per hour GET /v1/orders/{id} may reveal codes" }),
+    require_signature: z.boolean().optional().openapi({ description: "Every request must carry X-Signature (see docs/security.md); the signing secret is shown once" }),
   })
   .strict()
   .openapi("KeyCreate");
@@ -28,14 +32,20 @@ const KeySchema = z
     id: z.string(), object: z.literal("api_key"), channel_id: z.string(), name: z.string().nullable(), prefix: z.string(),
     scopes: z.array(z.string()), created_at: z.string(), expires_at: z.string().nullable(), revoked_at: z.string().nullable(),
     last_used_at: z.string().nullable(), secret: z.string().optional().openapi({ description: "The key itself: shown once, on creation" }),
+    rate_limit_per_minute: z.number().nullable(), reveal_limit_per_hour: z.number().nullable(), require_signature: z.boolean(),
+    signing_secret: z.string().optional().openapi({ description: "For keys with require_signature: shown once, on creation" }),
   })
   .openapi("ApiKey");
 
-interface KeyRow { id: string; channel_id: string; name: string | null; prefix: string; scopes: string; created_at: number; expires_at: number | null; revoked_at: number | null; last_used_at: number | null }
+interface KeyRow {
+  id: string; channel_id: string; name: string | null; prefix: string; scopes: string; created_at: number; expires_at: number | null; revoked_at: number | null;
+  last_used_at: number | null; rate_limit_per_minute: number | null; reveal_limit_per_hour: number | null; require_signature: number;
+}
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const view = (r: KeyRow) => ({
   id: r.id, object: "api_key" as const, channel_id: r.channel_id, name: r.name, prefix: r.prefix, scopes: JSON.parse(r.scopes) as string[],
   created_at: iso(r.created_at)!, expires_at: iso(r.expires_at), revoked_at: iso(r.revoked_at), last_used_at: iso(r.last_used_at),
+  rate_limit_per_minute: r.rate_limit_per_minute, reveal_limit_per_hour: r.reveal_limit_per_hour, require_signature: r.require_signature === 1,
 });
 
 
@@ -55,11 +65,14 @@ keysApp.openapi(
     const row: KeyRow = {
       id: newId("key"), channel_id: channelId, name: body.name ?? null, prefix: secret.slice(0, 12), scopes: JSON.stringify([...new Set(wanted)]),
       created_at: Date.now(), expires_at: body.expires_at ? Date.parse(body.expires_at) : null, revoked_at: null, last_used_at: null,
+      rate_limit_per_minute: body.rate_limit_per_minute ?? null, reveal_limit_per_hour: body.reveal_limit_per_hour ?? null, require_signature: body.require_signature ? 1 : 0,
     };
-    await c.env.DB.prepare("INSERT INTO api_keys (id, channel_id, name, prefix, hash, scopes, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
-      .bind(row.id, row.channel_id, row.name, row.prefix, await sha256Hex(secret), row.scopes, row.created_at, row.expires_at).run();
+    await c.env.DB.prepare(
+      `INSERT INTO api_keys (id, channel_id, name, prefix, hash, scopes, created_at, expires_at, rate_limit_per_minute, reveal_limit_per_hour, require_signature)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
+    ).bind(row.id, row.channel_id, row.name, row.prefix, await sha256Hex(secret), row.scopes, row.created_at, row.expires_at, row.rate_limit_per_minute, row.reveal_limit_per_hour, row.require_signature).run();
     c.header("Cache-Control", "no-store");
-    return c.json({ ...view(row), secret }, 201);
+    return c.json({ ...view(row), secret, ...(row.require_signature ? { signing_secret: await signingSecret(c.env, row.id) } : {}) }, 201);
   },
 );
 

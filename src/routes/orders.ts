@@ -9,6 +9,7 @@ import { resolvePrices } from "../lib/prices";
 import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
+import { abuseGuard } from "../objects/abuse-guard";
 import { channelAccount, publicOrder, type OrderResult } from "../objects/channel-account";
 import type { IssuedCode } from "../objects/sku-pool";
 import { requireScope, sha256Hex } from "../security/auth";
@@ -133,6 +134,11 @@ ordersApp.openapi(
       found = row ? await channelAccount(c.env, row.channel_id).getOrder(id, false) : null;
     }
     if (!found) throw notFound("order");
+    // Revealing codes can be capped per key (anti-scraping): counted exactly, per hour.
+    if (found.codes && auth.limits?.revealsPerHour) {
+      const taken = await abuseGuard(c.env, `key:${auth.keyId}`).take(`reveal:${auth.keyId}`, auth.limits.revealsPerHour, 3_600_000);
+      if (!taken.ok) throw new ApiError(429, "reveal_limit", "this key has revealed as many orders' codes as it may this hour", undefined, { "Retry-After": String(Math.ceil(taken.retryAfterMs / 1000)) });
+    }
     const products = await getProducts(c.env.DB, found.order.lines.map((l) => l.product_id));
     const urls = new Map([...products.values()].map((p) => [p.id, p.claim_url_template]));
     c.header("Cache-Control", "no-store");

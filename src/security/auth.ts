@@ -44,11 +44,19 @@ async function authenticate(env: Env, token: string, now: number): Promise<Auth 
   const hash = await sha256Hex(token);
   const cached = keyCache.get(hash);
   if (cached && now - cached.at < KEY_CACHE_MS && (cached.expiresAt === null || cached.expiresAt > now)) return cached.auth;
-  const row = await env.DB.prepare("SELECT k.id, k.channel_id, k.scopes, k.expires_at, k.revoked_at, c.path FROM api_keys k JOIN channels c ON c.id = k.channel_id WHERE k.hash = ?1")
+  const row = await env.DB.prepare(
+    `SELECT k.id, k.channel_id, k.scopes, k.expires_at, k.revoked_at, k.rate_limit_per_minute, k.reveal_limit_per_hour, k.require_signature, c.path
+     FROM api_keys k JOIN channels c ON c.id = k.channel_id WHERE k.hash = ?1`,
+  )
     .bind(hash)
-    .first<{ id: string; channel_id: string; scopes: string; expires_at: number | null; revoked_at: number | null; path: string }>();
+    .first<{ id: string; channel_id: string; scopes: string; expires_at: number | null; revoked_at: number | null; rate_limit_per_minute: number | null; reveal_limit_per_hour: number | null; require_signature: number; path: string }>();
   const valid = row && row.revoked_at === null && (row.expires_at === null || row.expires_at > now);
-  const auth = valid ? { channelId: row.channel_id, path: row.path, keyId: row.id, scopes: new Set<string>(JSON.parse(row.scopes)), root: row.channel_id === ROOT_CHANNEL_ID } : null;
+  const auth = valid
+    ? {
+        channelId: row.channel_id, path: row.path, keyId: row.id, scopes: new Set<string>(JSON.parse(row.scopes)), root: row.channel_id === ROOT_CHANNEL_ID,
+        limits: { ratePerMinute: row.rate_limit_per_minute, revealsPerHour: row.reveal_limit_per_hour, requireSignature: row.require_signature === 1 },
+      }
+    : null;
   keyCache.set(hash, { auth, at: now, expiresAt: row?.expires_at ?? null });
   if (auth) await env.DB.prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2").bind(now, auth.keyId).run();
   return auth;

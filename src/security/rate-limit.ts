@@ -5,6 +5,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../lib/context";
 import { ApiError } from "../lib/errors";
+import { abuseGuard } from "../objects/abuse-guard";
 
 const tooMany = (period: number) =>
   new ApiError(429, "rate_limited", "too many requests; slow down", undefined, { "Retry-After": String(period) });
@@ -18,11 +19,18 @@ export const publicRateLimit = createMiddleware<AppEnv>(async (c, next) => {
 
 /**
  * Authenticated API: budget per API key, so one partner's busy server neither starves
- * others behind the same IP nor gets locked out by them. The owner's bootstrap token
- * (automation, first set-up) is not limited.
+ * others behind the same IP nor gets locked out by them: the binding's default, or the key's
+ * own `rate_limit_per_minute`. The owner's bootstrap token (automation, first set-up) is not limited.
  */
 export const apiRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const auth = c.get("auth");
-  if (auth.keyId !== "admin_token" && !(await c.env.API_LIMITER.limit({ key: `key:${auth.keyId}` })).success) throw tooMany(60);
+  const custom = auth.limits?.ratePerMinute;
+  if (custom) {
+    // A key with its own limit is counted exactly, in its AbuseGuard.
+    const taken = await abuseGuard(c.env, `key:${auth.keyId}`).take(`rate:${auth.keyId}`, custom, 60_000);
+    if (!taken.ok) throw tooMany(Math.ceil(taken.retryAfterMs / 1000));
+  } else if (auth.keyId !== "admin_token" && !(await c.env.API_LIMITER.limit({ key: `key:${auth.keyId}` })).success) {
+    throw tooMany(60);
+  }
   await next();
 });
