@@ -26,6 +26,14 @@ export interface Auth {
   scopes: ReadonlySet<string>;
   root: boolean;
 }
+  /** Per-key options of an API key (absent for the owner's token and sessions). */
+  limits?: KeyLimits;
+}
+
+export interface KeyLimits {
+  ratePerMinute: number | null;
+  revealsPerHour: number | null;
+  requireSignature: boolean;
 
 const KEY_CACHE_MS = 30_000;
 const keyCache = new Map<string, { auth: Auth | null; at: number; expiresAt: number | null }>();
