@@ -25,7 +25,6 @@ export interface Auth {
   keyId: string;
   scopes: ReadonlySet<string>;
   root: boolean;
-}
   /** Per-key options of an API key (absent for the owner's token and sessions). */
   limits?: KeyLimits;
 }
@@ -34,6 +33,7 @@ export interface KeyLimits {
   ratePerMinute: number | null;
   revealsPerHour: number | null;
   requireSignature: boolean;
+}
 
 const KEY_CACHE_MS = 30_000;
 const keyCache = new Map<string, { auth: Auth | null; at: number; expiresAt: number | null }>();
