@@ -9,6 +9,7 @@ import { auditLog } from "./lib/audit";
 import { ApiError, errorBody } from "./lib/errors";
 import { validationHook } from "./lib/validation";
 import { skuPool } from "./objects/sku-pool";
+import { adminApp } from "./routes/admin";
 import { allocationsApp } from "./routes/allocations";
 import { auditApp } from "./routes/audit";
 import { balanceApp } from "./routes/balance";
@@ -77,7 +78,7 @@ app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimi
 /** Every authenticated mutation and code reveal leaves an audit row (written after the response, never its body). */
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireSignature(c, next)));
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : auditLog(c, next)));
-for (const sub of [publicApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp, auditApp]) {
+for (const sub of [publicApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp, auditApp, adminApp]) {
   app.route("/v1", sub);
 }
 

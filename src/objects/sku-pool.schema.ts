@@ -3,7 +3,8 @@
  * The pool is the only writer of its codes: every state change happens here, inside
  * one synchronous block, together with its outbox event.
  *
- * meta         key/value: product_id, shard, outbox_seq (event sequence high-water mark)
+ * meta         key/value: ref (product_id, shard), outbox_seq (event sequence high-water mark),
+ *              reencrypt (the key re-encryption job, see sku-pool-reencrypt.ts)
  * codes        one row per code. Never plaintext:
  *   idx          blind index, keyed HMAC-SHA256 of the code (security/code-crypto digestCode; UNIQUE: dedup inside the product)
  *   sealed       AES-256-GCM of {display code, PIN}, bound to idx; key_id names the key

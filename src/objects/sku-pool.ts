@@ -2,15 +2,17 @@
  * SkuPool: the codes of one product shard (`sku:<product_id>:<shard>`), and the only
  * place they change state. Each RPC method does its check and change in one synchronous
  * block (no await in between) and writes its event to the outbox in the same block;
- * the alarm flushes the outbox, expires holds and runs background generation jobs.
+ * the alarm flushes the outbox, expires holds and runs background generation and
+ * re-encryption jobs. Keys come from this object's own env, never from a caller.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { CodeRule } from "../domain/code-format";
 import { toIso, type Validity } from "../domain/validity";
-import { codeKeys, unseal } from "../security/code-crypto";
+import { codeKeys } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
 import { flushOutbox, pendingEvents, recordEvent } from "./outbox";
 import { runJob, type JobRow } from "./sku-pool-jobs";
+import * as reencryption from "./sku-pool-reencrypt";
 import * as quotas from "./sku-pool-allocations";
 import * as issuing from "./sku-pool-issue";
 import { changed } from "./sku-pool-issue";
@@ -105,6 +107,18 @@ export class SkuPool extends DurableObject<Env> {
       job.batchId, job.kind, JSON.stringify(job.rule), job.total,
     );
     this.wake();
+  }
+
+  /** Starts re-encrypting every code not under the current key (CODE_ENCRYPTION_KEY_ID); the alarm works through it. */
+  startReencrypt(ref: PoolRef): reencryption.ReencryptStatus {
+    this.remember(ref);
+    reencryption.startReencrypt(this.sql, Date.now());
+    this.wake();
+    return this.reencryptStatus(ref);
+  }
+
+  reencryptStatus(_ref: PoolRef): reencryption.ReencryptStatus {
+    return reencryption.reencryptStatus(this.sql, requireSecrets(this.env).encryptionKeyId);
   }
 
   /** Progress of a background job; called by the job runner inside this object. */
@@ -216,8 +230,11 @@ export class SkuPool extends DurableObject<Env> {
     // A second and a half of work per alarm: few alarm round trips, and short enough that D1 and
     // other requests are never starved (longer alarms stalled local D1 reads for minutes).
     if (job && ref) await runJob(this.env, ref, job, this, 1_500);
+    // Re-encryption: up to 2,000 codes and about a second per alarm.
+    const reencrypting = !job && ref !== null && (await reencryption.advanceReencrypt(this.sql, poolName(ref), await codeKeys(requireSecrets(this.env)), 1_000, ref));
     await flushOutbox(this.sql, this.env.EVENTS);
-    const more = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'running'").one().n > 0 || pendingEvents(this.sql) > 0;
+    const more = reencrypting || reencryption.readJob(this.sql)?.status === "running" ||
+      this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'running'").one().n > 0 || pendingEvents(this.sql) > 0;
     const nextHold = this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM holds WHERE state = 'held'").one().t;
     if (more) await this.ctx.storage.setAlarm(Date.now());
     else if (nextHold !== null) await this.ctx.storage.setAlarm(nextHold);
@@ -233,16 +250,7 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   private async revealLine(orderId: string, line: number): Promise<IssuedCode[]> {
-    const keys = await codeKeys(requireSecrets(this.env));
-    const rows = this.sql
-      .exec<{ idx: string; sealed: string; expires_at: number | null }>("SELECT idx, sealed, expires_at FROM codes WHERE order_id = ? AND line = ? ORDER BY id", orderId, line)
-      .toArray();
-    return Promise.all(
-      rows.map(async (r) => {
-        const secret = await unseal(keys, r.idx, r.sealed);
-        return secret.p === undefined ? { code: secret.c, expires_at: toIso(r.expires_at) } : { code: secret.c, pin: secret.p, expires_at: toIso(r.expires_at) };
-      }),
-    );
+    return reencryption.revealLine(this.sql, await codeKeys(requireSecrets(this.env)), orderId, line);
   }
 
   /** Makes sure the alarm runs soon (to flush the outbox). */

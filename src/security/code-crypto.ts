@@ -3,7 +3,8 @@
  * - blind index and check characters from one HMAC-SHA256 (see digestCode): lookup and dedup
  *   without plaintext, and guesses refused before any storage is read;
  * - PIN hash: HMAC over (blind index, PIN), so a SkuPool compares PINs synchronously;
- * - sealing: AES-256-GCM of the display form (and PIN), with the key id kept beside it.
+ * - sealing: AES-256-GCM of the display form (and PIN), with the key id kept beside it. New codes are
+ *   sealed under the current key; `sealKeys` also holds previous keys (CODE_ENCRYPTION_KEYS_OLD) for reading.
  * Sub-keys are derived from CODE_HMAC_KEY with HKDF so one secret cannot be misused for another purpose.
  */
 import { checkCharsFromMac, hasDefaultShape, splitCheck } from "../domain/code-format";
@@ -12,8 +13,11 @@ import { base64urlDecode, base64urlEncode, type Secrets } from "./secrets";
 export interface CodeKeys {
   index: CryptoKey;
   pin: CryptoKey;
+  /** The current key: every new code is sealed under it. */
   seal: CryptoKey;
   sealKeyId: string;
+  /** Key id → key, the current one and every old one still readable. */
+  sealKeys: ReadonlyMap<string, CryptoKey>;
 }
 
 const encoder = new TextEncoder();
@@ -34,8 +38,11 @@ export function codeKeys(secrets: Secrets): Promise<CodeKeys> {
   const keys = (async () => {
     const master = await crypto.subtle.importKey("raw", secrets.hmacKey, "HKDF", false, ["deriveBits"]);
     const [index, pin] = await Promise.all([deriveHmacKey(master, "voucher-edge/code-digest/v1"), deriveHmacKey(master, "voucher-edge/pin/v1")]);
-    const seal = await crypto.subtle.importKey("raw", secrets.encryptionKey, "AES-GCM", false, ["encrypt", "decrypt"]);
-    return { index, pin, seal, sealKeyId: secrets.encryptionKeyId };
+    const aes = (raw: Uint8Array, usages: ("encrypt" | "decrypt")[]) => crypto.subtle.importKey("raw", raw, "AES-GCM", false, usages);
+    const seal = await aes(secrets.encryptionKey, ["encrypt", "decrypt"]);
+    const sealKeys = new Map<string, CryptoKey>([[secrets.encryptionKeyId, seal]]);
+    for (const old of secrets.oldEncryptionKeys) sealKeys.set(old.id, await aes(old.key, ["decrypt"]));
+    return { index, pin, seal, sealKeyId: secrets.encryptionKeyId, sealKeys };
   })();
   keysCache = { source: secrets, keys };
   return keys;
@@ -103,12 +110,15 @@ export async function seal(keys: CodeKeys, index: string, payload: SecretPayload
   return base64urlEncode(out);
 }
 
-export async function unseal(keys: CodeKeys, index: string, sealed: string): Promise<SecretPayload> {
+/** Opens a sealed code with the key its row names; a key id we do not hold is a configuration bug, so it throws. */
+export async function unseal(keys: CodeKeys, index: string, sealed: string, keyId: string): Promise<SecretPayload> {
+  const key = keys.sealKeys.get(keyId);
+  if (!key) throw new Error(`code encryption key ${keyId} is not configured (CODE_ENCRYPTION_KEY_ID / CODE_ENCRYPTION_KEYS_OLD)`);
   const bytes = base64urlDecode(sealed);
   if (!bytes || bytes.length < 29) throw new Error("sealed code is malformed");
   const plain = await crypto.subtle.decrypt(
     { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: encoder.encode(index) },
-    keys.seal,
+    key,
     bytes.subarray(12),
   );
   return JSON.parse(decoder.decode(plain)) as SecretPayload;

@@ -6,6 +6,8 @@ export interface Secrets {
   adminToken: string | null;
   encryptionKey: Uint8Array;
   encryptionKeyId: string;
+  /** Previous encryption keys (CODE_ENCRYPTION_KEYS_OLD): still read, never used to seal. */
+  oldEncryptionKeys: { id: string; key: Uint8Array }[];
   hmacKey: Uint8Array;
 }
 
@@ -36,6 +38,28 @@ function key32(env: Record<string, unknown>, name: string): Uint8Array | string 
   return bytes;
 }
 
+const KEY_ID = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/** CODE_ENCRYPTION_KEYS_OLD: optional, comma-separated `id:base64url-of-32-bytes` pairs of previous keys. */
+function oldKeys(raw: unknown, currentId: string): { id: string; key: Uint8Array }[] | string {
+  if (raw === undefined || raw === null || (typeof raw === "string" && raw.trim() === "")) return [];
+  const name = "CODE_ENCRYPTION_KEYS_OLD";
+  if (typeof raw !== "string") return `secret ${name} must be comma-separated id:base64url-of-32-bytes pairs`;
+  const out: { id: string; key: Uint8Array }[] = [];
+  for (const part of raw.split(",")) {
+    const entry = part.trim();
+    const colon = entry.indexOf(":");
+    const id = colon > 0 ? entry.slice(0, colon) : "";
+    const key = colon > 0 ? base64urlDecode(entry.slice(colon + 1)) : null;
+    // Never echo the entry: it holds key material.
+    if (!KEY_ID.test(id) || !key || key.length !== 32) return `secret ${name} must be comma-separated id:base64url-of-32-bytes pairs`;
+    if (id === currentId) return `secret ${name} lists the current key id ${id} (CODE_ENCRYPTION_KEY_ID); give the new key a new id`;
+    if (out.some((k) => k.id === id)) return `secret ${name} lists the key id ${id} twice`;
+    out.push({ id, key });
+  }
+  return out;
+}
+
 let cache: { source: unknown; result: SecretsResult } | null = null;
 
 export function readSecrets(env: Env): SecretsResult {
@@ -51,7 +75,9 @@ export function readSecrets(env: Env): SecretsResult {
     result = { ok: false, problem: "secret ADMIN_TOKEN must be at least 24 characters (or unset to switch it off)" };
   } else {
     const keyId = typeof vars.CODE_ENCRYPTION_KEY_ID === "string" && vars.CODE_ENCRYPTION_KEY_ID ? vars.CODE_ENCRYPTION_KEY_ID : "k1";
-    result = { ok: true, secrets: { adminToken: (admin as string | undefined) ?? null, encryptionKey: enc, encryptionKeyId: keyId, hmacKey: mac } };
+    const old = oldKeys(vars.CODE_ENCRYPTION_KEYS_OLD, keyId);
+    if (typeof old === "string") result = { ok: false, problem: old };
+    else result = { ok: true, secrets: { adminToken: (admin as string | undefined) ?? null, encryptionKey: enc, encryptionKeyId: keyId, oldEncryptionKeys: old, hmacKey: mac } };
   }
   cache = { source: env, result };
   return result;
