@@ -37,13 +37,13 @@ for (const queue of ["voucher-events", "voucher-events-dlq"]) {
 
 const existing = wrangler(["secret", "list"]).out;
 const b64url = (n) => randomBytes(n).toString("base64url");
-for (const [name, make] of [["CODE_ENCRYPTION_KEY", () => b64url(32)], ["CODE_HMAC_KEY", () => b64url(32)], ["ADMIN_TOKEN", () => `vat_${b64url(32)}`]]) {
+for (const [name, make] of [["CODE_ENCRYPTION_KEY", () => b64url(32)], ["CODE_HMAC_KEY", () => b64url(32)], ["ADMIN_TOKEN", () => `vat_${b64url(32)}`], ["SESSION_SECRET", () => b64url(32)]]) {
   if (existing.includes(`"${name}"`)) continue;
   const value = make();
   if (!wrangler(["secret", "put", name], value).ok) { console.error(`deploy: could not set ${name}`); process.exit(1); }
   step(`secret ${name} generated`);
   if (name === "ADMIN_TOKEN") console.log(`\n  ADMIN_TOKEN (shown once; keep it in your password manager):\n  ${value}\n`);
-  if (name !== "ADMIN_TOKEN") step(`back up ${name} safely: codes cannot be read or redeemed without it`);
+  if (name.startsWith("CODE_")) step(`back up ${name} safely: codes cannot be read or redeemed without it`);
 }
 
 execFileSync("node", ["-e", "require('fs').cpSync('node_modules/swagger-ui-dist/swagger-ui-bundle.js','public/vendor/swagger-ui/swagger-ui-bundle.js');require('fs').cpSync('node_modules/swagger-ui-dist/swagger-ui.css','public/vendor/swagger-ui/swagger-ui.css')"]);

@@ -23,6 +23,8 @@ import { productsApp } from "./routes/products";
 import { publicApp } from "./routes/public";
 import { redemptionsApp } from "./routes/redemptions";
 import { summaryApp } from "./routes/summary";
+import { sessionsApp } from "./routes/sessions";
+import { usersApp } from "./routes/users";
 import { requireAuth } from "./security/auth";
 import { corsForConfiguredOrigins } from "./security/cors";
 import { apiRateLimit } from "./security/rate-limit";
@@ -72,7 +74,7 @@ app.get("/healthz/do", async (c) => {
 
 app.route("/", docsApp);
 /** The spec and the consumer endpoints are public; everything else needs a key. */
-const isPublic = (path: string) => path === "/v1/openapi.json" || path.startsWith("/v1/public/");
+const isPublic = (path: string) => path === "/v1/openapi.json" || path.startsWith("/v1/public/") || path === "/v1/sessions";
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(c, next)));
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimit(c, next)));
 /** Every authenticated mutation and code reveal leaves an audit row (written after the response, never its body). */
@@ -81,6 +83,9 @@ app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : auditLog(c,
 for (const sub of [publicApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp, auditApp, adminApp]) {
   app.route("/v1", sub);
 }
+
+/** Console users and their sessions (log-in is public; see src/security/sessions.ts). */
+for (const sub of [sessionsApp, usersApp]) app.route("/v1", sub);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "An API key (vek_…) or the owner's ADMIN_TOKEN" });
 app.doc31("/v1/openapi.json", {

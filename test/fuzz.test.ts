@@ -16,6 +16,7 @@ import {
 } from "./fuzz-helpers";
 
 const RUNS = 120;
+const FUZZ_PASSWORD = "fuzz password 0123";
 const JSON_LIMIT = 1024 * 1024;
 
 interface Fixtures {
@@ -44,6 +45,8 @@ interface Fixtures {
   child: string;
   grandchild: string;
   sibling: string;
+  /** Console users (usr_ ids). */
+  users: string[];
 }
 
 const f = {} as Fixtures;
@@ -116,6 +119,10 @@ beforeAll(async () => {
   f.revokedKey = revoked.secret;
   f.keyIds = [revoked.id];
   for (let i = 0; i < 4; i++) f.keyIds.push((await admin("POST", `/v1/channels/${i % 2 ? f.child : "chn_root"}/keys`, { name: `disposable ${i}` })).id);
+  f.users = [];
+  for (const [role, extra] of [["admin", {}], ["finance", {}], ["channel_manager", { channel_id: f.child }]] as const) {
+    f.users.push((await admin("POST", "/v1/users", { email: `fuzz-${role}@example.com`, password: FUZZ_PASSWORD, role, ...extra })).id);
+  }
 });
 
 afterAll(() => {
@@ -135,6 +142,7 @@ const ids = {
   rdm: () => idSegment("rdm", f.redemptions),
   chn: () => idSegment("chn", f.channels),
   key: () => idSegment("key", f.keyIds),
+  usr: () => idSegment("usr", f.users),
 };
 
 /** A code as people type it: real ones in odd forms, near-misses, random and hostile strings. */
@@ -273,6 +281,19 @@ const topUpBases = () => fc.constantFrom<Record<string, unknown>>(
 const topUpValues = fc.oneof({ weight: 4, arbitrary: weirdValue }, { weight: 1, arbitrary: fc.constantFrom("CNY", "cny", "USD", "XX", 0, 1, 1_000_000_000_001, "x".repeat(501)) });
 const channelIdPath = (suffix = "") => () => ids.chn().map((id) => `/v1/channels/${id}${suffix}`);
 
+const roles = ["owner", "admin", "operator", "finance", "auditor", "channel_manager", "root", "Admin", ""];
+const loginBases = () => fc.constantFrom<Record<string, unknown>>(
+  { email: "fuzz-finance@example.com", password: FUZZ_PASSWORD }, { email: "FUZZ-ADMIN@example.com", password: "wrong" }, { email: "nobody@example.com", password: FUZZ_PASSWORD },
+);
+const userBases = () => fc.constantFrom<Record<string, unknown>>(
+  { email: "fuzz-new@example.com", password: FUZZ_PASSWORD, role: "operator" }, { email: "fuzz-cm@example.com", password: FUZZ_PASSWORD, role: "channel_manager", channel_id: f.grandchild },
+  { email: "fuzz-owner@example.com", password: FUZZ_PASSWORD, role: "owner" }, { email: "fuzz-admin@example.com", password: FUZZ_PASSWORD, role: "auditor" },
+);
+const userPatchBases = () => fc.constantFrom<Record<string, unknown>>(
+  { role: "auditor" }, { status: "active" }, { status: "disabled" }, { password: "another fuzz password" }, { role: "channel_manager", channel_id: f.child }, { role: "finance", channel_id: null },
+);
+const userValues = () => fc.oneof({ weight: 4, arbitrary: weirdValue }, { weight: 2, arbitrary: fc.constantFrom(...roles, ...f.channels, "active", "disabled", "a@b.c", "x".repeat(300), null) });
+
 const ROUTES: RouteSpec[] = [
   { name: "POST /v1/products", method: "POST", path: () => fc.constant("/v1/products"), body: () => bodyText(mutatedBody(productBases(), productPaths, productValues)) },
   { name: "GET /v1/products", method: "GET", path: () => fc.constant("/v1/products"), query: ["limit", "cursor", "status", "kind", "q"] },
@@ -314,6 +335,14 @@ const ROUTES: RouteSpec[] = [
   { name: "GET /v1/channels/{id}/balance", method: "GET", path: channelIdPath("/balance"), query: ["limit", "cursor"] },
   { name: "GET /v1/channels/{id}/summary", method: "GET", path: channelIdPath("/summary"), query: ["from", "to"] },
   { name: "GET /v1/audit", method: "GET", path: () => fc.constant("/v1/audit"), query: ["limit", "cursor", "actor_key_id", "action", "resource_id", "from", "to"] },
+  { name: "POST /v1/sessions", method: "POST", path: () => fc.constant("/v1/sessions"), body: () => bodyText(mutatedBody(loginBases(), [["email"], ["password"]])) },
+  { name: "GET /v1/sessions/current", method: "GET", path: () => fc.constant("/v1/sessions/current") },
+  { name: "DELETE /v1/sessions/current", method: "DELETE", path: () => fc.constant("/v1/sessions/current"), body: () => bodyText(weirdValue) },
+  { name: "POST /v1/users", method: "POST", path: () => fc.constant("/v1/users"), body: () => bodyText(mutatedBody(userBases(), [["email"], ["password"], ["role"], ["channel_id"]], userValues())) },
+  { name: "GET /v1/users", method: "GET", path: () => fc.constant("/v1/users"), query: ["limit", "cursor"] },
+  { name: "GET /v1/users/{id}", method: "GET", path: () => ids.usr().map((id) => `/v1/users/${id}`) },
+  { name: "PATCH /v1/users/{id}", method: "PATCH", path: () => ids.usr().map((id) => `/v1/users/${id}`), body: () => bodyText(mutatedBody(userPatchBases(), [["role"], ["status"], ["password"], ["channel_id"]], userValues())) },
+  { name: "DELETE /v1/users/{id}/sessions", method: "DELETE", path: () => ids.usr().map((id) => `/v1/users/${id}/sessions`), body: () => bodyText(weirdValue) },
 ];
 
 function requestArb(route: RouteSpec): fc.Arbitrary<RawRequest> {
@@ -366,7 +395,8 @@ describe("fuzz: every route answers bad input with a 4xx JSON error, never a 5xx
   });
 
   it("credentials: missing, malformed, unknown, revoked, under-scoped and non-root keys are refused with 401/403/404", async () => {
-    const routesWithAuth = ROUTES.filter((r) => r.method === "GET" || r.body);
+    // POST /v1/sessions (log-in) is public, like /v1/public/*.
+    const routesWithAuth = ROUTES.filter((r) => (r.method === "GET" || r.body) && r.name !== "POST /v1/sessions");
     const bad = fc.constantFrom<string | undefined>(undefined, "", "Bearer", `Basic ${ADMIN}`, `Bearer ${ADMIN}x`, "Bearer vek_wrong", `Bearer ${"x".repeat(5000)}`, `Token ${ADMIN}`);
     const req = fc
       .record({ route: fc.constantFrom(...routesWithAuth), auth: fc.oneof(bad, headerString(80)) })

@@ -214,3 +214,38 @@ export const auditLog = sqliteTable(
   },
   (t) => [index("audit_log_channel").on(t.actor_channel_id, t.id), index("audit_log_at").on(t.at)],
 );
+
+/** Console users: email + PBKDF2-SHA256 password hash (`pbkdf2-sha256$100000$<salt>$<hash>`), a role, and login lockout. */
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    /** Lower-cased. */
+    email: text("email").notNull().unique(),
+    password_hash: text("password_hash").notNull(),
+    role: text("role").notNull(),
+    /** The channel a channel_manager acts for; null for the other roles (they act as the root). */
+    channel_id: text("channel_id"),
+    status: text("status").notNull().default("active"),
+    failed_logins: integer("failed_logins").notNull().default(0),
+    locked_until: integer("locked_until"),
+    created_at: integer("created_at").notNull(),
+    updated_at: integer("updated_at").notNull(),
+  },
+);
+
+/** Console sessions: the cookie holds a signed JWT naming the row; the CSRF token is stored as SHA-256 only. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    user_id: text("user_id").notNull(),
+    created_at: integer("created_at").notNull(),
+    expires_at: integer("expires_at").notNull(),
+    revoked_at: integer("revoked_at"),
+    csrf_hash: text("csrf_hash").notNull(),
+    ip: text("ip"),
+    user_agent: text("user_agent"),
+  },
+  (t) => [index("sessions_user").on(t.user_id, t.id)],
+);

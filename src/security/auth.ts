@@ -10,6 +10,7 @@ import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/context";
 import { timingSafeEqual } from "../objects/sku-pool-redemption";
 import { readSecrets } from "./secrets";
+import { hasSessionCookie, sessionAuth } from "./sessions";
 
 export const SCOPES = [
   "products:read", "products:write", "codes:write", "orders:read", "orders:write", "redemptions:write", "keys:write", "channels:read", "channels:write", "audit:read",
@@ -78,6 +79,11 @@ export function forgetKeys(): void {
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
+  // No bearer token but a console session cookie: the session's role decides (CSRF-checked for mutations).
+  if (!match && hasSessionCookie(c)) {
+    c.set("auth", await sessionAuth(c));
+    return next();
+  }
   if (!match) throw new ApiError(401, "unauthorized", "send 'Authorization: Bearer <api key>'", undefined, { "WWW-Authenticate": "Bearer" });
   const auth = await authenticate(c.env, match[1], Date.now());
   if (!auth) throw new ApiError(401, "unauthorized", "the API key is unknown, revoked or expired", undefined, { "WWW-Authenticate": "Bearer" });
