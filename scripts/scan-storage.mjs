@@ -2,7 +2,7 @@
 // Storage scan: runs a workload against a fresh local runtime (wrangler dev with a temp
 // persist dir), stops it, then reads every file it left (SQLite databases, WAL and journal
 // files of D1 and every Durable Object) byte by byte, looking for any code, PIN, API key,
-// signing secret or the admin token in plaintext. Prints one line; exits 1 on any finding.
+// signing secret, console password or the admin token in plaintext. Prints one line; exits 1 on any finding.
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { startRuntime } from "../bench/runtime.mjs";
@@ -38,6 +38,9 @@ try {
     await api("POST", "/v1/redemptions", { code: order.items[0].codes[0].code });
     await api("POST", "/v1/redemptions", { code: first.code, pin: first.pin });
   }
+  const password = `scan-password-${Date.now()}-xyz`;
+  await api("POST", "/v1/users", { email: `scan-${Date.now()}@example.com`, password, role: "operator" });
+  secrets.add(password);
   const key = await api("POST", "/v1/channels/chn_root/keys", { name: "scan", require_signature: true });
   secrets.add(key.secret);
   secrets.add(key.signing_secret);

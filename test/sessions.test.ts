@@ -92,6 +92,14 @@ describe("log-in", () => {
     expect((await login(user.email)).status).toBe(201);
   });
 
+  it("locks an unknown email the same way, so the lockout does not reveal which emails exist", async () => {
+    const ghost = `nobody-${crypto.randomUUID()}@example.com`;
+    for (let i = 0; i < 5; i++) expect((await login(ghost, `wrong password ${i}`)).status).toBe(401);
+    const locked = await login(ghost);
+    expect([locked.status, locked.json.error.code]).toEqual([429, "too_many_failures"]);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(800);
+  });
+
   it("a successful log-in resets the failure count", async () => {
     const user = await createUser("finance");
     for (let i = 0; i < 4; i++) expect((await login(user.email, "wrong password")).status).toBe(401);

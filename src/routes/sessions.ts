@@ -10,7 +10,8 @@ import type { AppEnv } from "../lib/context";
 import { ApiError, notFound } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { sha256Hex } from "../security/auth";
-import { publicRateLimit } from "../security/rate-limit";
+import { abuseGuard } from "../objects/abuse-guard";
+import { loginRateLimit } from "../security/rate-limit";
 import {
   LOCK_MS, MAX_FAILED_LOGINS, newCsrfToken, requireSessionKey, SESSION_COOKIE, SESSION_TTL_MS, sessionOf, signSession, verifyPassword,
 } from "../security/sessions";
@@ -20,7 +21,7 @@ import { UserSchema, userView, type UserRow } from "./users";
 export const sessionsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Sessions"];
 
-sessionsApp.use("/sessions", async (c, next) => (c.req.method === "POST" ? publicRateLimit(c, next) : next()));
+sessionsApp.use("/sessions", async (c, next) => (c.req.method === "POST" ? loginRateLimit(c, next) : next()));
 
 const Login = z
   .object({ email: z.string().trim().toLowerCase().max(254), password: z.string().min(1).max(256) })
@@ -70,7 +71,15 @@ sessionsApp.openapi(
       }
       await c.env.DB.prepare("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1").bind(user.id).run();
     } else {
+      // Unknown emails are budgeted and locked exactly like known ones, so the lockout does not reveal which emails exist.
+      const guard = abuseGuard(c.env, "login:unknown-emails");
+      const subject = `email:${await sha256Hex(email)}`;
+      const state = await guard.check([subject], now);
+      if (state.locked) {
+        throw new ApiError(429, "too_many_failures", "too many failed log-ins for this account; try again later", undefined, { "Retry-After": String(Math.ceil((state.until - now) / 1000)) });
+      }
       await verifyPassword(password, null); // the same PBKDF2 time as for a known email
+      await guard.fail([{ id: subject, budget: { failures: MAX_FAILED_LOGINS, windowMs: 86_400_000, lockMs: LOCK_MS } }], now);
       throw invalidCredentials();
     }
     const sessionId = newId("ses", now);

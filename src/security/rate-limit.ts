@@ -17,6 +17,13 @@ export const publicRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** Console log-in: its own per-IP budget, so password guessing and code guessing do not share one. */
+export const loginRateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const ip = c.req.header("cf-connecting-ip") ?? "local";
+  if (!(await c.env.LOGIN_LIMITER.limit({ key: `login:${ip}` })).success) throw tooMany(60);
+  await next();
+});
+
 /**
  * Authenticated API: budget per API key, so one partner's busy server neither starves
  * others behind the same IP nor gets locked out by them: the binding's default, or the key's
