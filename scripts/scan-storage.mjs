@@ -24,7 +24,7 @@ try {
   const imported = await api("POST", "/v1/products", { name: "Scan imports", price: 100, currency: "CNY" });
   await api("POST", `/v1/products/${codes.id}/batches`, { generate: { count: 200 } });
   await api("POST", `/v1/products/${cards.id}/batches`, { generate: { count: 20 } });
-  const importedCodes = Array.from({ length: 10 }, (_, i) => `SCANSECRET${i}Q${Date.now() % 100000}`);
+  const importedCodes = Array.from({ length: 10 }, (_, i) => `SCANSECRET${i}Q${String(Date.now() % 100000).padStart(5, "0")}X` /* 18 chars: never the reserved 16-char shape */);
   await api("POST", `/v1/products/${imported.id}/batches`, { import: { codes: importedCodes.map((code) => ({ code })) } });
   importedCodes.forEach((c) => secrets.add(c));
   for (let i = 0; i < 5; i++) {

@@ -64,6 +64,15 @@ describe("code batches", () => {
     expect(missing.json.error.details.errors[0]).toMatchObject({ line: 2, error: "pin_required" });
   });
 
+  it("imports fewer codes than the product has shards (empty shards are skipped)", async () => {
+    const p = await createProduct({ shards: 3 });
+    const res = await call("POST", `/v1/products/${p.id}/batches`, undefined, { raw: "00AA\r\n\r\n", headers: { "content-type": "text/csv" } });
+    expect(res.status, res.text).toBe(201);
+    expect(res.json.total).toBe(1);
+    const stock = await call("GET", `/v1/products/${p.id}/stock`);
+    expect(stock.json.available).toBe(1);
+  });
+
   it("refuses an imported default-shaped code whose check characters are wrong", async () => {
     const p = await createProduct();
     const res = await call("POST", `/v1/products/${p.id}/batches`, { import: { codes: [{ code: "AAAA-BBBB-CCCC-DDDD" }] } });

@@ -20,6 +20,7 @@ export interface IndexTarget {
  */
 export async function claimIndexes(db: D1Database, target: IndexTarget, codes: PreparedCode[], now = Date.now()): Promise<Set<string>> {
   const claimed = new Set<string>();
+  if (codes.length === 0) return claimed; // D1 refuses an empty batch
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < codes.length; i += CHUNK) {
     const rows = codes.slice(i, i + CHUNK).map((c) => [c.idx, c.last4]);

@@ -128,6 +128,7 @@ export async function importBatch(env: Env, product: Product, lines: ImportLine[
   const slices = shards.map((n) => prepared.slice(offset, (offset += n)));
   try {
     for (const [shard, slice] of slices.entries()) {
+      if (slice.length === 0) continue;
       const ref = { productId: product.id, shard };
       const claimed = await claimIndexes(env.DB, { productId: product.id, shard, batchId }, slice);
       if (claimed.size !== slice.length) throw conflict("import_conflict", "another import stored some of these codes at the same moment; nothing was stored");
