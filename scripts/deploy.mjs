@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run deploy: everything a real Cloudflare account needs, idempotently.
 // 1. D1 database (created and its id written into wrangler.toml when still the placeholder),
-// 2. queues voucher-events and voucher-events-dlq, 3. secrets (generated when missing),
+// 2. queues (events, webhooks, top-ups, each with its dead-letter queue), 3. secrets (generated when missing),
 // 4. remote D1 migrations, 5. docs assets, 6. wrangler deploy.
 // Needs `npx wrangler login` (or CLOUDFLARE_API_TOKEN) first. Prints the admin token once when it creates it.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -30,7 +30,7 @@ if (toml.includes('database_id = "00000000-0000-0000-0000-000000000000"')) {
   step(`D1 voucher-edge is ${id} (written to wrangler.toml; commit it)`);
 }
 
-for (const queue of ["voucher-events", "voucher-events-dlq"]) {
+for (const queue of ["voucher-events", "voucher-events-dlq", "voucher-webhooks", "voucher-webhooks-dlq", "voucher-topups", "voucher-topups-dlq"]) {
   const r = wrangler(["queues", "create", queue]);
   step(r.ok ? `queue ${queue} created` : `queue ${queue} exists`);
 }

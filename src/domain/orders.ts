@@ -23,7 +23,13 @@ export interface PlaceOrderInput {
   lines: OrderLineSpec[];
 }
 
-export type OrderStatus = "pending" | "fulfilled" | "failed";
+/**
+ * pending: a balance order in flight (saga); pending_payment: a checkout order holding codes until the
+ * gateway confirms; processing: a top-up sent to the provider; then fulfilled, failed, cancelled
+ * (hold expired unpaid) or refunded (money returned).
+ */
+export type OrderStatus = "pending" | "pending_payment" | "processing" | "fulfilled" | "failed" | "cancelled" | "refunded";
+export const ORDER_STATUSES = ["pending", "pending_payment", "processing", "fulfilled", "failed", "cancelled", "refunded"] as const;
 
 export interface OrderRecord {
   id: string;

@@ -186,6 +186,8 @@ export class ChannelAccount extends DurableObject<Env> {
       this.saveOrder(next);
       if (refusal) this.sql.exec("DELETE FROM purchases WHERE order_id = ?", orderId);
       recordEvent(this.sql, `channel:${order.channel_id}`, refusal ? "order.failed" : "order.fulfilled", { order: publicOrder(next) }, now);
+      // Money moved: the ledger posts the sale and its split from this event (queues/ledger.ts).
+      if (next.funds === "committed") recordEvent(this.sql, `channel:${order.channel_id}`, "order.paid", { order: publicOrder(next), payment: { method: "balance", amount: order.total_amount, currency: order.currency } }, now);
       void this.ctx.storage.setAlarm(now);
     }
     return refusal ? { ok: false, ...refusal, order: this.loadOrder(orderId)! } : this.finish(orderId, false);

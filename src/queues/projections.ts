@@ -15,8 +15,14 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
   const setCodes = (sql: string, ...binds: unknown[]) =>
     db.prepare(`UPDATE code_index SET ${sql}, version = ?1 WHERE blind_index IN (SELECT value FROM json_each(?2)) AND version < ?1`).bind(seq, indexes(d), ...binds);
   switch (event.type) {
+    // Every order.* event carries the order as it is after the change (see publicOrder).
     case "order.fulfilled":
-    case "order.failed": {
+    case "order.failed":
+    case "order.pending_payment":
+    case "order.processing":
+    case "order.paid":
+    case "order.cancelled":
+    case "order.refunded": {
       const o = d.order as Data;
       return [
         db

@@ -1,7 +1,7 @@
 /** /v1/orders: place an order (idempotent), read one with its codes, list the channel's orders. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { checkOrderLimit } from "../domain/limits";
-import type { OrderLineSpec, OrderRecord } from "../domain/orders";
+import { ORDER_STATUSES, type OrderLineSpec, type OrderRecord } from "../domain/orders";
 import { saleState } from "../domain/validity";
 import { suspendedOnPath } from "../db/channels";
 import { getProducts } from "../db/products";
@@ -31,7 +31,7 @@ const OrderCreate = z
 const CodeSchema = z.object({ code: z.string(), pin: z.string().optional(), url: z.string().optional(), expires_at: z.string().nullable() }).openapi("IssuedCode");
 const OrderSchema = z
   .object({
-    id: z.string(), object: z.literal("order"), channel_id: z.string(), status: z.enum(["pending", "fulfilled", "failed"]),
+    id: z.string(), object: z.literal("order"), channel_id: z.string(), status: z.enum(ORDER_STATUSES),
     customer_ref: z.string().nullable(), external_ref: z.string().nullable(), currency: z.string(), total_amount: z.number(), failure_reason: z.string().nullable(),
     items: z.array(z.object({ product_id: z.string(), quantity: z.number(), unit_price: z.number(), amount: z.number(), codes: z.array(CodeSchema).optional() })),
     created_at: z.string(), updated_at: z.string(),
@@ -147,7 +147,7 @@ ordersApp.openapi(
 );
 
 const OrderListQuery = PageQuery.extend({
-  status: z.enum(["pending", "fulfilled", "failed"]).optional(),
+  status: z.enum(ORDER_STATUSES).optional(),
   channel_id: z.string().regex(/^chn_[a-z0-9]{1,40}$/).optional(),
   customer_ref: z.string().max(200).optional(),
   external_ref: z.string().max(200).optional(),
@@ -169,7 +169,7 @@ ordersApp.openapi(
     binds.push(q.limit + 1);
     const { results } = await c.env.DB.prepare(`SELECT * FROM orders WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?${binds.length}`).bind(...binds).all<Record<string, unknown>>();
     const data = results.map((r) => ({
-      id: r.id as string, object: "order" as const, channel_id: r.channel_id as string, status: r.status as "fulfilled", customer_ref: r.customer_ref as string | null,
+      id: r.id as string, object: "order" as const, channel_id: r.channel_id as string, status: r.status as (typeof ORDER_STATUSES)[number], customer_ref: r.customer_ref as string | null,
       external_ref: r.external_ref as string | null, currency: r.currency as string, total_amount: r.total_amount as number, failure_reason: r.failure_reason as string | null,
       items: JSON.parse(r.items as string), created_at: new Date(r.created_at as number).toISOString(), updated_at: new Date(r.updated_at as number).toISOString(),
     }));
