@@ -14,6 +14,7 @@ import { hasSessionCookie, sessionAuth } from "./sessions";
 
 export const SCOPES = [
   "products:read", "products:write", "codes:write", "orders:read", "orders:write", "redemptions:write", "keys:write", "channels:read", "channels:write", "audit:read",
+  "ledger:read", "ledger:write", "webhooks:read", "webhooks:write", "refunds:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 /** What a key of a channel below the root may hold: the catalog and the codes are the merchant's alone. */

@@ -32,11 +32,11 @@ export function roleScopes(role: string): readonly Scope[] {
     case "admin":
       return SCOPES;
     case "operator":
-      return ["products:read", "products:write", "codes:write", "orders:read", "orders:write", "redemptions:write", "channels:read", "channels:write", "keys:write"];
+      return ["products:read", "products:write", "codes:write", "orders:read", "orders:write", "redemptions:write", "channels:read", "channels:write", "keys:write", "webhooks:read", "webhooks:write"];
     case "finance":
-      return ["products:read", "orders:read", "channels:read", "audit:read"];
+      return ["products:read", "orders:read", "channels:read", "audit:read", "ledger:read", "ledger:write", "refunds:write", "webhooks:read"];
     case "auditor":
-      return ["products:read", "orders:read", "channels:read", "audit:read"];
+      return ["products:read", "orders:read", "channels:read", "audit:read", "ledger:read", "webhooks:read"];
     case "channel_manager":
       return CHANNEL_SCOPES;
     default:
