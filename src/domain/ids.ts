@@ -5,7 +5,7 @@
  */
 import { CROCKFORD32 } from "./code-format";
 
-export type IdPrefix = "prd" | "bat" | "chn" | "ord" | "rdm" | "key" | "evt" | "usr" | "cmp" | "hld" | "req" | "att" | "aud" | "ses";
+export type IdPrefix = "prd" | "bat" | "chn" | "ord" | "rdm" | "key" | "evt" | "usr" | "cmp" | "hld" | "req" | "att" | "aud" | "ses" | "txn" | "pyo" | "pay" | "ntc" | "rfd" | "whk" | "dlv" | "rec";
 
 export function newId(prefix: IdPrefix, now = Date.now(), random: Uint8Array = crypto.getRandomValues(new Uint8Array(16))): string {
   let time = "";

@@ -1,4 +1,5 @@
 /** Order shapes and pure helpers shared by the route and the ChannelAccount. */
+import type { TopupLine } from "./topup";
 import type { Validity } from "./validity";
 
 export interface OrderLineSpec {
@@ -10,6 +11,8 @@ export interface OrderLineSpec {
   shards: number;
   per_customer_max: number | null;
   per_customer_window_days: number | null;
+  /** Direct top-up lines only: who is recharged and with which provider product (domain/topup.ts). */
+  topup?: TopupLine;
 }
 
 export interface PlaceOrderInput {
