@@ -1,26 +1,49 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import { gatewayCounterparts } from "./test/gateway-counterparts/node";
+// @ts-expect-error a plain .mjs script without types
+import { startFakeProvider } from "./scripts/fake-topup-provider.mjs";
+import { startWebhookReceiver } from "./test/servers/webhook-receiver";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  // Payment gateway test secrets and the SDK counterparts that sign notices (Node): see test/gateway-counterparts/node.ts.
+  const gatewaysForTests = gatewayCounterparts();
+  // A real HTTP receiver for webhook deliveries (Node, 127.0.0.1, random port): see test/servers/webhook-receiver.ts.
+  const receiver = await startWebhookReceiver();
+  // The fake top-up provider (Node, 127.0.0.1, random port), reached by the Worker over real HTTP: see docs/topup.md.
+  const topupSecret = "test-topup-provider-secret-0123456789";
+  const topupProvider = await startFakeProvider({ secret: topupSecret, unref: true });
   return {
     plugins: [
       cloudflareTest({
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          serviceBindings: { GATEWAY_COUNTERPARTS: gatewaysForTests.handler },
           bindings: {
             TEST_MIGRATIONS: migrations,
             ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
             CODE_ENCRYPTION_KEY: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
             CODE_HMAC_KEY: "HyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2Nzg5Ojs8PT4",
             SESSION_SECRET: "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8",
+            ...gatewaysForTests.bindings,
+            WEBHOOK_TEST_RECEIVER: receiver.url,
+            WEBHOOK_BACKOFF_SCALE: "0.00004", // retry delays of 0–1 s instead of 10 s … 7 h
+            WEBHOOK_TIMEOUT_MS: "2000",
+            TOPUP_PROVIDER_URL: topupProvider.url,
+            TOPUP_PROVIDER_SECRET: topupSecret,
+            TOPUP_RETRY_DELAY_SCALE: "0", // retries at once instead of 10 s … 30 min
           },
         },
       }),
     ],
     test: {
       setupFiles: ["./test/setup.ts"],
+      // Many tests wait on queues and alarms rather than the CPU: two files at a time even on two cores
+      // (vitest's default would run one) brings the suite from about 5 to about 3 minutes.
+      maxWorkers: Math.max(2, availableParallelism() - 1),
       testTimeout: 60_000,
       hookTimeout: 60_000,
     },

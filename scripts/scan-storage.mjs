@@ -44,6 +44,13 @@ try {
   const key = await api("POST", "/v1/channels/chn_root/keys", { name: "scan", require_signature: true });
   secrets.add(key.secret);
   secrets.add(key.signing_secret);
+  // Webhook signing secrets are sealed at rest: neither the first nor the rotated one may appear.
+  const hook = await api("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/scan-hook", events: ["order.*"] });
+  secrets.add(hook.secret);
+  secrets.add(hook.secret.slice("whsec_".length));
+  const rotated = await api("POST", `/v1/webhooks/${hook.id}/rotate-secret`);
+  secrets.add(rotated.secret);
+  await api("POST", `/v1/webhooks/${hook.id}/ping`);
   await new Promise((r) => setTimeout(r, 2_000)); // outboxes flushed, projections written
 } finally {
   await rt.stop();

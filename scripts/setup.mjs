@@ -15,6 +15,10 @@ const wanted = {
   CODE_ENCRYPTION_KEY: () => b64url(32),
   CODE_HMAC_KEY: () => b64url(32),
   SESSION_SECRET: () => b64url(32),
+  // The local sandbox payment gateway's signing secret (docs/payments.md); real gateways' secrets are set by hand.
+  SANDBOX_GATEWAY_SECRET: () => b64url(32),
+  // Shared with the top-up provider (locally: scripts/fake-topup-provider.mjs reads it from here).
+  TOPUP_PROVIDER_SECRET: () => b64url(32),
 };
 const added = [];
 let text = current && !current.endsWith("\n") ? current + "\n" : current;

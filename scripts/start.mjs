@@ -10,13 +10,18 @@ const base = `http://127.0.0.1:${port}`;
 execFileSync("node", ["scripts/setup.mjs"], { stdio: "inherit" });
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--log-level", process.env.LOG_LEVEL ?? "warn"], { env, stdio: "inherit", detached: true });
+// The fake top-up provider (reads its secret from .dev.vars) in its own process group; wrangler dev gets its URL and the callback URL.
+const providerUrl = `http://127.0.0.1:${Number(process.env.TOPUP_FAKE_PORT ?? 8790)}`;
+const provider = spawn("node", ["scripts/fake-topup-provider.mjs", "--port", providerUrl.split(":").pop()], { env, stdio: "inherit", detached: true });
+const topupVars = ["--var", `TOPUP_PROVIDER_URL:${providerUrl}`, "--var", `TOPUP_NOTIFY_URL:${base}/v1/public/topup/notify`];
+const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--log-level", process.env.LOG_LEVEL ?? "warn", ...topupVars], { env, stdio: "inherit", detached: true });
 const stop = () => {
   try { process.kill(-dev.pid, "SIGTERM"); } catch { /* already gone */ }
+  try { process.kill(-provider.pid, "SIGTERM"); } catch { /* already gone */ }
 };
 process.on("SIGINT", () => { stop(); process.exit(0); });
 process.on("SIGTERM", () => { stop(); process.exit(0); });
-dev.on("exit", (code) => process.exit(code ?? 0));
+dev.on("exit", (code) => { try { process.kill(-provider.pid, "SIGTERM"); } catch { /* gone */ } process.exit(code ?? 0); });
 
 for (let i = 0; ; i++) {
   try {
@@ -33,6 +38,7 @@ Voucher Edge is running (local runtime, state in .wrangler/state)
   Docs     ${base}/docs
   Spec     ${base}/v1/openapi.json
   Console  ${base}/  (the staff console is on the roadmap; this page links the docs)
+  Top-up   fake provider ${providerUrl}  (test rules by account ending: docs/topup.md)
   Admin token (root key, from .dev.vars):
     ${token}
   Try:     curl -H "Authorization: Bearer ${token}" ${base}/v1/products

@@ -19,12 +19,23 @@ import { channelsApp } from "./routes/channels";
 import { docsApp } from "./routes/docs";
 import { keysApp } from "./routes/keys";
 import { ordersApp } from "./routes/orders";
+import { payoutsApp } from "./routes/payouts";
+import { settlementApp } from "./routes/settlement";
+import { statementsApp } from "./routes/statements";
 import { productsApp } from "./routes/products";
 import { publicApp } from "./routes/public";
+import { topupNotifyApp } from "./routes/topup-notify";
 import { redemptionsApp } from "./routes/redemptions";
 import { summaryApp } from "./routes/summary";
 import { sessionsApp } from "./routes/sessions";
 import { usersApp } from "./routes/users";
+import { checkoutApp } from "./routes/checkout";
+import { paymentNotifyApp } from "./routes/payment-notify";
+import { refundsApp } from "./routes/refunds";
+import { checkoutPreflight } from "./lib/publishable-keys";
+import { webhookDeliveriesApp } from "./routes/webhook-deliveries";
+import { webhooksApp } from "./routes/webhooks";
+import { reconciliationApp } from "./routes/reconciliation";
 import { requireAuth } from "./security/auth";
 import { corsForConfiguredOrigins } from "./security/cors";
 import { apiRateLimit } from "./security/rate-limit";
@@ -45,6 +56,9 @@ app.use("*", async (c, next) => {
 
 app.use("*", secureHeaders({ strictTransportSecurity: "max-age=63072000; includeSubDomains", xFrameOptions: "DENY", referrerPolicy: "no-referrer" }));
 
+// Checkout preflights answer for the origins of publishable keys (lib/publishable-keys.ts), before the global CORS.
+app.use("/v1/checkout", checkoutPreflight);
+app.use("/v1/checkout/*", checkoutPreflight);
 app.use("/v1/*", corsForConfiguredOrigins);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
@@ -74,13 +88,15 @@ app.get("/healthz/do", async (c) => {
 
 app.route("/", docsApp);
 /** The spec and the consumer endpoints are public; everything else needs a key. */
-const isPublic = (path: string) => path === "/v1/openapi.json" || path.startsWith("/v1/public/") || path === "/v1/sessions";
+const isPublic = (path: string) => path === "/v1/openapi.json" || path.startsWith("/v1/public/") || path === "/v1/sessions" ||
+  // Checkout authenticates its own publishable keys (pk_…) and is rate-limited per IP.
+  path === "/v1/checkout" || path.startsWith("/v1/checkout/");
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(c, next)));
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimit(c, next)));
 /** Every authenticated mutation and code reveal leaves an audit row (written after the response, never its body). */
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireSignature(c, next)));
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : auditLog(c, next)));
-for (const sub of [publicApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp, auditApp, adminApp]) {
+for (const sub of [publicApp, paymentNotifyApp, checkoutApp, refundsApp, topupNotifyApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp, auditApp, adminApp, webhooksApp, webhookDeliveriesApp, settlementApp, statementsApp, payoutsApp, reconciliationApp]) {
   app.route("/v1", sub);
 }
 

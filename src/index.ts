@@ -2,6 +2,14 @@
 import { app } from "./app";
 import type { DomainEvent } from "./objects/outbox";
 import { handleEvents } from "./queues/events";
+import { handleTopups } from "./queues/topups";
+import { handleWebhookDeadLetters, handleWebhookDeliveries } from "./queues/webhooks";
+import { webhookHousekeeping } from "./queues/webhook-fanout";
+import { previousDay } from "./domain/reconciliation";
+import { runReconciliation } from "./lib/reconciliation";
+
+/** The nightly reconciliation of the previous UTC day (wrangler.toml [triggers]). */
+export const RECONCILIATION_CRON = "15 0 * * *";
 
 export { AbuseGuard } from "./objects/abuse-guard";
 export { ChannelAccount } from "./objects/channel-account";
@@ -11,8 +19,15 @@ export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
   async queue(batch, env, _ctx) {
     if (batch.queue.startsWith("voucher-events")) await handleEvents(batch as MessageBatch<DomainEvent>, env);
+    else if (batch.queue === "voucher-topups" || batch.queue === "voucher-topups-dlq") await handleTopups(batch, env);
+    else if (batch.queue === "voucher-webhooks") await handleWebhookDeliveries(batch as MessageBatch<never>, env);
+    else if (batch.queue === "voucher-webhooks-dlq") await handleWebhookDeadLetters(batch as MessageBatch<never>, env);
   },
-  async scheduled(_controller, env, _ctx) {
+  async scheduled(controller, env, _ctx) {
+    if (controller.cron === RECONCILIATION_CRON) {
+      await runReconciliation(env, previousDay(controller.scheduledTime), "cron");
+      return;
+    }
     // Housekeeping: failed-attempt records are kept 90 days, processed event ids 30 days, audit entries 400 days.
     const now = Date.now();
     await env.DB.batch([
@@ -20,5 +35,6 @@ export default {
       env.DB.prepare("DELETE FROM processed_events WHERE processed_at < ?1").bind(now - 30 * 86_400_000),
       env.DB.prepare("DELETE FROM audit_log WHERE at < ?1").bind(now - 400 * 86_400_000), // the audit log is kept 400 days
     ]);
+    await webhookHousekeeping(env, now); // re-enqueue stuck webhook deliveries; the delivery log is kept 30 days
   },
 } satisfies ExportedHandler<Env, DomainEvent>;

@@ -8,6 +8,7 @@
  * the hand-picked cases and the body-limit tests also go through exports.default.fetch.
  * fast-check seeds from the clock: a failure prints its seed and a shrunk counterexample.
  */
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -40,6 +41,8 @@ interface Fixtures {
   readKey: string;
   childKey: string;
   revokedKey: string;
+  /** A publishable key (pk_…) of the root, for the checkout routes. */
+  pk: string;
   channels: string[];
   /** A channel below the root, its child, and a channel outside its subtree. */
   child: string;
@@ -47,6 +50,9 @@ interface Fixtures {
   sibling: string;
   /** Console users (usr_ ids). */
   users: string[];
+  /** Webhook subscriptions (root and child) and a delivery of each. */
+  webhooks: string[];
+  deliveries: string[];
 }
 
 const f = {} as Fixtures;
@@ -117,11 +123,19 @@ beforeAll(async () => {
   const revoked = await admin("POST", "/v1/channels/chn_root/keys", { name: "revoked" });
   await admin("DELETE", `/v1/channels/chn_root/keys/${revoked.id}`);
   f.revokedKey = revoked.secret;
+  f.pk = (await admin("POST", "/v1/channels/chn_root/keys", { type: "publishable", allowed_origins: ["https://shop.example"] })).secret;
   f.keyIds = [revoked.id];
   for (let i = 0; i < 4; i++) f.keyIds.push((await admin("POST", `/v1/channels/${i % 2 ? f.child : "chn_root"}/keys`, { name: `disposable ${i}` })).id);
   f.users = [];
   for (const [role, extra] of [["admin", {}], ["finance", {}], ["channel_manager", { channel_id: f.child }]] as const) {
     f.users.push((await admin("POST", "/v1/users", { email: `fuzz-${role}@example.com`, password: FUZZ_PASSWORD, role, ...extra })).id);
+  }
+  f.webhooks = [];
+  f.deliveries = [];
+  for (const channel_id of ["chn_root", f.child]) {
+    const hook = await admin("POST", "/v1/webhooks", { url: `${webhookReceiver}/hooks/fuzz`, events: ["reconciliation.mismatch"], channel_id });
+    f.webhooks.push(hook.id);
+    f.deliveries.push((await admin("POST", `/v1/webhooks/${hook.id}/ping`)).id);
   }
 });
 
@@ -133,7 +147,7 @@ afterAll(() => {
 
 // ------------------------------------------------------------------ arbitraries over the fixtures
 
-const tokens = () => [f.readKey, f.childKey, f.revokedKey, "vek_not_a_real_key_0000000000000000000000"];
+const tokens = () => [f.readKey, f.childKey, f.revokedKey, "vek_not_a_real_key_0000000000000000000000", f.pk, "pk_not_a_real_key_000000000000000"];
 const ids = {
   prd: () => idSegment("prd", [f.product, f.card, f.link, f.topup, f.draft, f.archived, f.ended, f.limited]),
   patch: () => idSegment("prd", [...f.patchTargets, f.archived, f.topup]),
@@ -143,7 +157,19 @@ const ids = {
   chn: () => idSegment("chn", f.channels),
   key: () => idSegment("key", f.keyIds),
   usr: () => idSegment("usr", f.users),
+  whk: () => idSegment("whk", f.webhooks),
+  dlv: () => idSegment("dlv", f.deliveries),
 };
+const webhookReceiver = (env as unknown as { WEBHOOK_TEST_RECEIVER: string }).WEBHOOK_TEST_RECEIVER;
+const webhookBases = () => fc.constantFrom<Record<string, unknown>>(
+  { url: `${webhookReceiver}/hooks/fuzz`, events: ["reconciliation.mismatch"] }, { url: "https://10.0.0.1/x", events: ["order.*"], description: "d" },
+  { url: "http://169.254.169.254/latest", events: ["*"], channel_id: f.child }, { url: `${webhookReceiver}/hooks/fuzz`, events: ["stock.low"], channel_id: f.sibling },
+);
+const webhookPaths: Path[] = [["url"], ["events"], ["events", 0], ["description"], ["channel_id"], ["status"]];
+const webhookValues = fc.oneof(
+  { weight: 4, arbitrary: weirdValue },
+  { weight: 1, arbitrary: fc.constantFrom("https://[::ffff:a9fe:a9fe]/", "https://0xa9fea9fe/", "https://u:p@example.com/", "order.*", "*", "nope.*", "active", "disabled", "deleted", ["*"], [], "x".repeat(2100)) },
+);
 
 /** A code as people type it: real ones in odd forms, near-misses, random and hostile strings. */
 const codeLike = () => {
@@ -234,8 +260,9 @@ const orderBases = () => fc.constantFrom<Record<string, unknown>>(
   { items: [{ product_id: f.product, quantity: 1 }, { product_id: f.card, quantity: 1 }], customer_ref: "cust-2", external_ref: "ext-1" },
   { items: [{ product_id: f.draft, quantity: 1 }] }, { items: [{ product_id: f.ended, quantity: 1 }] }, { items: [{ product_id: f.topup, quantity: 1 }] },
   { items: [{ product_id: f.archived, quantity: 1 }] }, { items: [{ product_id: f.link, quantity: 1 }] }, { items: [{ product_id: f.card, quantity: 1000 }] },
+  { items: [{ product_id: f.topup, quantity: 1, account: "13800138000" }] }, { items: [{ product_id: f.product, quantity: 1, account: "13800138000" }] },
 );
-const orderPaths: Path[] = [["items"], ["items", 0], ["items", 0, "product_id"], ["items", 0, "quantity"], ["items", 1], ["items", 1, "quantity"], ["customer_ref"], ["external_ref"]];
+const orderPaths: Path[] = [["items"], ["items", 0], ["items", 0, "product_id"], ["items", 0, "quantity"], ["items", 0, "account"], ["items", 1], ["items", 1, "quantity"], ["customer_ref"], ["external_ref"]];
 const orderValues = fc.oneof({ weight: 4, arbitrary: weirdValue }, { weight: 1, arbitrary: fc.constantFrom("prd_abc", "prd_", 1000, 1001, 0, 20, 21) });
 
 const codeBodies = (withRedeemer: boolean) => () => {
@@ -280,6 +307,12 @@ const topUpBases = () => fc.constantFrom<Record<string, unknown>>(
 );
 const topUpValues = fc.oneof({ weight: 4, arbitrary: weirdValue }, { weight: 1, arbitrary: fc.constantFrom("CNY", "cny", "USD", "XX", 0, 1, 1_000_000_000_001, "x".repeat(501)) });
 const channelIdPath = (suffix = "") => () => ids.chn().map((id) => `/v1/channels/${id}${suffix}`);
+// Ledger (docs/ledger.md): settlement rules, statements, payouts.
+const settlementBases = () => fc.constantFrom<Record<string, unknown>>(
+  { bps: 800 }, { fixed_per_unit: 5, cap: 100 }, {}, { bps: 300, overrides: [{ product_id: f.product, bps: 100, cap: 10 }] }, { overrides: [{ product_id: f.card, fixed_per_unit: 3 }] },
+);
+const settlementValues = fc.oneof({ weight: 4, arbitrary: weirdValue }, { weight: 1, arbitrary: fc.constantFrom(0, 10_000, 10_001, -1, 1.5, 1_000_000_000_001, "prd_x", [], [{}], [{ product_id: "prd_x" }]) });
+const payoutBases = () => fc.constantFrom<Record<string, unknown>>({ channel_id: f.child }, { channel_id: f.grandchild, currency: "CNY" }, { channel_id: "chn_root" });
 
 const roles = ["owner", "admin", "operator", "finance", "auditor", "channel_manager", "root", "Admin", ""];
 const loginBases = () => fc.constantFrom<Record<string, unknown>>(
@@ -343,6 +376,42 @@ const ROUTES: RouteSpec[] = [
   { name: "GET /v1/users/{id}", method: "GET", path: () => ids.usr().map((id) => `/v1/users/${id}`) },
   { name: "PATCH /v1/users/{id}", method: "PATCH", path: () => ids.usr().map((id) => `/v1/users/${id}`), body: () => bodyText(mutatedBody(userPatchBases(), [["role"], ["status"], ["password"], ["channel_id"]], userValues())) },
   { name: "DELETE /v1/users/{id}/sessions", method: "DELETE", path: () => ids.usr().map((id) => `/v1/users/${id}/sessions`), body: () => bodyText(weirdValue) },
+  { name: "PUT /v1/channels/{id}/settlement", method: "PUT", path: channelIdPath("/settlement"), body: () => bodyText(mutatedBody(settlementBases(), [["bps"], ["fixed_per_unit"], ["cap"], ["overrides"], ["overrides", 0], ["overrides", 0, "bps"], ["overrides", 0, "product_id"]], settlementValues)) },
+  { name: "GET /v1/channels/{id}/settlement", method: "GET", path: channelIdPath("/settlement") },
+  { name: "GET /v1/channels/{id}/statements", method: "GET", path: channelIdPath("/statements"), query: ["from", "to", "format"] },
+  { name: "POST /v1/payouts", method: "POST", path: () => fc.constant("/v1/payouts"), body: () => bodyText(mutatedBody(payoutBases(), [["channel_id"], ["currency"]], fc.oneof(weirdValue, fc.constantFrom(...f.channels, "CNY", "usd")))) },
+  { name: "GET /v1/payouts", method: "GET", path: () => fc.constant("/v1/payouts"), query: ["limit", "cursor", "channel_id", "status"] },
+  { name: "GET /v1/payouts/{id}", method: "GET", path: () => idSegment("pyo", []).map((id) => `/v1/payouts/${id}`) },
+  { name: "POST /v1/payouts/{id}/paid", method: "POST", path: () => idSegment("pyo", []).map((id) => `/v1/payouts/${id}/paid`), body: () => bodyText(weirdValue) },
+  // Top-up provider callback (docs/topup.md): unsigned or mis-signed notices are 401, never 5xx.
+  {
+    name: "POST /v1/public/topup/notify", method: "POST", path: () => fc.constant("/v1/public/topup/notify"),
+    body: () => bodyText(mutatedBody(fc.constantFrom<Record<string, unknown>>({ out_trade_no: "ord_01abcdefgh-0", status: "succeeded", provider_ref: "up_1" }, { out_trade_no: "ord_x-99", status: "failed", error: "account_invalid" }), [["out_trade_no"], ["status"], ["provider_ref"], ["error"]])),
+  },
+  // Checkout and gateway notices (docs/payments.md): bad input is 4xx, unsigned notices 401, never 5xx.
+  {
+    name: "POST /v1/checkout", method: "POST", path: () => fc.constant("/v1/checkout"), idempotency: true, runs: 40,
+    body: () => bodyText(mutatedBody(fc.constantFrom<Record<string, unknown>>({ items: [{ product_id: f.product, quantity: 1 }], gateway: "sandbox" }, { items: [{ product_id: f.card, quantity: 2 }], gateway: "alipay", customer_ref: "c1", return_url: "https://shop.example/done" }),
+      [["items"], ["items", 0], ["items", 0, "product_id"], ["items", 0, "quantity"], ["gateway"], ["customer_ref"], ["return_url"]])),
+  },
+  { name: "GET /v1/checkout/{order_id}", method: "GET", path: () => ids.ord().map((id) => `/v1/checkout/${id}`), query: ["client_secret"] },
+  ...(["sandbox", "stripe", "alipay", "wechat", "paypal"] as const).map((g): RouteSpec => ({
+    name: `POST /v1/public/payments/${g}/notify`, method: "POST", path: () => fc.constant(`/v1/public/payments/${g}/notify`), runs: 40,
+    body: () => bodyText(mutatedBody(fc.constantFrom<Record<string, unknown>>({ id: "ntc_1", type: "payment.succeeded", data: { order_id: "ord_x", amount: 1, currency: "CNY" } }, { id: "evt_1", type: "payment_intent.succeeded", data: { object: { metadata: { order_id: "ord_x" } } } }, { resource: { ciphertext: "AAAA", nonce: "n" } }), [["id"], ["type"], ["data"], ["resource"]])),
+    contentType: () => fc.constantFrom("application/json", "application/x-www-form-urlencoded", undefined, "text/plain"),
+  })),
+  { name: "POST /v1/public/sandbox/pay/{order_id}", method: "POST", path: () => ids.ord().map((id) => `/v1/public/sandbox/pay/${id}`), body: () => bodyText(weirdValue), runs: 40 },
+  { name: "POST /v1/orders/{id}/refund", method: "POST", path: () => ids.ord().map((id) => `/v1/orders/${id}/refund`), idempotency: true, runs: 60, body: () => bodyText(mutatedBody(fc.constantFrom<Record<string, unknown>>({ reason: "fuzz" }), [["reason"]])) },
+  { name: "POST /v1/webhooks", method: "POST", path: () => fc.constant("/v1/webhooks"), body: () => bodyText(mutatedBody(webhookBases(), webhookPaths, webhookValues)) },
+  { name: "GET /v1/webhooks", method: "GET", path: () => fc.constant("/v1/webhooks"), query: ["limit", "cursor", "channel_id", "status"] },
+  { name: "GET /v1/webhooks/{id}", method: "GET", path: () => ids.whk().map((id) => `/v1/webhooks/${id}`) },
+  { name: "PATCH /v1/webhooks/{id}", method: "PATCH", path: () => ids.whk().map((id) => `/v1/webhooks/${id}`), body: () => bodyText(mutatedBody(webhookBases(), webhookPaths, webhookValues)) },
+  { name: "POST /v1/webhooks/{id}/rotate-secret", method: "POST", path: () => ids.whk().map((id) => `/v1/webhooks/${id}/rotate-secret`), body: () => bodyText(weirdValue), runs: 30 },
+  { name: "POST /v1/webhooks/{id}/ping", method: "POST", path: () => ids.whk().map((id) => `/v1/webhooks/${id}/ping`), body: () => bodyText(weirdValue), runs: 30 },
+  { name: "GET /v1/webhooks/{id}/deliveries", method: "GET", path: () => ids.whk().map((id) => `/v1/webhooks/${id}/deliveries`), query: ["limit", "cursor", "status", "event_type"] },
+  { name: "GET /v1/webhooks/{id}/deliveries/{delivery_id}", method: "GET", path: () => fc.tuple(ids.whk(), ids.dlv()).map(([w, d]) => `/v1/webhooks/${w}/deliveries/${d}`) },
+  { name: "POST /v1/webhooks/{id}/deliveries/{delivery_id}/replay", method: "POST", path: () => fc.tuple(ids.whk(), ids.dlv()).map(([w, d]) => `/v1/webhooks/${w}/deliveries/${d}/replay`), body: () => bodyText(weirdValue), runs: 30 },
+  { name: "DELETE /v1/webhooks/{id}", method: "DELETE", path: () => ids.whk().map((id) => `/v1/webhooks/${id}`), body: () => bodyText(weirdValue), runs: 20 },
 ];
 
 function requestArb(route: RouteSpec): fc.Arbitrary<RawRequest> {
@@ -396,7 +465,8 @@ describe("fuzz: every route answers bad input with a 4xx JSON error, never a 5xx
 
   it("credentials: missing, malformed, unknown, revoked, under-scoped and non-root keys are refused with 401/403/404", async () => {
     // POST /v1/sessions (log-in) is public, like /v1/public/*.
-    const routesWithAuth = ROUTES.filter((r) => (r.method === "GET" || r.body) && r.name !== "POST /v1/sessions");
+    // Everything under /v1/public/ takes no credentials (signed notices, the consumer widget): docs/payments.md, docs/topup.md.
+    const routesWithAuth = ROUTES.filter((r) => (r.method === "GET" || r.body) && r.name !== "POST /v1/sessions" && !r.name.startsWith("POST /v1/public/"));
     const bad = fc.constantFrom<string | undefined>(undefined, "", "Bearer", `Basic ${ADMIN}`, `Bearer ${ADMIN}x`, "Bearer vek_wrong", `Bearer ${"x".repeat(5000)}`, `Token ${ADMIN}`);
     const req = fc
       .record({ route: fc.constantFrom(...routesWithAuth), auth: fc.oneof(bad, headerString(80)) })

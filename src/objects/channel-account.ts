@@ -17,8 +17,13 @@ import { checkCustomerLimit, windowStart } from "../domain/limits";
 import { newId } from "../domain/ids";
 import { orderTotal, shardOrder, type OrderRecord, type OrderRefusal, type PlaceOrderInput } from "../domain/orders";
 import * as funds from "./channel-balance";
-import { flushOutbox, pendingEvents, OUTBOX_SCHEMA, recordEvent } from "./outbox";
+import { flushOutbox, outboxPosition, pendingEvents, OUTBOX_SCHEMA, recordEvent } from "./outbox";
 import { skuPool, type IssuedCode } from "./sku-pool";
+import * as topup from "./channel-topup";
+import * as checkout from "./channel-checkout";
+import * as refunds from "./channel-refund";
+import type { VerifiedNotice } from "../gateways/types";
+import { isTopupOrder, type TopupView } from "../domain/topup";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,6 +57,8 @@ export class ChannelAccount extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    this.sql.exec(topup.TOPUP_SCHEMA);
+    this.sql.exec(checkout.CHECKOUT_SCHEMA);
   }
 
   /** Places an order exactly once per idempotency key. */
@@ -83,6 +90,8 @@ export class ChannelAccount extends DurableObject<Env> {
       if (!reserved.ok) return Promise.resolve(reserved);
     }
     this.sql.exec("INSERT INTO idempotency (key, request_hash, order_id, created_at) VALUES (?, ?, ?, ?)", input.idempotencyKey, input.requestHash, order.id, now);
+    // A top-up line never goes to a SkuPool: the order waits in `processing` for the provider (objects/channel-topup.ts).
+    if (isTopupOrder(order.lines)) topup.start(this.sql, order, now);
     this.saveOrder(order);
     if (input.customerRef) {
       for (const line of input.lines) {
@@ -90,6 +99,7 @@ export class ChannelAccount extends DurableObject<Env> {
       }
     }
     void this.ctx.storage.setAlarm(now + STALE_PENDING_MS);
+    if (order.status === "processing") return this.sendTopups().then(() => this.finish(order.id, false));
     const promise = this.drive(order.id).finally(() => this.inflight.delete(input.idempotencyKey));
     this.inflight.set(input.idempotencyKey, promise);
     return promise;
@@ -104,11 +114,12 @@ export class ChannelAccount extends DurableObject<Env> {
   }
 
   /** An order of this channel with its codes (revealed from the pools), or null. */
-  async getOrder(orderId: string, withCodes = true): Promise<{ order: OrderRecord; codes: Record<number, IssuedCode[]> | null } | null> {
+  async getOrder(orderId: string, withCodes = true): Promise<{ order: OrderRecord; codes: Record<number, IssuedCode[]> | null; topup: TopupView | null } | null> {
     const order = this.loadOrder(orderId);
     if (!order) return null;
-    if (!withCodes) return { order, codes: null };
-    return { order, codes: order.status === "fulfilled" ? await this.revealCodes(order) : {} };
+    const view = topup.view(this.sql, order);
+    if (!withCodes) return { order, codes: null, topup: view };
+    return { order, codes: order.status === "fulfilled" ? await this.revealCodes(order) : {}, topup: view };
   }
 
   /** Credits the prepaid balance; idempotent by movement id. */
@@ -132,17 +143,52 @@ export class ChannelAccount extends DurableObject<Env> {
     return { balance: a.balance, credit_limit: a.credit_limit, reserved: a.reserved, available: funds.availableFunds(a), currency: a.currency, movements: funds.movements(this.sql, limit + 1, before) };
   }
 
+  /** Balance and outbox position read in one step: what reconciliation calls the truth. */
+  reconcileView(): { balance: number; currency: string | null; position: number } {
+    const a = funds.account(this.sql);
+    return { balance: a.balance, currency: a.currency, position: outboxPosition(this.sql) };
+  }
+
+  /** Top-up saga steps for the TOPUPS consumer and provider notices (objects/channel-topup.ts); each is idempotent. */
+  topupBegin(orderId: string, final = false): topup.Begin { return this.topupStep(() => topup.begin(this.sql, orderId, final, Date.now())); }
+  topupFinish(orderId: string, outcome: topup.Final): boolean { return this.topupStep(() => topup.finish(this.sql, orderId, outcome, Date.now())); }
+  topupNote(orderId: string, error: string): void { topup.note(this.sql, orderId, error, Date.now()); }
+  /** One transaction, then the alarm flushes the events it wrote. */
+  private topupStep<T>(step: () => T): T { const out = this.ctx.storage.transactionSync(step); void this.ctx.storage.setAlarm(Date.now()); return out; }
+
+  /**
+   * Queue messages of top-ups not sent yet; a failure is retried by the alarm. One send at a time:
+   * placeOrder and the alarm could both see a row unsent while its message is in flight and send it twice.
+   */
+  private sendTopups(): Promise<void> {
+    this.topupSending = this.topupSending.then(async () => { await topup.enqueuePending(this.sql, this.env.TOPUPS); }).catch(() => { void this.ctx.storage.setAlarm(Date.now() + 1_000); });
+    return this.topupSending;
+  }
+  private topupSending: Promise<void> = Promise.resolve();
+
+  /** Consumer checkout, gateway notices and refunds: logic in objects/channel-checkout.ts and channel-refund.ts. */
+  beginCheckout(input: checkout.CheckoutInput) { return checkout.beginCheckout(this.host(), input); }
+  checkoutOf(orderId: string) { return { order: checkout.loadOrder(this.sql, orderId), checkout: checkout.loadCheckout(this.sql, orderId), refund: refunds.refundOf(this.sql, orderId) }; }
+  applyPaymentNotice(notice: VerifiedNotice) { return checkout.applyNotice(this.host(), notice); }
+  refundOrder(input: refunds.RefundInput) { return refunds.refundOrder(this.host(), input); }
+  private host(): checkout.Host { return { sql: this.sql, env: this.env, ctx: this.ctx }; }
+
   /** Finishes stale pending orders, drops old idempotency keys and flushes the outbox. */
   async alarm(): Promise<void> {
     const now = Date.now();
+    await checkout.onAlarm(this.host(), now);
+    await refunds.resumeRefunds(this.host(), now);
     const stale = this.sql.exec<{ id: string }>("SELECT id FROM orders WHERE status = 'pending' AND updated_at <= ?", now - STALE_PENDING_MS).toArray();
     for (const { id } of stale) await this.drive(id);
     this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
+    await topup.enqueuePending(this.sql, this.env.TOPUPS);
     await flushOutbox(this.sql, this.env.EVENTS);
     const pending = this.sql.exec<{ t: number | null }>("SELECT MIN(updated_at) AS t FROM orders WHERE status = 'pending'").one().t;
     if (pendingEvents(this.sql) > 0) await this.ctx.storage.setAlarm(Date.now() + 1_000);
     else if (pending !== null) await this.ctx.storage.setAlarm(pending + STALE_PENDING_MS);
     else await this.ctx.storage.setAlarm(now + IDEMPOTENCY_TTL_MS);
+    const due = checkout.nextAlarm(this.sql);
+    if (due !== null && due < ((await this.ctx.storage.getAlarm()) ?? Infinity)) await this.ctx.storage.setAlarm(due);
   }
 
   /** Issues every line; on any refusal returns what was issued and fails the order. Each step is idempotent. */
@@ -196,7 +242,7 @@ export class ChannelAccount extends DurableObject<Env> {
   private async finish(orderId: string, replayed: boolean): Promise<OrderResult> {
     const order = this.loadOrder(orderId)!;
     if (order.status === "pending") return this.drive(orderId);
-    if (order.status === "failed") {
+    if (order.status === "failed" && !isTopupOrder(order.lines)) {
       const product = order.lines.find((l) => l.shard === null)?.product_id ?? order.lines[0].product_id;
       const reason = order.failure_reason === "quota_exceeded" ? "quota_exceeded" : "out_of_stock";
       return { ok: false, reason, product_id: product, available: 0, order };

@@ -56,3 +56,8 @@ export async function flushOutbox(sql: SqlStorage, queue: Queue, max = 100): Pro
     sent += rows.length;
   }
 }
+
+/** How many events this object has written so far (its stream position); reconciliation compares it with what D1 applied. */
+export function outboxPosition(sql: SqlStorage): number {
+  return sql.exec<{ v: number }>("SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_seq'), 0) AS v").one().v;
+}

@@ -10,7 +10,7 @@ import type { CodeRule } from "../domain/code-format";
 import { toIso, type Validity } from "../domain/validity";
 import { codeKeys } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
-import { flushOutbox, pendingEvents, recordEvent } from "./outbox";
+import { flushOutbox, outboxPosition, pendingEvents, recordEvent } from "./outbox";
 import { runJob, type JobRow } from "./sku-pool-jobs";
 import * as reencryption from "./sku-pool-reencrypt";
 import * as quotas from "./sku-pool-allocations";
@@ -194,6 +194,18 @@ export class SkuPool extends DurableObject<Env> {
     return result;
   }
 
+  /** Voids an order's issued codes in this pool for a refund, or none when one is redeemed; `check` only looks. */
+  voidOrder(ref: PoolRef, orderId: string, reason: string, check: boolean): { ok: true; voided: number } | { ok: false; reason: "code_redeemed" } {
+    if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM codes WHERE order_id = ? AND status = 'redeemed'", orderId).one().n > 0) return { ok: false, reason: "code_redeemed" };
+    if (check) return { ok: true, voided: 0 };
+    const now = Date.now();
+    const rows = this.sql.exec<{ idx: string; last4: string }>("SELECT idx, last4 FROM codes WHERE order_id = ? AND status = 'issued'", orderId).toArray();
+    this.sql.exec("UPDATE codes SET status = 'voided', voided_at = ? WHERE order_id = ? AND status = 'issued'", now, orderId);
+    for (const r of rows) recordEvent(this.sql, poolName(ref), "code.voided", { code_index: r.idx, last4: r.last4, order_id: orderId, reason }, now);
+    this.wake();
+    return { ok: true, voided: rows.length };
+  }
+
   /** Moves quota between a parent and its direct child (negative: back to the parent). */
   allocate(ref: PoolRef, child: quotas.ChannelRef, quantity: number): quotas.MoveResult {
     const result = quotas.moveQuota(this.sql, poolName(ref), child, quantity, ref.productId);
@@ -219,6 +231,11 @@ export class SkuPool extends DurableObject<Env> {
     }
     counts.unallocated = quotas.unallocated(this.sql);
     return counts;
+  }
+
+  /** Counts by state and the outbox position, read in one step: what reconciliation calls the truth. */
+  reconcileView(ref: PoolRef): { counts: StockCounts; position: number } {
+    return { counts: this.stock(ref), position: outboxPosition(this.sql) };
   }
 
   /** Flushes the outbox, expires holds and advances a generation job; re-arms itself while work remains. */

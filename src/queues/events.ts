@@ -7,11 +7,19 @@
  */
 import type { DomainEvent } from "../objects/outbox";
 import { projectionStatements } from "./projections";
+import { ledgerStatements, publishSettlements } from "./ledger";
+import { fanOutWebhooks } from "./webhook-fanout";
 
 function statementsFor(env: Env, event: DomainEvent): D1PreparedStatement[] {
   return [
     ...projectionStatements(env.DB, event),
     env.DB.prepare("INSERT OR IGNORE INTO processed_events (event_id, type, processed_at) VALUES (?1, ?2, ?3)").bind(event.id, event.type, Date.now()),
+    // Counted only when the line above inserted (changes() = 1): reconciliation compares this count with the
+    // object's own event count to tell a lagging projection from a wrong one.
+    env.DB.prepare(
+      `INSERT INTO source_progress (source, applied) SELECT ?1, 1 WHERE changes() = 1
+       ON CONFLICT (source) DO UPDATE SET applied = applied + 1`,
+    ).bind(event.source),
   ];
 }
 
@@ -26,7 +34,14 @@ export async function handleEvents(batch: MessageBatch<DomainEvent>, env: Env): 
     const seen = await alreadyApplied(env, batch.messages.map((m) => m.body.id));
     const fresh = new Map<string, DomainEvent>();
     for (const m of batch.messages) if (!seen.has(m.body.id)) fresh.set(m.body.id, m.body);
-    if (fresh.size > 0) await env.DB.batch([...fresh.values()].flatMap((e) => statementsFor(env, e)));
+    // Ledger rows go into the same D1 transaction as the projections and processed_events (queues/ledger.ts);
+    // the ledger also posts parked refunds whose sale has arrived, so it runs even when every event was seen.
+    const statements = [...[...fresh.values()].flatMap((e) => statementsFor(env, e)), ...(await ledgerStatements(env, [...fresh.values()]))];
+    if (statements.length > 0) await env.DB.batch(statements);
+    // After the commit: announce posted splits (deterministic ids, so a redelivery repeats the same event).
+    await publishSettlements(env, batch.messages.map((m) => m.body));
+    // Webhook deliveries for every event of the batch, redelivered ones too: unique per (subscription, event), enqueued once.
+    await fanOutWebhooks(env, batch.messages.map((m) => m.body));
     batch.ackAll();
     return;
   } catch {
@@ -35,7 +50,9 @@ export async function handleEvents(batch: MessageBatch<DomainEvent>, env: Env): 
   for (const message of batch.messages) {
     const event = message.body;
     try {
-      if ((await alreadyApplied(env, [event.id])).size === 0) await env.DB.batch(statementsFor(env, event));
+      if ((await alreadyApplied(env, [event.id])).size === 0) await env.DB.batch([...statementsFor(env, event), ...(await ledgerStatements(env, [event]))]);
+      await publishSettlements(env, [event]);
+      await fanOutWebhooks(env, [event]);
       message.ack();
     } catch (err) {
       console.error(JSON.stringify({ level: "error", at: "events", event_id: event?.id, type: event?.type, error: err instanceof Error ? err.message.slice(0, 200) : "unknown" }));

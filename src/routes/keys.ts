@@ -11,6 +11,7 @@ import { visibleChannel } from "../lib/channel-access";
 import { ApiError } from "../lib/errors";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import { commonErrors, idParam, json, jsonBody } from "./schemas";
+import { createPublishableKey, ORIGIN, revokePublishableKey } from "../lib/publishable-keys";
 
 export const keysApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Keys"];
@@ -23,8 +24,12 @@ const KeyCreate = z
     rate_limit_per_minute: z.number().int().min(1).max(100_000).optional().openapi({ description: "This key's own request limit (exact); default: the shared per-key limit" }),
     reveal_limit_per_hour: z.number().int().min(1).max(100_000).optional().openapi({ description: "How many times per hour GET /v1/orders/{id} may reveal codes" }),
     require_signature: z.boolean().optional().openapi({ description: "Every request must carry X-Signature (see docs/security.md); the signing secret is shown once" }),
+    type: z.enum(["secret", "publishable"]).optional().openapi({ description: "publishable: a pk_… key for browsers, only for the checkout endpoints (docs/payments.md)" }),
+    allowed_origins: z.array(z.string().regex(ORIGIN, "an origin such as https://shop.example")).min(1).max(20).optional().openapi({ description: "For publishable keys: the exact origins that may use it" }),
   })
   .strict()
+  .refine((k) => (k.type === "publishable") === (k.allowed_origins !== undefined), "allowed_origins is required for, and only for, publishable keys")
+  .refine((k) => k.type !== "publishable" || (k.scopes ?? k.expires_at ?? k.rate_limit_per_minute ?? k.reveal_limit_per_hour ?? k.require_signature) === undefined, "publishable keys take only name and allowed_origins")
   .openapi("KeyCreate");
 
 const KeySchema = z
@@ -34,6 +39,7 @@ const KeySchema = z
     last_used_at: z.string().nullable(), secret: z.string().optional().openapi({ description: "The key itself: shown once, on creation" }),
     rate_limit_per_minute: z.number().nullable(), reveal_limit_per_hour: z.number().nullable(), require_signature: z.boolean(),
     signing_secret: z.string().optional().openapi({ description: "For keys with require_signature: shown once, on creation" }),
+    type: z.enum(["secret", "publishable"]).optional(), allowed_origins: z.array(z.string()).optional(),
   })
   .openapi("ApiKey");
 
@@ -56,6 +62,14 @@ keysApp.openapi(
     requireScope(auth, "keys:write");
     const channelId = (await visibleChannel(c.env.DB, auth, c.req.valid("param").id)).id;
     const body = c.req.valid("json");
+    if (body.type === "publishable") {
+      const pk = await createPublishableKey(c.env.DB, channelId, body.name ?? null, body.allowed_origins!);
+      c.header("Cache-Control", "no-store");
+      return c.json({
+        id: pk.id, object: "api_key" as const, channel_id: channelId, name: pk.name, prefix: pk.prefix, scopes: ["checkout"], created_at: iso(pk.created_at)!, expires_at: null, revoked_at: null,
+        last_used_at: null, rate_limit_per_minute: null, reveal_limit_per_hour: null, require_signature: false, secret: pk.secret, type: "publishable" as const, allowed_origins: pk.allowed_origins,
+      }, 201);
+    }
     // A key never gets more than its channel may hold, nor more than the key that makes it.
     const allowed = (channelId === ROOT_CHANNEL_ID ? SCOPES : CHANNEL_SCOPES).filter((s) => auth.scopes.has(s));
     const wanted = body.scopes ?? allowed;
@@ -83,7 +97,12 @@ keysApp.openapi(
     requireScope(auth, "keys:write");
     const channel = await visibleChannel(c.env.DB, auth, c.req.valid("param").id);
     const { results } = await c.env.DB.prepare("SELECT * FROM api_keys WHERE channel_id = ?1 ORDER BY id LIMIT 200").bind(channel.id).all<KeyRow>();
-    return c.json({ object: "list" as const, data: results.map(view) }, 200);
+    const pks = await c.env.DB.prepare("SELECT * FROM publishable_keys WHERE channel_id = ?1 ORDER BY id LIMIT 200").bind(channel.id).all<{ id: string; name: string | null; prefix: string; allowed_origins: string; created_at: number; revoked_at: number | null }>();
+    const publishable = pks.results.map((k) => ({
+      id: k.id, object: "api_key" as const, channel_id: channel.id, name: k.name, prefix: k.prefix, scopes: ["checkout"], created_at: iso(k.created_at)!, expires_at: null, revoked_at: iso(k.revoked_at),
+      last_used_at: null, rate_limit_per_minute: null, reveal_limit_per_hour: null, require_signature: false, type: "publishable" as const, allowed_origins: JSON.parse(k.allowed_origins) as string[],
+    }));
+    return c.json({ object: "list" as const, data: [...results.map(view), ...publishable] }, 200);
   },
 );
 
@@ -95,6 +114,11 @@ keysApp.openapi(
     const { key_id } = c.req.valid("param");
     const id = (await visibleChannel(c.env.DB, auth, c.req.valid("param").id)).id;
     const row = await c.env.DB.prepare("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND channel_id = ?3 RETURNING *").bind(Date.now(), key_id, id).first<KeyRow>();
+    if (!row && (await revokePublishableKey(c.env.DB, id, key_id))) {
+      const pk = (await c.env.DB.prepare("SELECT * FROM publishable_keys WHERE id = ?1").bind(key_id).first<{ name: string | null; prefix: string; allowed_origins: string; created_at: number; revoked_at: number }>())!;
+      return c.json({ id: key_id, object: "api_key" as const, channel_id: id, name: pk.name, prefix: pk.prefix, scopes: ["checkout"], created_at: iso(pk.created_at)!, expires_at: null, revoked_at: iso(pk.revoked_at),
+        last_used_at: null, rate_limit_per_minute: null, reveal_limit_per_hour: null, require_signature: false, type: "publishable" as const, allowed_origins: JSON.parse(pk.allowed_origins) as string[] }, 200);
+    }
     if (!row) throw notFound("key");
     forgetKeys();
     return c.json(view(row), 200);

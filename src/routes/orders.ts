@@ -13,14 +13,20 @@ import { abuseGuard } from "../objects/abuse-guard";
 import { channelAccount, publicOrder, type OrderResult } from "../objects/channel-account";
 import type { IssuedCode } from "../objects/sku-pool";
 import { requireScope, sha256Hex } from "../security/auth";
+import { ACCOUNT_MAX, isTopupOrder, validAccount, type TopupView } from "../domain/topup";
+import { providerConfig } from "../providers/topup-provider";
 import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, page, PageQuery } from "./schemas";
 
 export const ordersApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Orders"];
 
+const TopupAccount = z.string().max(ACCOUNT_MAX).refine(validAccount, "1–64 printable characters, no control characters, no spaces at the ends")
+  .openapi({ description: "topup products only: the account to recharge (phone number, game uid…)", example: "13800138000" });
+const TopupSchema = z.object({ status: z.enum(["processing", "succeeded", "failed"]), account: z.string(), provider_ref: z.string().nullable(), attempts: z.number(), last_error: z.string().nullable() }).openapi("TopupStatus");
+
 const OrderCreate = z
   .object({
-    items: z.array(z.object({ product_id: z.string().regex(/^prd_[a-z0-9]{1,40}$/), quantity: z.number().int().min(1).max(1000) }).strict()).min(1).max(20),
+    items: z.array(z.object({ product_id: z.string().regex(/^prd_[a-z0-9]{1,40}$/), quantity: z.number().int().min(1).max(1000), account: TopupAccount.optional() }).strict()).min(1).max(20),
     customer_ref: z.string().trim().min(1).max(200).optional().openapi({ description: "Your id for the buyer; per-customer limits count by it" }),
     external_ref: z.string().trim().min(1).max(200).optional().openapi({ description: "Your order number" }),
   })
@@ -34,7 +40,7 @@ const OrderSchema = z
     id: z.string(), object: z.literal("order"), channel_id: z.string(), status: z.enum(ORDER_STATUSES),
     customer_ref: z.string().nullable(), external_ref: z.string().nullable(), currency: z.string(), total_amount: z.number(), failure_reason: z.string().nullable(),
     items: z.array(z.object({ product_id: z.string(), quantity: z.number(), unit_price: z.number(), amount: z.number(), codes: z.array(CodeSchema).optional() })),
-    created_at: z.string(), updated_at: z.string(),
+    created_at: z.string(), updated_at: z.string(), topup: TopupSchema.optional().openapi({ description: "topup orders: the recharge at the provider, account masked" }),
   })
   .openapi("Order");
 const IdempotencyHeader = z.object({
@@ -42,16 +48,25 @@ const IdempotencyHeader = z.object({
 });
 
 /** The order as the API shows it, with codes (and claim URLs for link products) when given. */
-function orderView(order: OrderRecord, codes: Record<number, IssuedCode[]> | null, claimUrls: Map<string, string | null>) {
+function orderView(order: OrderRecord, codes: Record<number, IssuedCode[]> | null, claimUrls: Map<string, string | null>, topup?: TopupView | null) {
   const base = publicOrder(order);
   return {
-    ...base, object: "order" as const,
+    ...base, object: "order" as const, ...(topup ? { topup } : {}),
     items: base.items.map((item, line) => {
       if (!codes) return item;
       const template = claimUrls.get(item.product_id);
       return { ...item, codes: (codes[line] ?? []).map((c) => (template ? { ...c, url: template.replace("{code}", encodeURIComponent(c.code)) } : c)) };
     }),
   };
+}
+
+/** Top-up items: one per order, quantity 1, with an account; the provider must be configured. */
+function topupProblem(env: Env, kind: string, item: { quantity: number; account?: string }, items: number): ApiError | null {
+  if (kind !== "topup") return unprocessable("account_not_allowed", "account is only for topup products");
+  if (item.account === undefined) return unprocessable("account_required", "topup items need the account to recharge");
+  if (items !== 1 || item.quantity !== 1) return unprocessable("topup_single_item", "a topup order holds one item of quantity 1");
+  const config = providerConfig(env);
+  return config.ok ? null : new ApiError(503, "misconfigured", `top-ups need ${config.missing}`);
 }
 
 function refusal(result: Exclude<OrderResult, { ok: true }>): ApiError {
@@ -75,7 +90,7 @@ ordersApp.openapi(
   createRoute({
     method: "post", path: "/orders", tags, summary: "Place an order and receive its codes",
     request: { headers: IdempotencyHeader, body: jsonBody(OrderCreate) },
-    responses: { 201: json(OrderSchema, "Fulfilled, with codes"), ...commonErrors, ...errorResponses(409, 422) },
+    responses: { 201: json(OrderSchema, "Fulfilled, with codes"), 202: json(OrderSchema, "A topup order, processing at the provider (see docs/topup.md)"), ...commonErrors, ...errorResponses(409, 422) },
   }),
   async (c) => {
     const auth = c.get("auth");
@@ -99,13 +114,14 @@ ordersApp.openapi(
       if (suspended) problem = new ApiError(403, "channel_suspended", "this channel or one of its parents is suspended");
       else if (!p || price === undefined) problem = notFound(`product ${item.product_id}`);
       else if (p.status !== "active") problem = unprocessable("product_inactive", `product ${p.id} is ${p.status}`);
-      else if (p.kind === "topup") problem = unprocessable("topup_not_supported", "topup products are fulfilled through a provider, which is not configured");
       else if (sale === "ended") problem = new ApiError(410, "product_expired", `product ${p.id} is no longer on sale`);
       else if (sale === "not_started") problem = unprocessable("product_not_started", `product ${p.id} is not on sale yet`);
       else if (!limit.ok) problem = unprocessable("per_order_limit", `at most ${limit.limit} of ${p.id} per order`, { product_id: p.id, limit: limit.limit });
       else if (lines.length && lines[0].currency !== p.currency) problem = unprocessable("mixed_currency", "all items of an order share one currency");
+      else if (p.kind === "topup" || item.account !== undefined) problem = topupProblem(c.env, p.kind, item, body.items.length);
       if (problem) break;
-      lines.push({ product_id: p!.id, quantity: item.quantity, unit_price: price!, currency: p!.currency, validity: p!.validity, shards: p!.shards, per_customer_max: p!.limits.per_customer_max, per_customer_window_days: p!.limits.per_customer_window_days });
+      lines.push({ product_id: p!.id, quantity: item.quantity, unit_price: price!, currency: p!.currency, validity: p!.validity, shards: p!.shards, per_customer_max: p!.limits.per_customer_max, per_customer_window_days: p!.limits.per_customer_window_days,
+        ...(p!.kind === "topup" ? { topup: { account: item.account!, sku: p!.metadata?.provider_sku ?? p!.id, face_value: p!.face_value } } : {}) });
     }
     // A retry of an order that once succeeded still gets its original answer, even if the catalog changed since.
     const result = problem ? await account.replay(key, requestHash) : await account.placeOrder({ channelId: auth.channelId, paysFromBalance: !auth.root, idempotencyKey: key, requestHash, customerRef: body.customer_ref ?? null, externalRef: body.external_ref ?? null, lines });
@@ -113,6 +129,7 @@ ordersApp.openapi(
     if (!result.ok) throw refusal(result);
     const urls = new Map([...products.values()].map((p) => [p.id, p.claim_url_template]));
     if (result.replayed) c.header("Idempotent-Replayed", "true");
+    if (isTopupOrder(result.order.lines)) return c.json(orderView(result.order, null, urls), 202);
     return c.json(orderView(result.order, result.codes, urls), 201);
   },
 );
@@ -142,7 +159,7 @@ ordersApp.openapi(
     const products = await getProducts(c.env.DB, found.order.lines.map((l) => l.product_id));
     const urls = new Map([...products.values()].map((p) => [p.id, p.claim_url_template]));
     c.header("Cache-Control", "no-store");
-    return c.json(orderView(found.order, found.codes, urls), 200);
+    return c.json(orderView(found.order, found.codes, urls, found.topup), 200);
   },
 );
 

@@ -9,7 +9,7 @@ import { redeemCode, verifyCode, type Caller } from "../lib/code-actions";
 import type { AppEnv } from "../lib/context";
 import { validationHook } from "../lib/validation";
 import { guardPlan } from "../security/failure-budget";
-import { publicRateLimit } from "../security/rate-limit";
+import { callbackRateLimit, isCallbackPath, publicRateLimit } from "../security/rate-limit";
 import { CodeInput, CodeState, RedemptionSchema } from "./redemptions";
 import { commonErrors, errorResponses, json, jsonBody } from "./schemas";
 import type { Context } from "hono";
@@ -17,7 +17,8 @@ import type { Context } from "hono";
 export const publicApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Public"];
 
-publicApp.use("/public/*", publicRateLimit);
+// Gateway and provider callbacks have a budget per sender instead of per IP (see callbackRateLimit).
+publicApp.use("/public/*", (c, next) => (isCallbackPath(c.req.path) ? callbackRateLimit(c, next) : publicRateLimit(c, next)));
 
 function publicCaller(c: Context<AppEnv>): Caller {
   const ip = c.req.header("cf-connecting-ip") ?? "unknown";

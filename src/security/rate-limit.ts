@@ -17,6 +17,19 @@ export const publicRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** Signed callbacks: payment gateway notices and the top-up provider's results. */
+export const isCallbackPath = (path: string) => /^\/v1\/public\/(payments\/[^/]+|topup)\/notify$/.test(path);
+
+/**
+ * Callbacks come from a few addresses of each gateway, so a per-IP budget would throttle a busy
+ * shop's payments (and the gateway would retry for hours). They get a budget per callback URL
+ * (that is, per gateway) on the API limiter instead; nothing changes before the signature verifies.
+ */
+export const callbackRateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(await c.env.API_LIMITER.limit({ key: `callback:${c.req.path}` })).success) throw tooMany(60);
+  await next();
+});
+
 /** Console log-in: its own per-IP budget, so password guessing and code guessing do not share one. */
 export const loginRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const ip = c.req.header("cf-connecting-ip") ?? "local";

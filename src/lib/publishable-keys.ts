@@ -1,0 +1,78 @@
+/**
+ * Publishable keys (`pk_…`): a channel's key for browsers, good only for the checkout endpoints
+ * and only from the origins listed on it. Stored as SHA-256 in D1 `publishable_keys`.
+ *
+ * Origin rule: a request that carries `Origin` must list it exactly; a request without `Origin`
+ * (a server, curl) is allowed, since a non-browser client can send any Origin it likes and the
+ * check protects against other sites embedding the key, which browsers always label with Origin.
+ * Responses to an allowed origin carry CORS headers for it.
+ */
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
+import { sha256Hex } from "../security/auth";
+import { base64urlEncode } from "../security/secrets";
+import type { AppEnv } from "./context";
+import { ApiError } from "./errors";
+
+export const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
+
+const cache = new Map<string, { auth: { keyId: string; channelId: string; path: string; root: boolean; origins: string[] } | null; at: number }>();
+const CACHE_MS = 30_000;
+
+export async function createPublishableKey(db: D1Database, channelId: string, name: string | null, origins: string[]) {
+  const secret = `pk_${base64urlEncode(crypto.getRandomValues(new Uint8Array(24)))}`;
+  const row = { id: newId("key"), channel_id: channelId, name, prefix: secret.slice(0, 11), allowed_origins: [...new Set(origins)], created_at: Date.now() };
+  await db.prepare("INSERT INTO publishable_keys (id, channel_id, name, prefix, hash, allowed_origins, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+    .bind(row.id, channelId, name, row.prefix, await sha256Hex(secret), JSON.stringify(row.allowed_origins), row.created_at).run();
+  return { ...row, secret };
+}
+
+export async function revokePublishableKey(db: D1Database, channelId: string, keyId: string): Promise<boolean> {
+  const row = await db.prepare("UPDATE publishable_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND channel_id = ?3 RETURNING id").bind(Date.now(), keyId, channelId).first();
+  cache.clear();
+  return row !== null;
+}
+
+async function lookup(env: Env, token: string, now: number) {
+  const hash = await sha256Hex(token);
+  const hit = cache.get(hash);
+  if (hit && now - hit.at < CACHE_MS) return hit.auth;
+  const row = await env.DB.prepare("SELECT k.id, k.channel_id, k.allowed_origins, c.path FROM publishable_keys k JOIN channels c ON c.id = k.channel_id WHERE k.hash = ?1 AND k.revoked_at IS NULL")
+    .bind(hash).first<{ id: string; channel_id: string; allowed_origins: string; path: string }>();
+  const auth = row ? { keyId: row.id, channelId: row.channel_id, path: row.path, root: row.channel_id === ROOT_CHANNEL_ID, origins: JSON.parse(row.allowed_origins) as string[] } : null;
+  cache.set(hash, { auth, at: now });
+  return auth;
+}
+
+function corsHeaders(c: Context<AppEnv>, origin: string): void {
+  c.header("Access-Control-Allow-Origin", origin);
+  c.header("Vary", "Origin");
+  c.header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed");
+}
+
+/** Answers CORS preflights of the checkout routes for origins that some live publishable key allows. */
+export const checkoutPreflight = createMiddleware<AppEnv>(async (c, next) => {
+  const origin = c.req.header("origin");
+  if (c.req.method !== "OPTIONS" || !origin) return next();
+  const allowed = ORIGIN.test(origin) && (await c.env.DB.prepare("SELECT 1 AS ok FROM publishable_keys k, json_each(k.allowed_origins) o WHERE k.revoked_at IS NULL AND o.value = ?1 LIMIT 1").bind(origin).first()) !== null;
+  if (!allowed) return c.body(null, 204);
+  corsHeaders(c, origin);
+  c.header("Access-Control-Allow-Methods", "GET, POST");
+  c.header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
+  c.header("Access-Control-Max-Age", "600");
+  return c.body(null, 204);
+});
+
+/** Authenticates a publishable key and checks the Origin; sets `auth` (no scopes) for the checkout routes. */
+export const requirePublishableKey = createMiddleware<AppEnv>(async (c, next) => {
+  const match = /^Bearer\s+(pk_[A-Za-z0-9_-]{10,60})$/i.exec(c.req.header("authorization") ?? "");
+  if (!match) throw new ApiError(401, "unauthorized", "send 'Authorization: Bearer <publishable key pk_…>'", undefined, { "WWW-Authenticate": "Bearer" });
+  const auth = await lookup(c.env, match[1], Date.now());
+  if (!auth) throw new ApiError(401, "unauthorized", "the publishable key is unknown or revoked", undefined, { "WWW-Authenticate": "Bearer" });
+  const origin = c.req.header("origin");
+  if (origin !== undefined && !auth.origins.includes(origin)) throw new ApiError(403, "origin_not_allowed", "this publishable key does not allow the request's Origin");
+  if (origin) corsHeaders(c, origin);
+  c.set("auth", { channelId: auth.channelId, path: auth.path, keyId: auth.keyId, scopes: new Set(), root: auth.root });
+  await next();
+});

@@ -1,0 +1,75 @@
+/**
+ * A real HTTP receiver for the webhook tests, started by vitest.config.ts in Node before the
+ * workers start. Each test uses its own hook key: `POST /_control/<key>` configures it
+ * ({secret?, fail_next?, fail_status?, delay_ms?, redirect?}), `GET /_control/<key>/requests`
+ * lists what arrived (headers, body, whether the signature verified), `/hooks/<key>` receives.
+ * Signatures are checked with webhook-verify.mjs, the very code shown in docs/webhooks.md.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { verifyVoucherSignature } from "./webhook-verify.mjs";
+
+interface Received { at: number; headers: Record<string, string>; body: unknown; raw: string; signature_valid: boolean | null; answered: number }
+interface Hook { secret: string | null; failNext: number; failStatus: number; delayMs: number; redirect: boolean; requests: Received[] }
+
+const hooks = new Map<string, Hook>();
+const hook = (key: string) => {
+  let h = hooks.get(key);
+  if (!h) hooks.set(key, (h = { secret: null, failNext: 0, failStatus: 500, delayMs: 0, redirect: false, requests: [] }));
+  return h;
+};
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  // Connection: close — no keep-alive socket the runtime could reuse after the server dropped it.
+  res.writeHead(status, { "content-type": "application/json", connection: "close", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse) {
+  const url = new URL(req.url ?? "/", "http://receiver");
+  const raw = await readBody(req);
+  const control = url.pathname.match(/^\/_control\/([\w-]{1,80})(\/requests)?$/);
+  if (control) {
+    const h = hook(control[1]);
+    if (control[2]) return reply(res, 200, { requests: h.requests });
+    const cfg = raw.length ? JSON.parse(raw.toString("utf8")) : {};
+    if (typeof cfg.secret === "string") h.secret = cfg.secret;
+    if (Number.isInteger(cfg.fail_next)) h.failNext = cfg.fail_next;
+    if (Number.isInteger(cfg.fail_status)) h.failStatus = cfg.fail_status;
+    if (Number.isInteger(cfg.delay_ms)) h.delayMs = cfg.delay_ms;
+    if (typeof cfg.redirect === "boolean") h.redirect = cfg.redirect;
+    return reply(res, 200, { ok: true });
+  }
+  const target = url.pathname.match(/^\/hooks\/([\w-]{1,80})$/);
+  if (!target || req.method !== "POST") return reply(res, 404, { error: "unknown" });
+  const h = hook(target[1]);
+  const text = raw.toString("utf8");
+  const header = req.headers["voucher-signature"];
+  const signature_valid = h.secret === null ? null : verifyVoucherSignature(h.secret, raw, Array.isArray(header) ? header[0] : header);
+  let body: unknown = null;
+  try { body = JSON.parse(text); } catch { /* recorded raw */ }
+  const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith("voucher-") || k === "user-agent" || k === "content-type").map(([k, v]) => [k, String(v)]));
+  const answered = h.redirect ? 302 : h.failNext > 0 ? h.failStatus : 200;
+  if (h.failNext > 0 && !h.redirect) h.failNext--;
+  h.requests.push({ at: Date.now(), headers, body, raw: text, signature_valid, answered });
+  if (h.delayMs > 0) await new Promise((r) => setTimeout(r, h.delayMs));
+  if (answered === 302) return reply(res, 302, {}, { location: `/hooks/${target[1]}-redirected` });
+  return reply(res, answered, { received: true });
+}
+
+export async function startWebhookReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => { if (!res.headersSent) reply(res, 400, { error: "bad request" }); });
+  });
+  server.on("connection", (socket) => socket.unref()); // open sockets never keep vitest alive either
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  server.unref(); // never keeps vitest alive
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
