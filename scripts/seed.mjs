@@ -4,6 +4,7 @@
 // a credit line, a few hundred orders placed with each channel's own key, and redemptions.
 // Idempotent: the products are made when missing, the channel tree when missing; a later run only
 // mints fresh demo keys (keys are shown once). Usage: node scripts/seed.mjs [baseUrl] (token from .dev.vars).
+import { printMoney, seedPayments, seedSettlement } from "./seed-money.mjs";
 import { readFileSync } from "node:fs";
 
 const ROOT = "chn_root";
@@ -28,7 +29,7 @@ const PRODUCTS = {
   },
   topup: {
     body: { name: "Demo: Mobile top-up 50", kind: "topup", face_value: 5000, price: 4980, currency: "CNY" },
-    codes: 0, // direct recharge: no inventory, cannot be ordered yet
+    codes: 0, // direct recharge: no inventory; fulfilled by the (fake) provider
   },
 };
 
@@ -241,6 +242,7 @@ async function run(base, token, log) {
     level = level.flatMap((c) => (c.children ?? []).map((k) => ({ ...k, parent: c.key })));
   }
 
+  await seedSettlement(admin, id, product);
   lap("tree");
 
   // 6. Orders, every channel with its own key (paid from its balance), interleaved across channels.
@@ -296,8 +298,10 @@ async function run(base, token, log) {
   const codes = Object.values(PRODUCTS).reduce((s, p) => s + p.codes, 0);
   log(`seed: ${madeProducts ? `${Object.keys(PRODUCTS).length} demo products, ${codes.toLocaleString("en-US")} codes; ` : ""}${channels.length} channels below the merchant; ${fulfilled} orders (${units} units), ${toRedeem.length} redemptions in ${((Date.now() - started) / 1000).toFixed(1)} s (${laps.join(", ")})`);
   await printTree(log, admin, [{ key: "root", name: "Merchant (root)", type: "root", children: TREE }], id);
+  const money = await seedPayments(base, admin, id, product, log);
   const keys = { national: key.national, [DEMO_STORE]: key[DEMO_STORE] };
   printKeys(log, base, channels, id, keys);
+  printMoney(log, base, id, money);
   return { skipped: false, products: product, channels: id, keys, orders: fulfilled, redemptions: toRedeem.length };
 }
 

@@ -6,10 +6,7 @@ import { handleTopups } from "./queues/topups";
 import { handleWebhookDeadLetters, handleWebhookDeliveries } from "./queues/webhooks";
 import { webhookHousekeeping } from "./queues/webhook-fanout";
 import { previousDay } from "./domain/reconciliation";
-import { runReconciliation } from "./lib/reconciliation";
-
-/** The nightly reconciliation of the previous UTC day (wrangler.toml [triggers]). */
-export const RECONCILIATION_CRON = "15 0 * * *";
+import { RECONCILIATION_CRON, runReconciliation } from "./lib/reconciliation";
 
 export { AbuseGuard } from "./objects/abuse-guard";
 export { ChannelAccount } from "./objects/channel-account";

@@ -53,3 +53,13 @@ describe("secrets and auth", () => {
     expect(res.headers.get("x-request-id")).toBeTruthy();
   });
 });
+
+describe("worker entry", () => {
+  it("exports only the handler and Durable Object classes (workerd refuses any other export at start-up)", async () => {
+    const entry = await import("../src/index");
+    for (const [name, value] of Object.entries(entry)) {
+      if (name === "default") expect(Object.keys(value as object).sort()).toEqual(["fetch", "queue", "scheduled"]);
+      else expect(typeof value, name).toBe("function");
+    }
+  });
+});

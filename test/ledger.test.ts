@@ -232,9 +232,10 @@ describe("ledger", { timeout: 180_000 }, () => {
     const lines = csv.text.trimEnd().split("\r\n");
     expect(lines[0]).toBe("account,currency,time,transaction_id,type,order_id,memo,amount,running_balance");
     expect(lines).toContain(`balance,CNY,2026-03-01T00:00:00.000Z,,opening_balance,,,,100.00`);
-    expect(lines.some((l) => l.includes(",sale,ord_st2,sale (balance),'-9.99,70.01"))).toBe(true);
+    expect(lines.some((l) => l.includes(",sale,ord_st2,sale (balance),-9.99,70.01"))).toBe(true);
     expect((await call("GET", `/v1/channels/${ch.id}/statements?format=csv`, undefined, { token: key })).text.split("\r\n").length).toBeGreaterThan(lines.length);
     expect([csvCell("=1+2"), csvCell("@SUM(A1)"), csvCell('a,"b"'), csvCell("+x"), csvCell("line\nbreak"), csvCell(null)]).toEqual(["'=1+2", "'@SUM(A1)", '"a,""b"""', "'+x", '"line\nbreak"', ""]);
+    expect([csvCell("-69.00"), csvCell(-5), csvCell("-1+1"), csvCell("-A1")]).toEqual(["-69.00", "-5", "'-1+1", "'-A1"]);
 
     // Subtree scope: another subtree's channel answers 404; bad periods 400.
     const other = await createChannel("Other", "partner");

@@ -10,6 +10,9 @@ import { channelAccount } from "../objects/channel-account";
 import type { DomainEvent } from "../objects/outbox";
 import { poolName, skuPool } from "../objects/sku-pool";
 
+/** The nightly reconciliation of the previous UTC day (wrangler.toml [triggers]; the module entry may export only handlers and classes). */
+export const RECONCILIATION_CRON = "15 0 * * *";
+
 /** Durable Object calls in flight at once: enough to be quick, few enough not to crowd the Worker. */
 const FAN_OUT = 16;
 /** Notices whose money was taken: accepted, and late ones (delivered late or refunded). */

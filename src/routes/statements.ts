@@ -39,7 +39,8 @@ export function decimal(minor: number, currency: string): string {
 /** RFC 4180 quoting, and no cell a spreadsheet would run as a formula (= + - @, tab, CR lead to a quote prefix). */
 export function csvCell(value: string | number | null): string {
   let s = value === null ? "" : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  // Spreadsheets run cells that start with = + - @ as formulas; a plain (negative) amount stays a number.
+  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
