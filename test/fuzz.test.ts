@@ -381,6 +381,8 @@ const ROUTES: RouteSpec[] = [
   { name: "GET /v1/channels/{id}/statements", method: "GET", path: channelIdPath("/statements"), query: ["from", "to", "format"] },
   { name: "POST /v1/payouts", method: "POST", path: () => fc.constant("/v1/payouts"), body: () => bodyText(mutatedBody(payoutBases(), [["channel_id"], ["currency"]], fc.oneof(weirdValue, fc.constantFrom(...f.channels, "CNY", "usd")))) },
   { name: "GET /v1/payouts", method: "GET", path: () => fc.constant("/v1/payouts"), query: ["limit", "cursor", "channel_id", "status"] },
+  { name: "GET /v1/reconciliation", method: "GET", path: () => fc.constant("/v1/reconciliation"), query: ["date"], runs: 40 },
+  { name: "GET /v1/reconciliation/runs", method: "GET", path: () => fc.constant("/v1/reconciliation/runs"), query: ["limit", "cursor", "status"] },
   { name: "GET /v1/payouts/{id}", method: "GET", path: () => idSegment("pyo", []).map((id) => `/v1/payouts/${id}`) },
   { name: "POST /v1/payouts/{id}/paid", method: "POST", path: () => idSegment("pyo", []).map((id) => `/v1/payouts/${id}/paid`), body: () => bodyText(weirdValue) },
   // Top-up provider callback (docs/topup.md): unsigned or mis-signed notices are 401, never 5xx.
