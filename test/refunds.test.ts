@@ -101,10 +101,12 @@ describe("refunds", () => {
     expect((await refund(o.id, "x", idemKey(), readOnly)).status).toBe(403);
     const stranger = await createChannel(`stranger ${Math.random()}`, "partner");
     const strangerKey = await keyFor(stranger.id);
-    expect((await refund(o.id, "x", idemKey(), strangerKey)).status).toBe(404);
+    // Refunds are the merchant's: a channel key never holds refunds:write, not even for its own orders.
+    expect((await refund(o.id, "x", idemKey(), strangerKey)).json.error.code).toBe("forbidden");
+    expect((await refund(o.id, "own", idemKey(), token)).json.error.code).toBe("forbidden");
+    expect((await call("POST", `/v1/channels/${stranger.id}/keys`, { scopes: ["refunds:write"] })).status).toBe(403);
     expect((await refund("ord_unknown000000000000000000")).status).toBe(404);
-    // The channel itself may refund its own order (its key holds refunds:write by default).
-    expect((await refund(o.id, "own", idemKey(), token)).status).toBe(200);
+    expect((await refund(o.id, "merchant")).status).toBe(200);
     const rootProduct = await productWithCodes(1, { price: 100 });
     const rootOrder = (await order([{ product_id: rootProduct.id, quantity: 1 }])).json;
     expect((await refund(rootOrder.id)).status).toBe(422);
@@ -113,5 +115,25 @@ describe("refunds", () => {
     const co = (await checkout(shop.pk, [{ product_id: pending.id, quantity: 1 }])).json;
     expect((await refund(co.order_id)).json.error.code).toBe("not_refundable");
     expect((await call("POST", `/v1/orders/${co.order_id}/refund`, { reason: "x" })).status).toBe(400); // Idempotency-Key required
+  });
+});
+
+describe("refund voids across pools", () => {
+  it("a refund refused in a later pool restores the codes an earlier pool voided (unvoidOrder), in the pool and the projection", async () => {
+    const product = await productWithCodes(2);
+    const sold = await order([{ product_id: product.id, quantity: 2 }]);
+    expect(sold.status).toBe(201);
+    const ref = { productId: product.id, shard: 0 };
+    const pool = env.SKU_POOL.get(env.SKU_POOL.idFromName(`sku:${product.id}:0`));
+    const voided = await pool.voidOrder(ref, sold.json.id, "refund:rfd_test", false);
+    expect(voided).toMatchObject({ ok: true, voided: 2 });
+    const check = await call("POST", "/v1/codes/verify", { code: sold.json.items[0].codes[0].code });
+    expect(check.json.status, check.text).toBe("voided");
+    expect(await pool.unvoidOrder(ref, sold.json.id, (voided as { at: number }).at)).toEqual({ restored: 2 });
+    expect((await call("POST", "/v1/redemptions", { code: sold.json.items[0].codes[0].code })).status).toBe(201);
+    await eventually(
+      () => env.DB.prepare("SELECT COUNT(*) AS n FROM code_index WHERE order_id = ?1 AND status = 'voided'").bind(sold.json.id).first<{ n: number }>(),
+      (r) => r?.n === 0,
+    );
   });
 });

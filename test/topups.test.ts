@@ -68,6 +68,10 @@ describe("direct top-up", { timeout: 120_000 }, () => {
     expectBooksBalance(bal, 50_000);
     await projected(id, "fulfilled");
     expect((await env.DB.prepare("SELECT status FROM orders WHERE id = ?1").bind(id).first<any>()).status).toBe("fulfilled");
+    // A recharge cannot be taken back: refunding a delivered top-up is refused, the balance untouched.
+    const refund = await call("POST", `/v1/orders/${id}/refund`, { reason: "try" }, { headers: { "idempotency-key": idemKey("rf") } });
+    expect(refund.json.error.code).toBe("not_refundable");
+    expect((await balanceOf(ch.id)).balance).toBe(50_000 - PRICE);
   });
 
   it("the same Idempotency-Key replays the order; the provider is charged once", async () => {

@@ -181,7 +181,7 @@ export class ChannelAccount extends DurableObject<Env> {
     const stale = this.sql.exec<{ id: string }>("SELECT id FROM orders WHERE status = 'pending' AND updated_at <= ?", now - STALE_PENDING_MS).toArray();
     for (const { id } of stale) await this.drive(id);
     this.sql.exec("DELETE FROM idempotency WHERE created_at < ?", now - IDEMPOTENCY_TTL_MS);
-    await topup.enqueuePending(this.sql, this.env.TOPUPS);
+    await this.sendTopups(); // one sender at a time, with placeOrder
     await flushOutbox(this.sql, this.env.EVENTS);
     const pending = this.sql.exec<{ t: number | null }>("SELECT MIN(updated_at) AS t FROM orders WHERE status = 'pending'").one().t;
     if (pendingEvents(this.sql) > 0) await this.ctx.storage.setAlarm(Date.now() + 1_000);

@@ -4,6 +4,7 @@
  * when one is redeemed), then give the money back — through the gateway adapter for checkout
  * orders, to the channel's balance (a `refund` movement) for balance orders — and emit `order.refunded`.
  */
+import { isTopupOrder } from "../domain/topup";
 import { newId } from "../domain/ids";
 import type { OrderRecord } from "../domain/orders";
 import { gateways } from "../gateways/registry";
@@ -58,6 +59,8 @@ export function refundOrder(h: Host, input: RefundInput): Promise<RefundResult> 
   if (claimed) return Promise.resolve({ ok: false, reason: claimed.state === "done" ? "already_refunded" : "refund_in_progress" });
   if (order.status === "refunded") return Promise.resolve({ ok: false, reason: "already_refunded" });
   if (order.status !== "fulfilled") return Promise.resolve({ ok: false, reason: "not_refundable", message: `the order is ${order.status}; only fulfilled orders are refunded` });
+  // A recharge cannot be taken back from the account it credited (a failed one is refunded by itself).
+  if (isTopupOrder(order.lines)) return Promise.resolve({ ok: false, reason: "not_refundable", message: "a delivered top-up cannot be refunded" });
   const checkout = loadCheckout(h.sql, order.id);
   const paidByGateway = checkout?.paid ? (JSON.parse(checkout.paid) as { payment_id: string | null }) : null;
   if (!paidByGateway && order.funds !== "committed") return Promise.resolve({ ok: false, reason: "not_refundable", message: "this order took no money (the merchant's own order); void its codes instead" });
@@ -83,13 +86,17 @@ async function run(h: Host, order: OrderRecord, refundId: string, reason: string
   // Check every pool first, then void: a multi-product order is only voided when no code of it is redeemed.
   const checks = await Promise.all(pools.map((ref) => skuPool(h.env, ref).voidOrder(ref, order.id, `refund:${refundId}`, true)));
   let refused = checks.some((c) => !c.ok);
+  const voided: { ref: (typeof pools)[number]; at: number }[] = [];
   if (!refused) {
     for (const ref of pools) {
       const r = await skuPool(h.env, ref).voidOrder(ref, order.id, `refund:${refundId}`, false);
-      if (!r.ok) refused = true;
+      if (r.ok) voided.push({ ref, at: r.at });
+      else { refused = true; break; }
     }
   }
   if (refused) {
+    // A code was redeemed in a later pool between the check and its void: restore what this attempt voided.
+    for (const v of voided) await skuPool(h.env, v.ref).unvoidOrder(v.ref, order.id, v.at);
     // Nothing was refunded: drop the claim so a later attempt (after a reversal) can run; the key answers code_redeemed.
     h.sql.exec("DELETE FROM order_refunds WHERE order_id = ?", order.id);
     return { ok: false, reason: "code_redeemed" };

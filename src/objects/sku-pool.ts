@@ -195,15 +195,24 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** Voids an order's issued codes in this pool for a refund, or none when one is redeemed; `check` only looks. */
-  voidOrder(ref: PoolRef, orderId: string, reason: string, check: boolean): { ok: true; voided: number } | { ok: false; reason: "code_redeemed" } {
-    if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM codes WHERE order_id = ? AND status = 'redeemed'", orderId).one().n > 0) return { ok: false, reason: "code_redeemed" };
-    if (check) return { ok: true, voided: 0 };
+  voidOrder(ref: PoolRef, orderId: string, reason: string, check: boolean): { ok: true; voided: number; at: number } | { ok: false; reason: "code_redeemed" } {
     const now = Date.now();
+    if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM codes WHERE order_id = ? AND status = 'redeemed'", orderId).one().n > 0) return { ok: false, reason: "code_redeemed" };
+    if (check) return { ok: true, voided: 0, at: now };
     const rows = this.sql.exec<{ idx: string; last4: string }>("SELECT idx, last4 FROM codes WHERE order_id = ? AND status = 'issued'", orderId).toArray();
     this.sql.exec("UPDATE codes SET status = 'voided', voided_at = ? WHERE order_id = ? AND status = 'issued'", now, orderId);
     for (const r of rows) recordEvent(this.sql, poolName(ref), "code.voided", { code_index: r.idx, last4: r.last4, order_id: orderId, reason }, now);
     this.wake();
-    return { ok: true, voided: rows.length };
+    return { ok: true, voided: rows.length, at: now };
+  }
+
+  /** Undoes `voidOrder` (the codes it voided at `at`), when a refund is refused in another pool of the order. */
+  unvoidOrder(ref: PoolRef, orderId: string, at: number): { restored: number } {
+    const rows = this.sql.exec<{ idx: string; last4: string }>("SELECT idx, last4 FROM codes WHERE order_id = ? AND status = 'voided' AND voided_at = ?", orderId, at).toArray();
+    this.sql.exec("UPDATE codes SET status = 'issued', voided_at = NULL WHERE order_id = ? AND status = 'voided' AND voided_at = ?", orderId, at);
+    for (const r of rows) recordEvent(this.sql, poolName(ref), "code.unvoided", { code_index: r.idx, last4: r.last4, order_id: orderId, reason: "refund_refused" });
+    this.wake();
+    return { restored: rows.length };
   }
 
   /** Moves quota between a parent and its direct child (negative: back to the parent). */

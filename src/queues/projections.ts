@@ -44,6 +44,8 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
       return [setCodes("status = 'available', order_id = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL")];
     case "code.voided":
       return [setCodes("status = 'voided'")];
+    case "code.unvoided":
+      return [setCodes("status = 'issued'")];
     case "code.redemption_reversed":
       return [
         setCodes("status = 'issued', redeemed_at = NULL"),

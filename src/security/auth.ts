@@ -17,8 +17,12 @@ export const SCOPES = [
   "ledger:read", "ledger:write", "webhooks:read", "webhooks:write", "refunds:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
-/** What a key of a channel below the root may hold: the catalog and the codes are the merchant's alone. */
-export const CHANNEL_SCOPES: readonly Scope[] = SCOPES.filter((s) => s !== "products:write" && s !== "codes:write");
+/**
+ * What a key of a channel below the root may hold. The catalog and the codes are the merchant's alone,
+ * and so are refunds (refunds:write): else a reseller could refund a delivered order to its own balance.
+ */
+const MERCHANT_ONLY: readonly Scope[] = ["products:write", "codes:write", "refunds:write"];
+export const CHANNEL_SCOPES: readonly Scope[] = SCOPES.filter((s) => !MERCHANT_ONLY.includes(s));
 
 export interface Auth {
   channelId: string;
