@@ -85,6 +85,7 @@ function v6Problem(h: number[], loopbackOk: boolean): string | null {
   if (h.every((x) => x === 0)) return "unspecified address (::)";
   if (zeros(7) && h[7] === 1) return loopbackOk ? null : "loopback address (::1)";
   if (zeros(5) && h[5] === 0xffff) return v4Problem(embedded, loopbackOk) ?? null; // IPv4-mapped ::ffff:a.b.c.d
+  if (zeros(4) && h[4] === 0xffff && h[5] === 0) return v4Problem(embedded, false) ?? "IPv4-translated IPv6 (::ffff:0:0/96)";
   if (zeros(6)) return "IPv4-compatible IPv6 (::/96)";
   if (h[0] === 0x64 && h[1] === 0xff9b) return v4Problem(embedded, false) ?? null; // NAT64 64:ff9b::/96
   if ((h[0] & 0xfe00) === 0xfc00) return "unique-local / cloud metadata (fc00::/7)";
@@ -92,6 +93,7 @@ function v6Problem(h: number[], loopbackOk: boolean): string | null {
   if ((h[0] & 0xffc0) === 0xfec0) return "site-local (fec0::/10)";
   if ((h[0] & 0xff00) === 0xff00) return "multicast (ff00::/8)";
   if (h[0] === 0x2001 && h[1] === 0x0db8) return "documentation (2001:db8::/32)";
+  if (h[0] === 0x2001 && h[1] === 0x0000) return "Teredo tunnel (2001::/32)"; // embeds an IPv4 behind a relay
   if (h[0] === 0x2002) return v4Problem([h[1] >> 8, h[1] & 255, h[2] >> 8, h[2] & 255], false); // 6to4 embeds an IPv4
   return null;
 }

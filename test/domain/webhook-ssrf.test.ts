@@ -32,6 +32,7 @@ describe("webhook URL policy", () => {
       "https://2852039166/", "https://0xa9fea9fe/", "https://0251.0376.0251.0376/", "https://0xA9.0xFE.0xA9.0xFE/", "https://169.254.43518/", "https://10.1/",
       "https://[::]/", "https://[::ffff:169.254.169.254]/", "https://[::ffff:a9fe:a9fe]/", "https://[::ffff:10.0.0.1]/", "https://[fd00:ec2::254]/",
       "https://[fc00::1]/", "https://[fe80::1]/", "https://[ff02::1]/", "https://[64:ff9b::a9fe:a9fe]/", "https://[2002:a9fe:a9fe::1]/", "https://[::10.0.0.1]/",
+      "https://[::ffff:0:7f00:1]/", "https://[::ffff:0:a00:1]/", "https://[::ffff:0:808:808]/", "https://[2001::1]/", "https://[2001:0:4136:e378::1]/",
     ];
     for (const url of blocked) {
       expect(prod(url).ok, url).toBe(false);
