@@ -101,6 +101,14 @@ describe("alipay", () => {
     expect(await noticesOf(co.order_id)).toMatchObject([{ gateway: "alipay", outcome: "accepted", deliveries: 2, amount: 1005, currency: "CNY" }]);
   });
 
+  it("refuses a correctly signed notice of another Alipay app (a trade opened elsewhere with our order id)", async () => {
+    const { co, pk } = await pendingOrder("alipay", 700);
+    const n = await alipayNotice(params(co, { app_id: "2021009999999999" }));
+    expect(await alipaySdkAccepts(n.params)).toBe(true); // Alipay's signature is valid: only the app tells it apart
+    expect((await notify("alipay", n.body, {}, "application/x-www-form-urlencoded")).status).toBe(401);
+    expect((await checkoutStatus(pk, co.order_id, co.client_secret)).json.status).toBe("pending_payment");
+  });
+
   it("refuses a tampered amount (the SDK refuses it too), a forged sign and a wrong total", async () => {
     const { co, pk } = await pendingOrder("alipay", 800);
     const n = await alipayNotice(params(co));

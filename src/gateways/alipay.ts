@@ -20,7 +20,7 @@ export function alipaySignContent(params: Record<string, string>): string {
 
 export const alipayGateway: GatewayAdapter = {
   name: "alipay",
-  secrets: ["ALIPAY_PUBLIC_KEY"],
+  secrets: ["ALIPAY_PUBLIC_KEY", "ALIPAY_APP_ID"],
   async createPayment(order) {
     // The merchant's server signs alipay.trade.page.pay / wap.pay with its app private key and these biz fields.
     return { biz_content: { out_trade_no: order.order_id, total_amount: minorToDecimal(order.amount), subject: order.description, product_code: "FAST_INSTANT_TRADE_PAY" }, return_url: order.return_url };
@@ -44,6 +44,11 @@ export const alipayGateway: GatewayAdapter = {
     }
     if (!valid) return { ok: false, reason: "signature", message: "signature does not match" };
     if (!params.notify_id) return { ok: false, reason: "malformed", message: "notify_id missing" };
+    // Alipay signs every merchant's notices with the same platform key: a notice for another app (a trade the
+    // sender opened in their own account with our order id) verifies too, so the app (and seller) must be ours.
+    if (params.app_id !== secret(env, "ALIPAY_APP_ID")) return { ok: false, reason: "signature", message: "the notice is for another Alipay app" };
+    const seller = secret(env, "ALIPAY_SELLER_ID");
+    if (seller && params.seller_id !== seller) return { ok: false, reason: "signature", message: "the notice is for another Alipay seller" };
     const amount = params.total_amount !== undefined ? decimalToMinor(params.total_amount) : null;
     const status = params.trade_status;
     const refunded = status === "TRADE_CLOSED" || params.refund_fee !== undefined;

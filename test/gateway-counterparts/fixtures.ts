@@ -69,7 +69,9 @@ export const paymentIntentSucceeded = (orderId: string, amount: number, currency
 });
 
 /** An Alipay notice signed as Alipay signs it and accepted by alipay-sdk (in Node). */
-export async function alipayNotice(params: Record<string, string>) {
+/** An Alipay notice for our app (app_id defaults to ALIPAY_APP_ID), signed by the counterpart. */
+export async function alipayNotice(fields: Record<string, string>) {
+  const params = { app_id: E.ALIPAY_APP_ID, ...fields };
   const res = await E.GATEWAY_COUNTERPARTS.fetch("http://counterparts/alipay/sign", { method: "POST", body: JSON.stringify({ params }) });
   if (!res.ok) throw new Error(`alipay counterpart: ${res.status} ${await res.text()}`);
   const signed = ((await res.json()) as { params: Record<string, string> }).params;

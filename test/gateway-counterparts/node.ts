@@ -50,6 +50,7 @@ export function gatewayCounterparts() {
       SANDBOX_GATEWAY_SECRET: "sandbox-test-secret-0123456789abcdef",
       STRIPE_WEBHOOK_SECRET,
       ALIPAY_PUBLIC_KEY: alipay.publicKey,
+      ALIPAY_APP_ID: "2021000000000000",
       WECHATPAY_PLATFORM_PUBLIC_KEY: wechat.publicKey,
       WECHATPAY_API_V3_KEY,
       TEST_WECHATPAY_PRIVATE_KEY: wechat.privateKey,
