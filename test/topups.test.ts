@@ -103,6 +103,9 @@ describe("direct top-up", { timeout: 120_000 }, () => {
     expectBooksBalance(bal, 20_000);
     await projected(res.json.id, "failed");
     expect(await eventually(() => eventCount("order.refunded"), (n) => n === refundedBefore + 1)).toBe(refundedBefore + 1);
+    // Finance's list of refunds has it too (projected from order.refunded).
+    const row = await eventually(() => env.DB.prepare("SELECT amount, \"to\", was_fulfilled FROM refunds WHERE order_id = ?1").bind(res.json.id).first(), (r) => r !== null);
+    expect(row).toEqual({ amount: PRICE, to: "balance", was_fulfilled: 0 });
   });
 
   it("transient 503s are retried (status query first, then resubmit) until success; charged once", async () => {

@@ -15,8 +15,11 @@ export const RECONCILIATION_CRON = "15 0 * * *";
 
 /** Durable Object calls in flight at once: enough to be quick, few enough not to crowd the Worker. */
 const FAN_OUT = 16;
-/** Notices whose money was taken: accepted, and late ones (delivered late or refunded). */
-const MONEY_RECEIVED = ["accepted", "late_fulfilled", "late_refunded"];
+/**
+ * Notices whose money was taken: accepted, late ones (delivered late or refunded), and a second payment of
+ * an order already paid (the ledger books one sale, so a double payment shows up as a difference to refund).
+ */
+const MONEY_RECEIVED = ["accepted", "late_fulfilled", "late_refunded", "double_payment"];
 
 export interface ReconciliationRun extends ReconciliationOutcome {
   id: string;

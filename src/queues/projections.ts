@@ -36,6 +36,7 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
             o.id, o.channel_id, o.status, o.customer_ref ?? null, o.external_ref ?? null, o.currency, o.total_amount,
             (o.items as { quantity: number }[]).reduce((s, i) => s + i.quantity, 0), JSON.stringify(o.items), o.failure_reason ?? null, ms(o.created_at), ms(o.updated_at),
           ),
+        ...(event.type === "order.refunded" && d.refund ? [refundRow(db, o, d.refund as Data, event.created_at)] : []),
       ];
     }
     case "code.issued":
@@ -72,4 +73,17 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
     default:
       return [];
   }
+}
+
+/**
+ * Every refund lands in D1 `refunds` (finance's list) from its event, whichever path made it: the API,
+ * a late payment, a failed top-up, or an alarm finishing a refund after a crash. Once per order.
+ */
+function refundRow(db: D1Database, o: Data, r: Data, at: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO refunds (id, order_id, channel_id, amount, currency, "to", gateway, gateway_refund_id, reason, was_fulfilled, created_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
+    )
+    .bind(r.id, o.id, o.channel_id, r.amount, r.currency, r.to, r.gateway ?? null, r.gateway_refund_id ?? null, String(r.reason ?? ""), r.was_fulfilled ? 1 : 0, Date.parse(at));
 }
