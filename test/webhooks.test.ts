@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createChannel, orderAs, topUp } from "./channel-fixtures";
-import { call, eventually } from "./helpers";
+import { allocate, createChannel, keyFor, orderAs, setEntry, topUp } from "./channel-fixtures";
+import { call, eventually, productWithCodes } from "./helpers";
 import { control, deliveries, hookKey, hookUrl, payingChannel, received, sleep, subscribe, waitForRequests } from "./webhook-fixtures";
 
 const ofType = (reqs: { body: any }[], type: string) => reqs.filter((r) => r.body?.type === type);
@@ -123,6 +123,27 @@ describe("webhooks: deliveries", () => {
     expect(seqs[0]).toBeLessThan(seqs[1]);
     for (const item of res.json.items) for (const c of item.codes) for (const r of reqs) expect(r.raw).not.toContain(c.code);
     expect(await deliveries(sub.id, "&status=delivered")).toHaveLength(2);
+  });
+
+  it("settlement.posted: a store hears its own commission only; its agent hears its subtree's, never the merchant's remainder", async () => {
+    const product = await productWithCodes(2, { price: 10_000 });
+    const nat = await createChannel("WH nat", "agent");
+    const natKey = await keyFor(nat.id);
+    const store = await createChannel("WH store", "store", nat.id, natKey);
+    const storeKey = await keyFor(store.id);
+    for (const res of [await setEntry(nat.id, product.id, {}), await setEntry(store.id, product.id, {}, natKey), await allocate(product.id, nat.id, 2), await allocate(product.id, store.id, 2, natKey), await topUp(store.id, 50_000, natKey)]) expect(res.status, res.text).toBeLessThan(300);
+    for (const [id, bps] of [[nat.id, 200], [store.id, 800]] as const) expect((await call("PUT", `/v1/channels/${id}/settlement`, { bps })).status).toBe(200);
+    const [storeHook, natHook] = [hookKey("stl-store"), hookKey("stl-nat")];
+    await subscribe(storeHook, ["settlement.posted"], { channel_id: store.id });
+    await subscribe(natHook, ["settlement.posted"], { channel_id: nat.id });
+    expect((await orderAs(storeKey, product.id, 1)).status).toBe(201);
+    const [atStore] = await waitForRequests(storeHook, (r) => r.length >= 1);
+    const [atNat] = await waitForRequests(natHook, (r) => r.length >= 1);
+    expect(atStore.body.data.shares).toEqual([{ channel_id: store.id, amount: 800 }]);
+    expect(atStore.body.data).not.toHaveProperty("merchant_amount");
+    expect(atNat.body.data.shares.map((x: { channel_id: string }) => x.channel_id).sort()).toEqual([nat.id, store.id].sort());
+    expect(atNat.body.data).not.toHaveProperty("merchant_amount");
+    expect(atStore.signature_valid && atNat.signature_valid).toBe(true);
   });
 
   it("retries with backoff while the receiver fails, recording every attempt, then replays on request", async () => {

@@ -85,3 +85,13 @@ function scrub(value: unknown, depth = 0): unknown {
 export function deliveryBody(event: EventLike): string {
   return JSON.stringify({ id: event.id, type: event.type, created_at: event.created_at, resource: event.source, sequence: event.seq, data: scrub(event.data) });
 }
+
+/**
+ * What a subscriber below the root may see of a `settlement.posted`: the shares of its own subtree
+ * (never an ancestor's commission), and not the merchant's remainder.
+ */
+export function settlementFor(event: EventLike, visibleChannels: ReadonlySet<string>, root: boolean): EventLike {
+  if (event.type !== "settlement.posted" || root) return event;
+  const { merchant_amount: _merchant, shares, ...rest } = event.data as { merchant_amount?: unknown; shares?: { channel_id: string }[] };
+  return { ...event, data: { ...rest, shares: (shares ?? []).filter((s) => visibleChannels.has(s.channel_id)) } };
+}

@@ -3,7 +3,8 @@
  * again (it may have changed since the subscription was made), sign, POST without following
  * redirects, with a timeout, and record the attempt and its outcome on the delivery.
  */
-import { deliveryBody } from "../domain/webhook-targets";
+import { ROOT_CHANNEL_ID } from "../domain/ids";
+import { deliveryBody, settlementFor } from "../domain/webhook-targets";
 import { signPayload } from "../domain/webhook-signature";
 import type { DomainEvent } from "../objects/outbox";
 import { checkWebhookUrl } from "../security/ssrf";
@@ -32,6 +33,20 @@ export async function loadDelivery(db: D1Database, deliveryId: string): Promise<
   return { delivery, sub, event: ev ? (JSON.parse(ev.body) as DomainEvent) : null };
 }
 
+/** A settlement's shares outside the subscriber's subtree are not the subscriber's to see. */
+async function scopedToSubscriber(db: D1Database, sub: SubscriptionRow, event: DomainEvent): Promise<DomainEvent> {
+  if (event.type !== "settlement.posted" || sub.channel_id === ROOT_CHANNEL_ID) return event;
+  const ids = ((event.data as { shares?: { channel_id: string }[] }).shares ?? []).map((s) => s.channel_id);
+  const { results } = await db
+    .prepare(
+      `SELECT c.id FROM channels c, channels s WHERE s.id = ?1 AND c.id IN (SELECT value FROM json_each(?2))
+         AND substr(c.path, 1, length(s.path)) = s.path`,
+    )
+    .bind(sub.channel_id, JSON.stringify(ids))
+    .all<{ id: string }>();
+  return settlementFor(event, new Set(results.map((r) => r.id)), false) as DomainEvent;
+}
+
 function timeoutMs(env: Env): number {
   const n = Number((env as unknown as Record<string, unknown>).WEBHOOK_TIMEOUT_MS);
   return Number.isFinite(n) && n >= 100 && n <= 30_000 ? n : 10_000;
@@ -40,7 +55,7 @@ function timeoutMs(env: Env): number {
 async function send(env: Env, sub: SubscriptionRow, delivery: DeliveryRow, event: DomainEvent): Promise<{ status_code: number | null; error: string | null }> {
   const verdict = checkWebhookUrl(sub.url, env.ENVIRONMENT);
   if (!verdict.ok) return { status_code: null, error: `url_refused: ${verdict.reason}` };
-  const body = deliveryBody(event);
+  const body = deliveryBody(await scopedToSubscriber(env.DB, sub, event));
   const secret = await openWebhookSecret(env, sub.id, sub.secret_sealed, sub.secret_key_id);
   const signature = await signPayload(secret, body, Date.now() / 1000);
   try {

@@ -1,7 +1,7 @@
 /** The retry schedule and event routing of webhooks (pure). */
 import { describe, expect, it } from "vitest";
 import { backoffScale, MAX_ATTEMPTS, retryDelaySeconds, RETRY_DELAYS_S } from "../../src/domain/webhook-backoff";
-import { deliveryBody, eventChannel, invalidFilters, matchesFilters, targetsFor } from "../../src/domain/webhook-targets";
+import { deliveryBody, eventChannel, invalidFilters, matchesFilters, settlementFor, targetsFor } from "../../src/domain/webhook-targets";
 
 describe("webhook retry schedule", () => {
   it("13 attempts over about 24 hours, rising, jittered ±20 %, scaled for tests", () => {
@@ -56,5 +56,21 @@ describe("webhook routing", () => {
   it("sends id, type, created_at, resource, sequence and data, without internal index fields", () => {
     const body = JSON.parse(deliveryBody({ id: "evt_1", type: "code.issued", created_at: "2026-01-01T00:00:00.000Z", source: "sku:prd_1:0", seq: 9, data: { code_indexes: ["x"], order_id: "ord_1", nested: [{ code_index: "y", last4: "ABCD" }] } }));
     expect(body).toEqual({ id: "evt_1", type: "code.issued", created_at: "2026-01-01T00:00:00.000Z", resource: "sku:prd_1:0", sequence: 9, data: { order_id: "ord_1", nested: [{ last4: "ABCD" }] } });
+  });
+});
+
+describe("settlement visibility", () => {
+  const event = {
+    id: "evt_s", type: "settlement.posted", created_at: "2026-11-25T00:00:00Z", source: "ledger", seq: 1,
+    data: { order_id: "ord_1", channel_id: "chn_store", total: 1000, merchant_amount: 870, shares: [{ channel_id: "chn_store", amount: 80 }, { channel_id: "chn_prov", amount: 30 }, { channel_id: "chn_nat", amount: 20 }] },
+  };
+  it("a channel sees the shares of its own subtree, never an ancestor's, nor the merchant's remainder", () => {
+    const store = settlementFor(event, new Set(["chn_store"]), false).data as any;
+    expect(store.shares).toEqual([{ channel_id: "chn_store", amount: 80 }]);
+    expect(store).not.toHaveProperty("merchant_amount");
+    expect((settlementFor(event, new Set(["chn_store", "chn_prov"]), false).data as any).shares).toHaveLength(2);
+    expect(settlementFor(event, new Set(), true)).toBe(event);
+    const other = { ...event, type: "order.paid" };
+    expect(settlementFor(other, new Set(), false)).toBe(other);
   });
 });
