@@ -25,6 +25,20 @@ describe("SkuPool", () => {
     expect(await stub.stock(ref)).toMatchObject({ issued: 0, available: 5 });
   });
 
+  it("once an order was returned, no line of it issues again and a confirmed hold of it no longer counts", async () => {
+    const { ref, stub } = await pool(6);
+    expect(await stub.hold(ref, { holdId: "hld_r1", quantity: 2, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({ ok: true });
+    const confirm = () => stub.confirmHold(ref, { holdId: "hld_r1", orderId: "ord_r1", line: 0, validity: none });
+    expect(await confirm()).toMatchObject({ ok: true });
+    // Line 1 of the same order failed elsewhere: the order is returned (a crash may then replay the fulfilment).
+    expect(await stub.returnOrder(ref, "ord_r1")).toEqual({ returned: 2 });
+    expect(await confirm()).toEqual({ ok: false, reason: "hold_expired" });
+    expect(await stub.issue(ref, { orderId: "ord_r1", line: 1, quantity: 1, channelId: "chn_root", validity: none })).toEqual({ ok: false, reason: "order_returned" });
+    expect(await stub.returnOrder(ref, "ord_r2")).toEqual({ returned: 0 }); // a marker only
+    expect(await stub.issue(ref, { orderId: "ord_r2", line: 0, quantity: 1, channelId: "chn_root", validity: none })).toEqual({ ok: false, reason: "order_returned" });
+    expect(await stub.stock(ref)).toMatchObject({ issued: 0, available: 6 });
+  });
+
   it("holds codes until confirmed, released or expired by the alarm", async () => {
     const { ref, stub } = await pool(6);
     expect(await stub.hold(ref, { holdId: "hld_a", quantity: 2, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({ ok: true });

@@ -44,7 +44,8 @@ export interface IssueRequest {
 /** Issues an order line once; a repeat of the same line is a no-op (the caller reveals the same codes). */
 export function issueLine(sql: SqlStorage, source: string, productId: string, req: IssueRequest, now: number): { ok: true } | IssueRefusal {
   const done = sql.exec<{ state: string }>("SELECT state FROM issues WHERE order_id = ? AND line = ?", req.orderId, req.line).toArray()[0];
-  if (done?.state === "returned") return { ok: false, reason: "order_returned" };
+  // Once any line of the order was returned to this pool (the order failed), no line of it issues here again.
+  if (done?.state === "returned" || wasReturned(sql, req.orderId)) return { ok: false, reason: "order_returned" };
   if (done) return { ok: true };
   const taken = take(sql, req.channelId, req.quantity);
   if (!taken.ok) return taken;
@@ -58,6 +59,9 @@ export function issueLine(sql: SqlStorage, source: string, productId: string, re
   quotas.replenish(sql, source, productId, req.channelId, now);
   return { ok: true };
 }
+
+const wasReturned = (sql: SqlStorage, orderId: string) =>
+  sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM issues WHERE order_id = ? AND state = 'returned'", orderId).one().n > 0;
 
 /** Puts an order's unredeemed codes back (the order failed elsewhere) and marks it so a late issue cannot happen. */
 export function returnOrder(sql: SqlStorage, source: string, productId: string, orderId: string, now: number): number {
@@ -121,7 +125,8 @@ export function confirmHold(
   if (!hold) return { ok: false, reason: "hold_not_found" };
   if (hold.state === "held" && hold.expires_at <= now) expireHolds(sql, source, productId, now);
   if (hold.state === "released" || hold.state === "expired" || hold.expires_at <= now && hold.state === "held") return { ok: false, reason: "hold_expired" };
-  if (hold.state === "confirmed") return { ok: true, orderId: hold.order_id! };
+  // Confirmed earlier, but the order was returned since (a fulfilment that failed part-way): its codes are gone.
+  if (hold.state === "confirmed") return wasReturned(sql, hold.order_id!) ? { ok: false, reason: "hold_expired" } : { ok: true, orderId: hold.order_id! };
   const held = ids(sql, "SELECT id FROM codes WHERE hold_id = ? AND status = 'held'", req.holdId);
   const expiresAt = expiryFor(req.validity, now);
   sql.exec(
