@@ -1,7 +1,8 @@
 /** Ledger queries on D1: posted sales, balances, totals, statements (docs/ledger.md). Sign: amount > 0 debit. */
 import type { AccountKind, Leg } from "../domain/ledger";
 
-export interface PostedSale { channel_id: string; currency: string; created_at: number; legs: Leg[] }
+/** `units`: the order's quantity, null for sales posted before recognition on redemption (revenue recognised at sale). */
+export interface PostedSale { channel_id: string; currency: string; created_at: number; units: number | null; legs: Leg[] }
 
 /** The legs each order's sale posted (by the sale's source key), so a refund reverses exactly those. */
 export async function loadPostedLegs(db: D1Database, orderIds: string[]): Promise<Map<string, PostedSale>> {
@@ -9,15 +10,15 @@ export async function loadPostedLegs(db: D1Database, orderIds: string[]): Promis
   if (orderIds.length === 0) return out;
   const { results } = await db
     .prepare(
-      `SELECT t.order_id, t.channel_id AS order_channel, t.currency, t.created_at, e.line, e.account_id, e.channel_id, e.amount, a.owner, a.kind
+      `SELECT t.order_id, t.channel_id AS order_channel, t.currency, t.created_at, t.units, e.line, e.account_id, e.channel_id, e.amount, a.owner, a.kind
        FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn_id = t.id LEFT JOIN ledger_accounts a ON a.id = e.account_id
        WHERE t.source_key IN (SELECT 'sale:' || value FROM json_each(?1)) ORDER BY t.order_id, e.line`,
     )
     .bind(JSON.stringify([...new Set(orderIds)]))
-    .all<{ order_id: string; order_channel: string; currency: string; created_at: number; line: number | null; account_id: string | null; channel_id: string | null; amount: number | null; owner: string | null; kind: string | null }>();
+    .all<{ order_id: string; order_channel: string; currency: string; created_at: number; units: number | null; line: number | null; account_id: string | null; channel_id: string | null; amount: number | null; owner: string | null; kind: string | null }>();
   for (const r of results) {
     let sale = out.get(r.order_id);
-    if (!sale) out.set(r.order_id, (sale = { channel_id: r.order_channel, currency: r.currency, created_at: r.created_at, legs: [] }));
+    if (!sale) out.set(r.order_id, (sale = { channel_id: r.order_channel, currency: r.currency, created_at: r.created_at, units: r.units, legs: [] }));
     if (r.account_id !== null) sale.legs.push({ account: r.account_id, owner: r.owner ?? "platform", kind: (r.kind ?? "revenue") as AccountKind, channel_id: r.channel_id, amount: r.amount ?? 0 });
   }
   return out;
@@ -72,9 +73,25 @@ export async function ledgerGatewaySales(db: D1Database, from: number, to: numbe
   return results;
 }
 
-/** Refunds parked because their sale is not in the ledger yet (should be empty once the queue drained). */
-export async function ledgerParked(db: D1Database): Promise<{ event_id: string; order_id: string; created_at: number }[]> {
-  return (await db.prepare("SELECT event_id, order_id, created_at FROM ledger_pending ORDER BY created_at LIMIT 1000").all<{ event_id: string; order_id: string; created_at: number }>()).results;
+/**
+ * Events parked because what they wait for is not in the ledger yet: refunds and redemptions (their sale),
+ * reversals (their recognition). Should be empty once the queue drained (redemptions of root orders are dropped).
+ */
+export async function ledgerParked(db: D1Database): Promise<{ event_id: string; order_id: string; reason: string; created_at: number }[]> {
+  return (await db.prepare("SELECT event_id, order_id, reason, created_at FROM ledger_pending ORDER BY created_at LIMIT 1000").all<{ event_id: string; order_id: string; reason: string; created_at: number }>()).results;
+}
+
+/** Per order: the merchant share still deferred and the revenue recognised (both credit-positive), for checks. */
+export async function ledgerRecognition(db: D1Database, orderId: string): Promise<{ deferred: number; recognised: number }> {
+  const row = await db
+    .prepare(
+      `SELECT -COALESCE(SUM(CASE WHEN e.account_id = 'merchant:deferred_revenue' THEN e.amount END), 0) AS deferred,
+              -COALESCE(SUM(CASE WHEN e.account_id = 'merchant:revenue' AND t.type IN ('recognition', 'recognition_reversal') THEN e.amount END), 0) AS recognised
+       FROM ledger_transactions t JOIN ledger_entries e ON e.txn_id = t.id WHERE t.order_id = ?1`,
+    )
+    .bind(orderId)
+    .first<{ deferred: number; recognised: number }>();
+  return row ?? { deferred: 0, recognised: 0 };
 }
 
 export interface StatementEntry { txn_id: string; type: string; order_id: string | null; memo: string | null; created_at: number; amount: number }

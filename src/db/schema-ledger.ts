@@ -7,7 +7,7 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 export const ledgerAccounts = sqliteTable(
   "ledger_accounts",
   {
-    /** "chn_x:balance", "chn_x:commission", "merchant:revenue", "gateway:stripe:clearing", "platform:bank" */
+    /** "chn_x:balance", "chn_x:commission", "merchant:revenue", "merchant:deferred_revenue", "gateway:stripe:clearing", "platform:bank" */
     id: text("id").primaryKey(),
     /** The channel id, or "platform". */
     owner: text("owner").notNull(),
@@ -21,7 +21,7 @@ export const ledgerTransactions = sqliteTable(
   "ledger_transactions",
   {
     id: text("id").primaryKey(),
-    /** One per source event and leg ("sale:ord_…", "topup:mov_…", "refund:…", "payout:pyo_…"): a redelivery never posts twice. */
+    /** One per source event and leg ("sale:ord_…", "topup:mov_…", "refund:…", "payout:pyo_…", "recognise:rdm_…", "unrecognise:rdm_…"): a redelivery never posts twice. */
     source_key: text("source_key").notNull(),
     type: text("type").notNull(),
     event_id: text("event_id"),
@@ -32,6 +32,8 @@ export const ledgerTransactions = sqliteTable(
     /** Business time (the source event's time). */
     created_at: integer("created_at").notNull(),
     posted_at: integer("posted_at").notNull(),
+    /** Sales: the order's total quantity; a redemption recognises floor(deferred share / units) (migrations/0012). */
+    units: integer("units"),
   },
   (t) => [uniqueIndex("ledger_transactions_source").on(t.source_key), index("ledger_transactions_order").on(t.order_id, t.type)],
 );
@@ -54,7 +56,10 @@ export const ledgerEntries = sqliteTable(
   ],
 );
 
-/** Refunds whose sale was not posted yet (events out of order): posted by the batch that posts the sale. */
+/**
+ * Events that cannot post yet (events out of order): refunds and redemptions whose sale is not posted, reversals
+ * whose recognition is not posted. Posted by the batch that posts what they wait for, or dropped (see drop_after).
+ */
 export const ledgerPending = sqliteTable(
   "ledger_pending",
   {
@@ -65,6 +70,10 @@ export const ledgerPending = sqliteTable(
     reason: text("reason").notNull(),
     /** A late gateway payment refunded (was_fulfilled false) whose sale never came posts as a pass-through after this time. */
     passthrough_after: integer("passthrough_after"),
+    /** The source key it waits for (null: "sale:" || order_id). */
+    waits_for: text("waits_for"),
+    /** Redemptions and reversals: dropped unposted after this time (their order never got a sale, e.g. a root order). */
+    drop_after: integer("drop_after"),
     created_at: integer("created_at").notNull(),
   },
   (t) => [index("ledger_pending_order").on(t.order_id)],

@@ -5,8 +5,8 @@
  */
 import { splitOrder, type PathRule, type Split, type SplitLine } from "./settlement";
 
-export type AccountKind = "balance" | "commission" | "revenue" | "gateway_clearing" | "bank";
-export type PostingType = "topup" | "sale" | "refund" | "refund_passthrough" | "payout";
+export type AccountKind = "balance" | "commission" | "revenue" | "deferred_revenue" | "gateway_clearing" | "bank";
+export type PostingType = "topup" | "sale" | "refund" | "refund_passthrough" | "payout" | "recognition" | "recognition_reversal";
 
 export interface Leg {
   account: string;
@@ -27,10 +27,13 @@ export interface Posting {
   memo: string | null;
   created_at: number;
   legs: Leg[];
+  /** Sales only: the order's total quantity (codes sold), which revenue recognition divides the deferred share by. */
+  units?: number | null;
 }
 
 export const channelLeg = (channelId: string, kind: "balance" | "commission", amount: number): Leg => ({ account: `${channelId}:${kind}`, owner: channelId, kind, channel_id: channelId, amount });
 export const revenueLeg = (amount: number): Leg => ({ account: "merchant:revenue", owner: "platform", kind: "revenue", channel_id: null, amount });
+export const deferredLeg = (amount: number): Leg => ({ account: "merchant:deferred_revenue", owner: "platform", kind: "deferred_revenue", channel_id: null, amount });
 export const bankLeg = (amount: number): Leg => ({ account: "platform:bank", owner: "platform", kind: "bank", channel_id: null, amount });
 export const clearingLeg = (gateway: string, amount: number): Leg => ({ account: `gateway:${gateway}:clearing`, owner: "platform", kind: "gateway_clearing", channel_id: null, amount });
 
@@ -65,14 +68,16 @@ export interface SaleInput {
 /**
  * The money's source (the channel's balance — a negative balance is credit used, i.e. the channel owes
  * the merchant — or the gateway's clearing account) against the split: commission payable to each path
- * channel, the rest to merchant revenue.
+ * channel, the rest to the merchant's deferred revenue (a liability: codes sold, not yet used), which
+ * becomes revenue code by code as they are redeemed (`recognitionAmount`).
  */
 export function salePosting(s: SaleInput): { posting: Posting; split: Split } {
   const split = splitOrder(s.lines, s.path, s.amount);
   const source = s.payment.method === "balance" ? channelLeg(s.channel_id, "balance", split.total) : clearingLeg(s.payment.gateway, split.total);
-  const legs = [source, ...split.shares.map((x) => channelLeg(x.channel_id, "commission", -x.amount)), revenueLeg(-split.merchant_amount)];
+  const legs = [source, ...split.shares.map((x) => channelLeg(x.channel_id, "commission", -x.amount)), deferredLeg(-split.merchant_amount)];
+  const units = s.lines.reduce((n, l) => n + Math.max(0, l.quantity), 0);
   return {
-    posting: { source_key: `sale:${s.order_id}`, type: "sale", event_id: s.event_id, order_id: s.order_id, channel_id: s.channel_id, currency: s.currency, memo: s.payment.method === "balance" ? "sale (balance)" : `sale (${s.payment.gateway})`, created_at: s.at, legs: nonZero(legs) },
+    posting: { source_key: `sale:${s.order_id}`, type: "sale", event_id: s.event_id, order_id: s.order_id, channel_id: s.channel_id, currency: s.currency, memo: s.payment.method === "balance" ? "sale (balance)" : `sale (${s.payment.gateway})`, created_at: s.at, legs: nonZero(legs), units },
     split,
   };
 }
@@ -96,7 +101,10 @@ export type RefundResult = { ok: true; posting: Posting } | { ok: false; reason:
 
 /**
  * Reverses the sale and its split. A full refund posts the exact negatives of the sale's split legs; a
- * partial one reverses each commission pro rata (floored) and merchant revenue takes the remainder.
+ * partial one reverses each commission pro rata (floored) and the merchant's leg takes the remainder: the
+ * deferred revenue the sale posted (or, for a sale posted before recognition on redemption, merchant revenue).
+ * Refunds are only possible while no code of the order is redeemed, so nothing is recognised for it: what a
+ * redemption recognised and its reversal undid nets to zero on their own (docs/ledger.md).
  * The money goes back to the channel's balance or out of the gateway's clearing account. A refund of a
  * payment that never became a sale (a late payment refunded, `was_fulfilled` false) passes through
  * the gateway clearing account: received and returned, no revenue, no commission. Without a sale the result
@@ -115,7 +123,8 @@ export function refundPosting(r: RefundInput): RefundResult {
     .filter((l) => l.amount < 0 && l.kind === "commission")
     .map((l) => ({ ...l, amount: amount === total ? -l.amount : Number((BigInt(-l.amount) * BigInt(amount)) / BigInt(Math.max(1, total))) }));
   const destination = r.refund.to === "balance" ? channelLeg(r.channel_id, "balance", -amount) : clearingLeg(gateway, -amount);
-  const legs = [destination, ...reversal, revenueLeg(amount - legsSum(reversal))];
+  const merchant = r.sale.some((l) => l.kind === "revenue") ? revenueLeg : deferredLeg;
+  const legs = [destination, ...reversal, merchant(amount - legsSum(reversal))];
   return { ok: true, posting: { ...base, type: "refund", memo: `refund ${r.refund.id}${amount < r.refund.amount ? " (capped at the sale)" : ""}`, legs: nonZero(legs) } };
 }
 
@@ -126,5 +135,47 @@ export function payoutPosting(p: PayoutInput): Posting {
   return {
     source_key: `payout:${p.payout_id}`, type: "payout", event_id: null, order_id: null, channel_id: p.channel_id, currency: p.currency,
     memo: `payout ${p.payout_id}`, created_at: p.at, legs: nonZero([channelLeg(p.channel_id, "commission", p.amount), bankLeg(-p.amount)]),
+  };
+}
+
+/** What the ledger knows about one order when a code of it is redeemed. */
+export interface RecognitionState {
+  /** The merchant's deferred share the sale posted. */
+  share: number;
+  /** The order's total quantity (codes sold). */
+  units: number;
+  /** Recognitions posted and not reversed. */
+  active: number;
+  /** Their sum: revenue recognised so far for the order. */
+  recognised: number;
+}
+
+/**
+ * Revenue one more redemption of the order recognises: floor(share / units), except the one that makes every
+ * unit redeemed, which takes the rest (share − recognised), so a fully redeemed order recognises exactly its
+ * share. Clamped to what is still deferred, so 0 ≤ recognised ≤ share even if events arrive out of order.
+ */
+export function recognitionAmount(s: RecognitionState): number {
+  const left = Math.max(0, s.share - s.recognised);
+  if (s.units <= 0 || s.share <= 0) return 0;
+  if (s.active + 1 >= s.units) return left;
+  return Math.min(Math.floor(s.share / s.units), left);
+}
+
+export interface RecognitionInput { redemption_id: string; event_id: string; order_id: string; channel_id: string; currency: string; amount: number; at: number }
+
+/** A redeemed code's part of the deferred share becomes merchant revenue. Posted even when 0 (it counts the unit). */
+export function recognitionPosting(r: RecognitionInput): Posting {
+  return {
+    source_key: `recognise:${r.redemption_id}`, type: "recognition", event_id: r.event_id, order_id: r.order_id, channel_id: r.channel_id, currency: r.currency,
+    memo: `redemption ${r.redemption_id}`, created_at: r.at, legs: nonZero([deferredLeg(r.amount), revenueLeg(-r.amount)]),
+  };
+}
+
+/** A reversed redemption: the exact negative of what its recognition posted. */
+export function recognitionReversal(redemptionId: string, eventId: string, recognition: { order_id: string; channel_id: string | null; currency: string; legs: Leg[] }, at: number): Posting {
+  return {
+    source_key: `unrecognise:${redemptionId}`, type: "recognition_reversal", event_id: eventId, order_id: recognition.order_id, channel_id: recognition.channel_id,
+    currency: recognition.currency, memo: `redemption ${redemptionId} reversed`, created_at: at, legs: recognition.legs.map((l) => ({ ...l, amount: -l.amount })),
   };
 }
