@@ -38,7 +38,7 @@ const t = {} as {
   batches: Record<"P" | "QA" | "QB" | "R", string>;
 };
 
-const CHANNEL_SCOPES = ["products:read", "orders:read", "orders:write", "redemptions:write", "keys:write", "channels:read", "channels:write", "audit:read", "ledger:read", "ledger:write", "webhooks:read", "webhooks:write"];
+const CHANNEL_SCOPES = ["products:read", "orders:read", "orders:write", "redemptions:write", "keys:write", "channels:read", "channels:write", "audit:read", "ledger:read", "webhooks:read", "webhooks:write"];
 
 async function ok(res: Res, label: string, status = [200, 201]): Promise<any> {
   if (!status.includes(res.status)) throw new Error(`${label}: ${res.status} ${res.text}`);

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { call, eventually, productWithCodes } from "./helpers";
 import { allocate, createChannel, keyFor, orderAs, setEntry, topUp } from "./channel-fixtures";
+import { checkout, notify, publishableKey, sandboxNotice } from "./gateway-counterparts/fixtures";
 
 const reconciliation = () => call("GET", "/v1/reconciliation");
 const settled = () => eventually(reconciliation, (r) => r.status === 200 && r.json.status === "ok", 30_000);
@@ -64,6 +65,27 @@ describe("reconciliation", { timeout: 120_000 }, () => {
       env.DB.prepare("UPDATE code_index SET status = 'issued' WHERE blind_index = ?1").bind(row!.blind_index),
       env.DB.prepare("UPDATE source_progress SET applied = applied + 1 WHERE source = ?1").bind(source),
     ]);
+  });
+
+  it("checks each gateway payment of the day against the ledger and the order, telling lag from a mismatch", async () => {
+    const product = await productWithCodes(2, { price: 1_200 });
+    const pk = await publishableKey();
+    const co = (await checkout(pk, [{ product_id: product.id, quantity: 1 }])).json;
+    const n = await sandboxNotice({ order_id: co.order_id, payment_id: co.payment.payment_id, amount: co.amount, currency: co.currency });
+    expect((await notify("sandbox", n.body, n.headers)).headers.get("x-notice-outcome")).toBe("accepted");
+    const run = await settled();
+    expect(run.json.checked.payments).toBeGreaterThanOrEqual(1);
+    // The gateway says 1,300 was paid: with the root's events still queued it is lag, once caught up a mismatch.
+    await env.DB.batch([
+      env.DB.prepare("UPDATE payment_notices SET amount = 1300 WHERE order_id = ?1").bind(co.order_id),
+      env.DB.prepare("UPDATE source_progress SET applied = applied - 1 WHERE source = 'channel:chn_root'"),
+    ]);
+    expect((await reconciliation()).json).toMatchObject({ status: "lagging", differences: [], lagging: [`order:${co.order_id}`] });
+    await env.DB.prepare("UPDATE source_progress SET applied = applied + 1 WHERE source = 'channel:chn_root'").run();
+    const mismatch = await reconciliation();
+    expect(mismatch.json.differences).toEqual([expect.objectContaining({ kind: "payment_vs_ledger", subject: `order:${co.order_id}`, expected: 1300, actual: 1200 })]);
+    await env.DB.prepare("UPDATE payment_notices SET amount = 1200 WHERE order_id = ?1").bind(co.order_id).run();
+    expect((await reconciliation()).json.status).toBe("ok");
   });
 
   it("reports a ledger that no longer matches a channel's balance, and an unbalanced ledger", async () => {

@@ -20,18 +20,21 @@ async function paid(orderId: string, channelId: string, amount: number) {
 }
 
 describe("settlement rules", () => {
-  it("an ancestor sets a channel's rule; the channel reads it but cannot set its own or its parent's", async () => {
+  it("the merchant sets a channel's rule; channels read their subtree's rules but set none", async () => {
     const nat = await createChannel("N", "agent");
     const natKey = await keyFor(nat.id);
     const store = await createChannel("S", "store", nat.id, natKey);
     const storeKey = await keyFor(store.id);
     const rule = { bps: 800, fixed_per_unit: 5, cap: 1000, overrides: [{ product_id: "prd_x1", bps: 100, cap: 50 }] };
-    const put = await call("PUT", `/v1/channels/${store.id}/settlement`, rule, { token: natKey });
+    // ledger:write is the merchant's: an agent cannot grant its subtree commission out of the merchant's remainder.
+    expect((await call("PUT", `/v1/channels/${store.id}/settlement`, rule, { token: natKey })).json.error.code).toBe("forbidden");
+    const put = await call("PUT", `/v1/channels/${store.id}/settlement`, rule);
     expect(put.status).toBe(200);
     expect(put.json).toMatchObject({ object: "settlement_rule", channel_id: store.id, ...rule });
     expect((await call("GET", `/v1/channels/${store.id}/settlement`, undefined, { token: storeKey })).json).toMatchObject(rule);
     expect((await call("PUT", `/v1/channels/${store.id}/settlement`, { bps: 9000 }, { token: storeKey })).status).toBe(403);
-    expect((await call("PUT", `/v1/channels/${nat.id}/settlement`, { bps: 9000 }, { token: storeKey })).status).toBe(404);
+    expect((await call("PUT", `/v1/channels/${nat.id}/settlement`, { bps: 9000 }, { token: storeKey })).status).toBe(403);
+    expect((await call("GET", `/v1/channels/${store.id}/settlement`, undefined, { token: natKey })).json).toMatchObject(rule);
     expect((await call("GET", `/v1/channels/${nat.id}/settlement`, undefined, { token: storeKey })).status).toBe(404);
     // Root replaces the whole rule.
     expect((await call("PUT", `/v1/channels/${store.id}/settlement`, { bps: 300 })).json).toMatchObject({ bps: 300, fixed_per_unit: null, cap: null, overrides: [] });
@@ -89,6 +92,6 @@ describe("payouts", { timeout: 60_000 }, () => {
     const stranger = await keyFor((await createChannel("Stranger", "partner")).id);
     expect((await call("GET", `/v1/payouts/${payout.id}`, undefined, { token: stranger })).status).toBe(404);
     expect((await call("GET", `/v1/payouts?channel_id=${agent.id}`, undefined, { token: stranger })).json.data).toEqual([]);
-    expect((await call("POST", "/v1/payouts", { channel_id: agent.id }, { token: stranger })).status).toBe(404);
+    expect((await call("POST", "/v1/payouts", { channel_id: agent.id }, { token: stranger })).status).toBe(403);
   });
 });

@@ -118,7 +118,9 @@ export async function runReconciliation(env: Env, date: string, trigger: "api" |
   const applied = await appliedBySource(env.DB);
   const [pools, channels, totals] = await Promise.all([poolChecks(env, applied), channelChecks(env, applied), ledgerTotals(env.DB)]);
   const caughtUp = new Map(channels.map((c) => [c.channel_id, c.caught_up]));
-  caughtUp.set(ROOT_CHANNEL_ID, true);
+  // The root holds no balance (not in `channels`), but its own shop's checkouts are paid through it.
+  const root = await channelAccount(env, ROOT_CHANNEL_ID).reconcileView();
+  caughtUp.set(ROOT_CHANNEL_ID, (applied.get(`channel:${ROOT_CHANNEL_ID}`) ?? 0) >= root.position);
   const payments = await paymentChecks(env, date, caughtUp);
   const outcome = reconcile({ pools, channels, payments, ledger: totals.map((t) => ({ currency: t.currency, sum: t.total, unbalanced_transactions: t.unbalanced_transactions })) });
   const run: ReconciliationRun = { id: newId("rec", now), object: "reconciliation", date, trigger, created_at: new Date(now).toISOString(), ...outcome };

@@ -19,9 +19,11 @@ export const SCOPES = [
 export type Scope = (typeof SCOPES)[number];
 /**
  * What a key of a channel below the root may hold. The catalog and the codes are the merchant's alone,
- * and so are refunds (refunds:write): else a reseller could refund a delivered order to its own balance.
+ * and so is money policy: commission rules and payouts (ledger:write), else an agent could grant its
+ * subtree the merchant's remainder as commission, and refunds (refunds:write), else a reseller could
+ * refund a delivered order to its own balance.
  */
-const MERCHANT_ONLY: readonly Scope[] = ["products:write", "codes:write", "refunds:write"];
+const MERCHANT_ONLY: readonly Scope[] = ["products:write", "codes:write", "ledger:write", "refunds:write"];
 export const CHANNEL_SCOPES: readonly Scope[] = SCOPES.filter((s) => !MERCHANT_ONLY.includes(s));
 
 export interface Auth {
