@@ -14,8 +14,9 @@ const MAX_SAMPLES_PER_STATUS = 3;
  * @param {number} o.connections
  * @param {() => ({headers?: object, body?: string} | null)} [o.next]  per-request extras; null = nothing left
  * @param {number} [o.maxRequests]  stop after this many responses (less than what `next` can supply)
+ * @param {(status: number, body: string) => void} [o.onBody]  sees every response (e.g. to keep created ids)
  */
-export async function load({ base, token, method, path, seconds, connections, next, maxRequests }) {
+export async function load({ base, token, method, path, seconds, connections, next, maxRequests, onBody }) {
   const statuses = {};
   const samples = {};
   let exhausted = false;
@@ -25,6 +26,7 @@ export async function load({ base, token, method, path, seconds, connections, ne
     headers: { authorization: `Bearer ${token}`, ...(method === "POST" ? { "content-type": "application/json" } : {}) },
     onResponse(status, body) {
       statuses[status] = (statuses[status] ?? 0) + 1;
+      onBody?.(status, body);
       if (status >= 300) {
         const list = (samples[status] ??= []);
         if (list.length < MAX_SAMPLES_PER_STATUS) list.push(String(body).slice(0, 300));

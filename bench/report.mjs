@@ -34,7 +34,7 @@ export function summarise(rounds) {
 
 const fmt = (x, d = 1) => (x === null || x === undefined ? "-" : Number(x).toFixed(d));
 
-export function printTable(out, scenarios, bulk) {
+export function printTable(out, scenarios, bulk, { ledger, webhooks } = {}) {
   const head = ["scenario", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "errors", "req/s vs base", "p50 vs base", "CPU ms/req", "CPU runtime", "CPU others"];
   const base = scenarios.find((s) => s.key === "baseline").summary;
   const rows = scenarios.map(({ label, summary: s }) => [
@@ -57,6 +57,19 @@ export function printTable(out, scenarios, bulk) {
     }
     const first = bulk.runs[0];
     out(`  design target >= ${bulk.target_codes_per_s} codes/s: ${first && first.codes_per_s >= bulk.target_codes_per_s ? "met" : "NOT met"} (batch 1 on fresh state)`);
+  }
+  if (ledger) {
+    out(`ledger lag: ${ledger.accepted}/${ledger.orders} checkouts paid by signed sandbox notices at ${ledger.concurrency} connections in ${fmt(ledger.pay_seconds, 2)} s (${fmt(ledger.notices_per_s, 0)}/s);`);
+    out(ledger.posted
+      ? `  reconciliation ok (all posted) ${fmt(ledger.drain_after_last_payment_s, 2)} s after the last payment, ${fmt(ledger.first_payment_to_all_posted_s, 2)} s after the first: ${fmt(ledger.posted_orders_per_s, 0)} orders/s posted`
+      : `  NOT all posted within the cap (last reconciliation: ${ledger.reconciliation_last?.status})`);
+    out(`  GET /v1/reconciliation took a median ${fmt(ledger.reconciliation_poll_ms_median, 0)} ms (${ledger.polls} polls); CPU cores runtime ${fmt(ledger.cpu?.runtime_cores, 2)}, others ${fmt(ledger.cpu?.others_cores, 2)}`);
+  }
+  if (webhooks) {
+    const f = webhooks.order_to_fulfilled_webhook;
+    const w = webhooks.order_to_first_webhook;
+    out(`webhooks: ${webhooks.orders} root orders at ${webhooks.rate_per_s}/s, ${webhooks.deliveries_received} deliveries received (${Object.entries(webhooks.deliveries_by_type).map(([k, v]) => `${k} ${v}`).join(", ")}), missing order.fulfilled: ${webhooks.missing_fulfilled}`);
+    out(`  POST /v1/orders -> order.fulfilled received: p50 ${fmt(f.p50_ms, 0)} ms, p90 ${fmt(f.p90_ms, 0)}, p99 ${fmt(f.p99_ms, 0)}, max ${fmt(f.max_ms, 0)}; first webhook of the order: p50 ${fmt(w.p50_ms, 0)}, p99 ${fmt(w.p99_ms, 0)} ms`);
   }
 }
 

@@ -3,8 +3,14 @@
 //   bulk generation (2 x 100k codes as background jobs: codes/s, workerd peak RSS and RSS after each),
 //   baseline GET /healthz/do, single-code issuance POST /v1/orders, first redemptions POST /v1/redemptions,
 // at 50 connections, BENCH_ROUNDS rounds of BENCH_SECONDS per scenario (medians reported).
+//   then consumer checkout POST /v1/checkout and sandbox gateway notices (BENCH_PAY_SECONDS per round),
+//   ledger lag (BENCH_LEDGER_ORDERS paid checkouts until GET /v1/reconciliation is ok) and webhook latency
+//   (BENCH_WEBHOOK_ORDERS orders at 10/s to a local receiver).
+// Parts: `npm run bench -- checkout` (or bulk, core, checkout, ledger, webhooks; several allowed) runs only
+// those, plus the baseline. Default: all.
 // Prints a table and writes bench/results/latest.json. Env: BENCH_SECONDS (10), BENCH_ROUNDS (3),
-// BENCH_CONNECTIONS (50), BENCH_BULK_COUNT (100000), BENCH_BULK_BATCHES (2), BENCH_KEEP=1 keeps the temp state dir.
+// BENCH_CONNECTIONS (50), BENCH_BULK_COUNT (100000), BENCH_BULK_BATCHES (2), BENCH_PAY_SECONDS (5),
+// BENCH_LEDGER_ORDERS (400), BENCH_WEBHOOK_ORDERS (100), BENCH_KEEP=1 keeps the temp state dir.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -14,7 +20,8 @@ import { load } from "./load.mjs";
 import { printTable, summarise, writeJson } from "./report.mjs";
 import { bulkGenerate } from "./bulk.mjs";
 import { cpuMeter, workerdProcesses } from "./proc.mjs";
-import { startRuntime } from "./runtime.mjs";
+import { checkoutBench, ledgerLag, NOTIFY_PATH, webhookLatency } from "./payments.mjs";
+import { freePort, startRuntime } from "./runtime.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const num = (name, dflt) => {
@@ -29,6 +36,13 @@ const ROUNDS = Math.round(num("BENCH_ROUNDS", 3));
 const CONNECTIONS = Math.round(num("BENCH_CONNECTIONS", 50));
 const BULK_COUNT = Math.round(num("BENCH_BULK_COUNT", 100_000));
 const BULK_BATCHES = Math.round(num("BENCH_BULK_BATCHES", 2));
+const PAY_SECONDS = num("BENCH_PAY_SECONDS", 5);
+const LEDGER_ORDERS = Math.round(num("BENCH_LEDGER_ORDERS", 400));
+const WEBHOOK_ORDERS = Math.round(num("BENCH_WEBHOOK_ORDERS", 100));
+const PARTS = ["bulk", "core", "checkout", "ledger", "webhooks"];
+const args = process.argv.slice(2);
+for (const a of args) if (!PARTS.includes(a)) throw new Error(`unknown part ${a}; parts: ${PARTS.join(", ")}`);
+const part = (name) => args.length === 0 || args.includes(name);
 const WARMUP_SECONDS = 2;
 const BLOCK_SETTLE_S = 20;
 const ROUND_SETTLE_S = 3;
@@ -65,14 +79,17 @@ async function main() {
     dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "public", "migrations", "wrangler.toml"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
   } catch { /* not a repo */ }
   runtime = await startRuntime({ log, keep: process.env.BENCH_KEEP === "1", onHandle: (h) => { runtime = h; } });
-  const { base, adminToken, pgid } = runtime;
+  const { base, adminToken, pgid, sandboxSecret } = runtime;
   const api = client(base, adminToken);
   const runId = randomBytes(4).toString("hex");
 
   // ---- Bulk generation first, on the fresh state (nothing else running).
-  log(`bench: bulk generate ${BULK_BATCHES} x ${BULK_COUNT} codes`);
   const port = new URL(base).port;
-  const bulk = await bulkGenerate({ api, pgid, port, cores, count: BULK_COUNT, batches: BULK_BATCHES, log });
+  let bulk = null;
+  if (part("bulk")) {
+    log(`bench: bulk generate ${BULK_BATCHES} x ${BULK_COUNT} codes`);
+    bulk = await bulkGenerate({ api, pgid, port, cores, count: BULK_COUNT, batches: BULK_BATCHES, log });
+  }
 
   // ---- Inputs for the load scenarios.
   const issueProduct = await api.createProduct("Bench issue");
@@ -96,10 +113,11 @@ async function main() {
   let codePos = 0;
   const nextCode = () => (codePos < codes.length ? { body: JSON.stringify({ code: codes[codePos++] }) } : null);
   // Expected req/s, to size stock and codes (x1.5); the warm-up replaces the first guess, rounds only raise it.
-  const estimate = { issuance: 300, redemption: 300 };
+  const estimate = { issuance: 300, redemption: 300, checkout: 300, notice: 300 };
   const need = (key, seconds, rounds) => Math.ceil((estimate[key] * seconds * 1.5 + CONNECTIONS * 2 + 200) * rounds);
   // Each prepare makes sure enough input is ready and says how many responses it can feed (autocannon
   // builds each connection's next request ahead, so keep 2 x connections in reserve).
+  const co = part("checkout") || part("ledger") ? await checkoutBench({ api, base, runId, sandboxSecret }) : null;
   const scenarios = [
     { key: "baseline", label: "GET /healthz/do (baseline)", method: "GET", path: "/healthz/do", prepare: async () => ({}) },
     {
@@ -121,7 +139,26 @@ async function main() {
         return { next: nextCode, max: codes.length - codePos - 2 * CONNECTIONS };
       },
     },
-  ];
+    {
+      // Publishable key, unique Idempotency-Key and client address per request; each answer's order is kept for the notices.
+      key: "checkout", label: "POST /v1/checkout (sandbox, 1 code)", method: "POST", path: "/v1/checkout", seconds: PAY_SECONDS,
+      prepare: async (seconds, rounds = 1) => {
+        await co.ensureStock(need("checkout", seconds, rounds));
+        return { next: co.nextCheckout, max: co.stockLeft() - 2 * CONNECTIONS, onBody: co.keep };
+      },
+    },
+    {
+      // A signed payment.succeeded notice per request, each for a different held checkout (from the checkout block).
+      key: "notice", label: "POST /v1/public/payments/sandbox/notify", method: "POST", path: NOTIFY_PATH, seconds: PAY_SECONDS,
+      prepare: async (seconds, rounds = 1) => {
+        // Sized tighter than the others (1.1x, not 1.5x): held checkouts are made one by one outside the
+        // measurement, which is slow, and what is left over is paid by the ledger step anyway.
+        const missing = Math.ceil((estimate.notice * seconds * 1.1 + CONNECTIONS * 2) * rounds) - co.heldLeft();
+        if (missing > 0) await co.makeHeld(missing);
+        return { next: co.nextNotice, max: co.heldLeft() - 2 * CONNECTIONS };
+      },
+    },
+  ].filter((s) => s.key === "baseline" || (part("core") && (s.key === "issuance" || s.key === "redemption")) || (part("checkout") && (s.key === "checkout" || s.key === "notice")));
   /**
    * Waits until the runtime is idle, at most `capS` seconds. Issuance and redemption leave work behind
    * them (outbox alarms, the events queue and its D1 projection). Idle = under 0.1 core in each of
@@ -140,11 +177,11 @@ async function main() {
     }
   };
   const run = async (s, seconds, settleCapS) => {
-    const { next, max } = await s.prepare(seconds);
+    const { next, max, onBody } = await s.prepare(seconds);
     if (max !== undefined && max < CONNECTIONS) throw new Error(`${s.key}: not enough prepared input (${max})`);
     const settled = settleCapS > 0 ? await settle(settleCapS) : { seconds: 0, timedOut: false };
     const meter = cpuMeter(pgid, cores);
-    const r = await load({ base, token: adminToken, method: s.method, path: s.path, seconds, connections: CONNECTIONS, next, maxRequests: max });
+    const r = await load({ base, token: adminToken, method: s.method, path: s.path, seconds, connections: CONNECTIONS, next, maxRequests: max, onBody });
     r.cpu = meter();
     // Runtime CPU per completed request: what each request costs the local runtime, whatever the neighbours do.
     r.cpu_ms_per_request = r.total_requests ? +((r.cpu.runtime_cores * 1000) / r.requests_per_s).toFixed(2) : null;
@@ -162,11 +199,12 @@ async function main() {
     warmup[s.key] = await run(s, WARMUP_SECONDS, 0);
     if (s.key !== "baseline") estimate[s.key] = Math.max(100, warmup[s.key].requests_per_s);
     const tPrep = performance.now();
-    await s.prepare(SECONDS, ROUNDS);
+    const seconds = s.seconds ?? SECONDS;
+    await s.prepare(seconds, ROUNDS);
     if (s.key !== "baseline") log(`bench: ${s.key}: warm-up ${warmup[s.key].requests_per_s.toFixed(0)} req/s; inputs for ${ROUNDS} round(s) ready in ${((performance.now() - tPrep) / 1000).toFixed(1)} s`);
     s.rounds = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      const r = await run(s, SECONDS, round === 1 ? BLOCK_SETTLE_S : ROUND_SETTLE_S);
+      const r = await run(s, seconds, round === 1 ? BLOCK_SETTLE_S : ROUND_SETTLE_S);
       s.rounds.push(r);
       log(`bench: ${s.key} round ${round}/${ROUNDS}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}; started after ${r.idle_wait_before_s} s${r.started_busy ? " with the runtime still busy" : " on an idle runtime"}`);
       for (const [status, bodies] of Object.entries(r.error_samples)) log(`bench:   ${status} x${r.statuses[status]}: ${bodies[0]}`);
@@ -174,16 +212,41 @@ async function main() {
     s.rss_after = workerdProcesses(pgid, port);
     log(`bench: workerd RSS after the ${s.key} block: ${s.rss_after.map((p) => `${p.role} ${p.rss_mib.toFixed(0)} MiB`).join(", ")}`);
   }
-  // How long the work left behind by the last redemption round keeps the runtime busy (capped).
+  // How long the work left behind by the last round keeps the runtime busy (capped).
   const drain = await settle(DRAIN_CAP_S);
   log(`bench: after the last round the runtime was busy for ${drain.seconds} s more${drain.timedOut ? " (still busy; stopped waiting)" : ""}`);
+
+  // ---- Ledger lag: pay a fixed number of held checkouts on an idle runtime, poll reconciliation until ok.
+  let ledger = null;
+  if (part("ledger")) {
+    const tPrep = performance.now();
+    const made = Math.max(0, LEDGER_ORDERS - co.heldLeft());
+    if (made > 0) await co.makeHeld(made);
+    log(`bench: ledger: ${co.heldLeft()} held checkouts available (${made} made now, ${((performance.now() - tPrep) / 1000).toFixed(1)} s)`);
+    const idle = await settle(BLOCK_SETTLE_S);
+    const meter = cpuMeter(pgid, cores);
+    ledger = await ledgerLag({ api, base, co, sandboxSecret, count: LEDGER_ORDERS, concurrency: CONNECTIONS, log });
+    ledger.cpu = meter();
+    ledger.idle_wait_before_s = idle.seconds;
+    ledger.started_busy = idle.timedOut;
+  }
+  // ---- Webhook latency: order placement -> receipt at a local receiver, at a light, paced load.
+  let webhooks = null;
+  if (part("webhooks")) {
+    const idle = await settle(BLOCK_SETTLE_S);
+    const meter = cpuMeter(pgid, cores);
+    webhooks = await webhookLatency({ api, port: await freePort(), count: WEBHOOK_ORDERS, ratePerS: 10, runId, log });
+    webhooks.cpu = meter();
+    webhooks.idle_wait_before_s = idle.seconds;
+    webhooks.started_busy = idle.timedOut;
+  }
   for (const s of scenarios) s.summary = summarise(s.rounds);
   const baseSummary = scenarios[0].summary;
 
   console.log("");
-  console.log(`Voucher Edge bench: ${CONNECTIONS} connections, ${ROUNDS} round(s) x ${SECONDS} s per scenario (medians), node ${process.version}, ${cpus().length} CPU(s)`);
+  console.log(`Voucher Edge bench: ${CONNECTIONS} connections, ${ROUNDS} round(s) x ${SECONDS} s per scenario (checkout and notices: ${PAY_SECONDS} s) (medians), node ${process.version}, ${cpus().length} CPU(s)`);
   console.log("");
-  printTable(console.log, scenarios, bulk);
+  printTable(console.log, scenarios, bulk, { ledger, webhooks });
 
   const wranglerVersion = JSON.parse(execFileSync("node", ["-p", "JSON.stringify(require('wrangler/package.json').version)"], { cwd: ROOT, encoding: "utf8" }));
   const results = {
@@ -191,13 +254,14 @@ async function main() {
     commit,
     worktree_dirty: dirty,
     machine: { load_average_at_start: +load1.toFixed(2), cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
-    settings: { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, warmup_seconds: WARMUP_SECONDS, bulk_count: BULK_COUNT, bulk_batches: BULK_BATCHES, block_idle_wait_cap_s: BLOCK_SETTLE_S, round_idle_wait_cap_s: ROUND_SETTLE_S, wrangler: wranglerVersion, latency_note: "autocannon latency percentiles cover 2xx responses" },
+    parts: args.length ? args : PARTS,
+    settings: { connections: CONNECTIONS, seconds: SECONDS, pay_seconds: PAY_SECONDS, ledger_orders: LEDGER_ORDERS, webhook_orders: WEBHOOK_ORDERS, rounds: ROUNDS, warmup_seconds: WARMUP_SECONDS, bulk_count: BULK_COUNT, bulk_batches: BULK_BATCHES, block_idle_wait_cap_s: BLOCK_SETTLE_S, round_idle_wait_cap_s: ROUND_SETTLE_S, wrangler: wranglerVersion, latency_note: "autocannon latency percentiles cover 2xx responses" },
     scenarios: Object.fromEntries(scenarios.map((s) => [s.key, {
       label: s.label, method: s.method, path: s.path,
       median: { ...s.summary, requests_per_s_vs_baseline: s.summary.requests_per_s / baseSummary.requests_per_s, p50_vs_baseline: s.summary.p50_ms / baseSummary.p50_ms },
       rounds: s.rounds, warmup: warmup[s.key], workerd_rss_after_block: s.rss_after,
     }])),
-    bulk,
+    bulk, ledger, webhooks,
     busy_after_last_round_s: drain.seconds, still_busy_after_last_round: drain.timedOut,
     wall_seconds: (Date.now() - started) / 1000,
   };

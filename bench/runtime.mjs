@@ -52,7 +52,7 @@ function snapshot(dir) {
 }
 
 /**
- * Creates the fresh state and starts `wrangler dev`. Returns { base, adminToken, pgid, dir, stop }.
+ * Creates the fresh state and starts `wrangler dev`. Returns { base, adminToken, sandboxSecret, pgid, dir, stop }.
  * `stop()` is idempotent and always ends the whole process group (SIGTERM, then SIGKILL).
  */
 export async function startRuntime({ log = console.error, keep = false, onHandle } = {}) {
@@ -61,8 +61,10 @@ export async function startRuntime({ log = console.error, keep = false, onHandle
   const envFile = join(dir, "bench.env");
   const b64url = (n) => randomBytes(n).toString("base64url");
   const adminToken = `vat_${b64url(32)}`;
+  // The sandbox gateway's secret: the bench signs its own sandbox payment notices with it.
+  const sandboxSecret = b64url(32);
   // An explicit --env-file makes wrangler skip .dev.vars, so the developer's secrets are untouched.
-  writeFileSync(envFile, `ADMIN_TOKEN=${adminToken}\nCODE_ENCRYPTION_KEY=${b64url(32)}\nCODE_HMAC_KEY=${b64url(32)}\n`, { mode: 0o600 });
+  writeFileSync(envFile, `ADMIN_TOKEN=${adminToken}\nCODE_ENCRYPTION_KEY=${b64url(32)}\nCODE_HMAC_KEY=${b64url(32)}\nSANDBOX_GATEWAY_SECRET=${sandboxSecret}\n`, { mode: 0o600 });
 
   let child = null;
   let pgid = null;
@@ -121,7 +123,7 @@ export async function startRuntime({ log = console.error, keep = false, onHandle
     const statPgid = Number(readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
     if (statPgid !== pgid) throw new Error(`expected wrangler (pid ${child.pid}) to lead its process group, found pgid ${statPgid}`);
     log(`bench: wrangler dev ready at ${base} in ${((Date.now() - t1) / 1000).toFixed(1)} s (process group ${pgid})`);
-    return { base, adminToken, pgid, dir, logFile, stop, killNow };
+    return { base, adminToken, sandboxSecret, pgid, dir, logFile, stop, killNow };
   } catch (err) {
     await stop();
     throw err;
