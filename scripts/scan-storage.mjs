@@ -44,6 +44,8 @@ try {
   const key = await api("POST", "/v1/channels/chn_root/keys", { name: "scan", require_signature: true });
   secrets.add(key.secret);
   secrets.add(key.signing_secret);
+  const publishable = await api("POST", "/v1/channels/chn_root/keys", { type: "publishable", name: "scan shop", allowed_origins: ["https://shop.example"] });
+  secrets.add(publishable.secret);
   // Webhook signing secrets are sealed at rest: neither the first nor the rotated one may appear.
   const hook = await api("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/scan-hook", events: ["order.*"] });
   secrets.add(hook.secret);
