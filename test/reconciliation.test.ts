@@ -86,6 +86,12 @@ describe("reconciliation", { timeout: 120_000 }, () => {
     expect(mismatch.json.differences).toEqual([expect.objectContaining({ kind: "payment_vs_ledger", subject: `order:${co.order_id}`, expected: 1300, actual: 1200 })]);
     await env.DB.prepare("UPDATE payment_notices SET amount = 1200 WHERE order_id = ?1").bind(co.order_id).run();
     expect((await reconciliation()).json.status).toBe("ok");
+    // A refund made in the gateway's console: noted, and reported until the order is refunded here too.
+    const r = await sandboxNotice({ order_id: co.order_id, payment_id: co.payment.payment_id, amount: co.amount, currency: co.currency }, { type: "payment.refunded" });
+    expect((await notify("sandbox", r.body, r.headers)).headers.get("x-notice-outcome")).toBe("refund_noted");
+    expect((await reconciliation()).json.differences).toEqual([expect.objectContaining({ kind: "gateway_refund_unapplied", subject: `order:${co.order_id}`, expected: 1200 })]);
+    expect((await call("POST", `/v1/orders/${co.order_id}/refund`, { reason: "refunded in the gateway console" }, { headers: { "idempotency-key": `rf-${co.order_id}` } })).status).toBe(200);
+    await settled();
   });
 
   it("reports a ledger that no longer matches a channel's balance, and an unbalanced ledger", async () => {

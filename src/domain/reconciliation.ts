@@ -43,6 +43,15 @@ export interface PaymentCheck {
   caught_up: boolean;
 }
 
+/** A refund the gateway reported (made in its console, or a chargeback) for an order. */
+export interface GatewayRefundCheck {
+  order_id: string;
+  gateway: string;
+  amount: number;
+  projected_status: string | null;
+  caught_up: boolean;
+}
+
 export interface LedgerCheck {
   currency: string;
   /** Sum of every entry: zero in a double-entry ledger. */
@@ -50,7 +59,7 @@ export interface LedgerCheck {
   unbalanced_transactions: number;
 }
 
-export type DifferenceKind = "code_counts" | "channel_balance" | "payment_vs_ledger" | "payment_vs_order" | "ledger_unbalanced";
+export type DifferenceKind = "code_counts" | "channel_balance" | "payment_vs_ledger" | "payment_vs_order" | "gateway_refund_unapplied" | "ledger_unbalanced";
 
 export interface Difference {
   kind: DifferenceKind;
@@ -64,6 +73,8 @@ export interface ReconciliationInput {
   pools: PoolCheck[];
   channels: ChannelMoneyCheck[];
   payments: PaymentCheck[];
+  /** Optional: refunds the gateways reported on the day checked. */
+  gatewayRefunds?: GatewayRefundCheck[];
   ledger: LedgerCheck[];
 }
 
@@ -114,6 +125,16 @@ export function reconcile(input: ReconciliationInput): ReconciliationOutcome {
         message: `paid through ${p.gateway} but the order is ${p.projected_status ?? "not projected"}: neither delivered nor refunded`,
       });
     }
+  }
+  for (const r of input.gatewayRefunds ?? []) {
+    // Only a delivered order is a problem: a refund reported before the payment stops the payment from delivering.
+    if (r.projected_status !== "fulfilled") continue;
+    const subject = `order:${r.order_id}`;
+    if (!r.caught_up) { lagging.push(subject); continue; }
+    differences.push({
+      kind: "gateway_refund_unapplied", subject, expected: r.amount, actual: 0,
+      message: `${r.gateway} reported a refund but the order is still fulfilled: its codes are valid and the sale booked (refund it with POST /v1/orders/{id}/refund)`,
+    });
   }
   for (const l of input.ledger) {
     if (l.sum === 0 && l.unbalanced_transactions === 0) continue;

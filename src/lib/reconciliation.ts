@@ -4,7 +4,9 @@
  * `reconciliation.mismatch`. Used by GET /v1/reconciliation and by the nightly cron.
  */
 import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
-import { dayBounds, reconcile, type ChannelMoneyCheck, type CodeCounts, type PaymentCheck, type PoolCheck, type ReconciliationOutcome } from "../domain/reconciliation";
+import {
+  dayBounds, reconcile, type ChannelMoneyCheck, type CodeCounts, type GatewayRefundCheck, type PaymentCheck, type PoolCheck, type ReconciliationOutcome,
+} from "../domain/reconciliation";
 import { ledgerChannelBalances, ledgerTotals, loadPostedLegs } from "../db/ledger";
 import { channelAccount } from "../objects/channel-account";
 import type { DomainEvent } from "../objects/outbox";
@@ -85,6 +87,23 @@ async function channelChecks(env: Env, applied: Map<string, number>): Promise<Ch
   });
 }
 
+/** Refunds a gateway reported on the day (console refunds, chargebacks) for orders still delivered. */
+async function gatewayRefundChecks(env: Env, date: string, channelsCaughtUp: Map<string, boolean>): Promise<GatewayRefundCheck[]> {
+  const { start, end } = dayBounds(date);
+  const { results } = await env.DB
+    .prepare(
+      `SELECT n.order_id, MAX(n.gateway) AS gateway, MAX(n.channel_id) AS channel_id, SUM(COALESCE(n.amount, 0)) AS amount, MAX(o.status) AS status
+       FROM payment_notices n LEFT JOIN orders o ON o.id = n.order_id
+       WHERE n.outcome = 'refund_noted' AND n.received_at >= ?1 AND n.received_at < ?2 AND n.order_id IS NOT NULL GROUP BY n.order_id`,
+    )
+    .bind(start, end)
+    .all<{ order_id: string; gateway: string; channel_id: string | null; amount: number; status: string | null }>();
+  return results.map((r) => ({
+    order_id: r.order_id, gateway: r.gateway, amount: r.amount, projected_status: r.status,
+    caught_up: r.channel_id ? (channelsCaughtUp.get(r.channel_id) ?? true) : true,
+  }));
+}
+
 async function paymentChecks(env: Env, date: string, channelsCaughtUp: Map<string, boolean>): Promise<PaymentCheck[]> {
   const { start, end } = dayBounds(date);
   const { results: notices } = await env.DB
@@ -121,8 +140,8 @@ export async function runReconciliation(env: Env, date: string, trigger: "api" |
   // The root holds no balance (not in `channels`), but its own shop's checkouts are paid through it.
   const root = await channelAccount(env, ROOT_CHANNEL_ID).reconcileView();
   caughtUp.set(ROOT_CHANNEL_ID, (applied.get(`channel:${ROOT_CHANNEL_ID}`) ?? 0) >= root.position);
-  const payments = await paymentChecks(env, date, caughtUp);
-  const outcome = reconcile({ pools, channels, payments, ledger: totals.map((t) => ({ currency: t.currency, sum: t.total, unbalanced_transactions: t.unbalanced_transactions })) });
+  const [payments, gatewayRefunds] = await Promise.all([paymentChecks(env, date, caughtUp), gatewayRefundChecks(env, date, caughtUp)]);
+  const outcome = reconcile({ pools, channels, payments, gatewayRefunds, ledger: totals.map((t) => ({ currency: t.currency, sum: t.total, unbalanced_transactions: t.unbalanced_transactions })) });
   const run: ReconciliationRun = { id: newId("rec", now), object: "reconciliation", date, trigger, created_at: new Date(now).toISOString(), ...outcome };
   if (trigger === "api") return run;
   await env.DB

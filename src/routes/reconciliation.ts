@@ -19,7 +19,7 @@ const Day = z
   .openapi({ example: "2026-11-24" });
 
 const DifferenceSchema = z.object({
-  kind: z.enum(["code_counts", "channel_balance", "payment_vs_ledger", "payment_vs_order", "ledger_unbalanced"]),
+  kind: z.enum(["code_counts", "channel_balance", "payment_vs_ledger", "payment_vs_order", "gateway_refund_unapplied", "ledger_unbalanced"]),
   subject: z.string().openapi({ example: "channel:chn_01…" }),
   expected: z.union([z.number(), z.record(z.string(), z.number())]).openapi({ description: "The truth (Durable Object, or the gateway for payments)" }),
   actual: z.union([z.number(), z.record(z.string(), z.number())]).openapi({ description: "What the projection or the ledger says" }),

@@ -35,6 +35,19 @@ describe("reconcile", () => {
     expect(out).toMatchObject({ status: "lagging", differences: [], lagging: ["sku:prd_a:0", "channel:chn_a", "order:ord_a"] });
   });
 
+  it("flags a gateway refund of an order still delivered, not one of an order refunded or never paid", () => {
+    const input = clean();
+    input.gatewayRefunds = [
+      { order_id: "ord_r1", gateway: "stripe", amount: 500, projected_status: "fulfilled", caught_up: true },
+      { order_id: "ord_r2", gateway: "stripe", amount: 500, projected_status: "refunded", caught_up: true },
+      { order_id: "ord_r3", gateway: "alipay", amount: 500, projected_status: "pending_payment", caught_up: true },
+      { order_id: "ord_r4", gateway: "wechat", amount: 500, projected_status: "fulfilled", caught_up: false },
+    ];
+    const out = reconcile(input);
+    expect(out.differences).toEqual([expect.objectContaining({ kind: "gateway_refund_unapplied", subject: "order:ord_r1", expected: 500, actual: 0 })]);
+    expect(out.lagging).toEqual(["order:ord_r4"]);
+  });
+
   it("computes UTC day bounds and the previous day", () => {
     expect(dayBounds("2026-11-24")).toEqual({ start: Date.parse("2026-11-24T00:00:00Z"), end: Date.parse("2026-11-25T00:00:00Z") });
     expect(previousDay(Date.parse("2026-11-25T00:15:00Z"))).toBe("2026-11-24");
