@@ -282,6 +282,12 @@ describe("configuration", () => {
     expect(second.status).toBe(422);
     expect(second.json.error.code).toBe("per_customer_limit");
     await eventually(() => checkoutStatus(pk, first.json.order_id, first.json.client_secret), (r) => r.json.status === "cancelled", 20_000);
-    expect((await checkout(pk, [{ product_id: product.id, quantity: 1 }], "sandbox", { customer_ref: "buyer-1" })).status).toBe(201);
+    const third = await checkout(pk, [{ product_id: product.id, quantity: 1 }], "sandbox", { customer_ref: "buyer-1", env: { CHECKOUT_HOLD_SECONDS: "1" } });
+    expect(third.status).toBe(201);
+    await eventually(() => checkoutStatus(pk, third.json.order_id, third.json.client_secret), (r) => r.json.status === "cancelled", 20_000);
+    // The first one is paid late after all: it counts again, so the buyer's next checkout is over the limit.
+    const n = await sandboxNotice(paidData(first.json));
+    expect((await notify("sandbox", n.body, n.headers)).headers.get("x-notice-outcome")).toBe("late_fulfilled");
+    expect((await checkout(pk, [{ product_id: product.id, quantity: 1 }], "sandbox", { customer_ref: "buyer-1" })).json.error.code).toBe("per_customer_limit");
   });
 });

@@ -188,6 +188,10 @@ export function applyNotice(h: Host, n: VerifiedNotice): Promise<NoticeOutcome> 
   const late = row.state === "cancelled" || row.expires_at <= Date.now();
   const payment = { method: "gateway", gateway: n.gateway, payment_id: n.payment_id, amount: n.amount, currency: n.currency };
   setCheckout(h.sql, order.id, { paid: JSON.stringify({ ...payment, notice_id: n.notice_id }), late: late ? 1 : 0, state: "fulfilling" });
+  // The cancellation released the buyer's purchases; a late payment counts toward the limits again.
+  if (late && order.customer_ref && h.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM purchases WHERE order_id = ?", order.id).one().n === 0) {
+    for (const l of order.lines) h.sql.exec("INSERT INTO purchases (order_id, product_id, customer_ref, quantity, at) VALUES (?, ?, ?, ?, ?)", order.id, l.product_id, order.customer_ref, l.quantity, Date.now());
+  }
   event(h, order, "order.paid", { payment });
   if (row.gateway_refunded) return finishRefunded(h, order.id, "refunded_at_gateway");
   return fulfil(h, order.id);
