@@ -196,7 +196,7 @@ describe("expiry and late payments", () => {
     expect((await checkoutStatus(shop.pk, co.order_id, co.client_secret)).json.status).toBe("refunded");
     expect(await eventCount(shop.id)).toBe(before + 2); // order.paid, then order.refunded
     expect(await stockOf(product.id)).toMatchObject({ issued: 1, available: 0, held: 0 });
-    const refund = await env.DB.prepare("SELECT * FROM refunds WHERE order_id = ?1").bind(co.order_id).first<any>();
+    const refund = await eventually(() => env.DB.prepare("SELECT * FROM refunds WHERE order_id = ?1").bind(co.order_id).first<any>(), (r) => r !== null);
     expect(refund).toMatchObject({ to: "gateway", gateway: "sandbox", was_fulfilled: 0, amount: 100 });
   });
 

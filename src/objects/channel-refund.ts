@@ -42,12 +42,6 @@ export function refundOf(sql: SqlStorage, orderId: string): RefundRecord | null 
   return row?.record ? (JSON.parse(row.record) as RefundRecord) : null;
 }
 
-/** The refund's row in D1 `refunds` (for finance and reconciliation); once per order. */
-export async function recordRefund(db: D1Database, orderId: string, channelId: string, r: RefundRecord): Promise<void> {
-  await db.prepare("INSERT OR IGNORE INTO refunds (id, order_id, channel_id, amount, currency, \"to\", gateway, gateway_refund_id, reason, was_fulfilled, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
-    .bind(r.id, orderId, channelId, r.amount, r.currency, r.to, r.gateway ?? null, r.gateway_refund_id ?? null, r.reason, r.was_fulfilled ? 1 : 0, Date.now()).run();
-}
-
 export function refundOrder(h: Host, input: RefundInput): Promise<RefundResult> {
   const seen = h.sql.exec<{ request_hash: string; order_id: string }>("SELECT request_hash, order_id FROM refund_requests WHERE key = ?", input.idempotencyKey).toArray()[0];
   if (seen && (seen.request_hash !== input.requestHash || seen.order_id !== input.orderId)) return Promise.resolve({ ok: false, reason: "idempotency_mismatch" });

@@ -15,7 +15,6 @@ import { ApiError, errorBody, notFound } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
 import type { NoticeOutcome } from "../objects/channel-checkout";
-import { recordRefund } from "../objects/channel-refund";
 import { commonErrors, errorResponses, json } from "./schemas";
 
 export const paymentNotifyApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -56,10 +55,6 @@ export async function handleNotice(env: Env, gateway: GatewayName, headers: Head
     : null;
   const outcome: NoticeOutcome = row ? await channelAccount(env, row.channel_id).applyPaymentNotice(notice) : notice.kind === "paid" ? "rejected_order" : "ignored";
   await recordNotice(env, notice, row?.channel_id ?? null, outcome, now);
-  if (row && (outcome === "late_refunded" || outcome === "refunded_at_gateway")) {
-    const { refund } = await channelAccount(env, row.channel_id).checkoutOf(notice.order_id!);
-    if (refund) await recordRefund(env.DB, notice.order_id!, row.channel_id, refund);
-  }
   if (outcome === "rejected_amount") return error(422, "amount_mismatch", "the notice's amount differs from the order's; the order is unchanged");
   if (outcome === "rejected_currency") return error(422, "currency_mismatch", "the notice's currency differs from the order's; the order is unchanged");
   if (outcome === "rejected_order") return error(404, "order_not_found", "no checkout order matches this notice");

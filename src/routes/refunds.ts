@@ -8,7 +8,6 @@ import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { channelAccount, publicOrder } from "../objects/channel-account";
-import { recordRefund } from "../objects/channel-refund";
 import { requireScope, sha256Hex } from "../security/auth";
 import { commonErrors, errorResponses, idParam, json, jsonBody } from "./schemas";
 
@@ -59,7 +58,6 @@ refundsApp.openapi(
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     const r = result.refund;
     if (!r) throw new ApiError(500, "internal_error", "refund without record");
-    await recordRefund(c.env.DB, id, channelId, r);
     return c.json({
       id: r.id, object: "refund" as const, order_id: id, amount: r.amount, currency: r.currency, to: r.to, ...(r.gateway ? { gateway: r.gateway } : {}),
       reason: r.reason, was_fulfilled: r.was_fulfilled, order: publicOrder(result.order),
