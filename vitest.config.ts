@@ -1,9 +1,9 @@
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { availableParallelism } from "node:os";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { gatewayCounterparts } from "./test/gateway-counterparts/node";
 // @ts-expect-error a plain .mjs script without types
 import { startFakeProvider } from "./scripts/fake-topup-provider.mjs";
+import { gatewayCounterparts } from "./test/gateway-counterparts/node";
 import { startWebhookReceiver } from "./test/servers/webhook-receiver";
 
 export default defineConfig(async () => {

@@ -5,10 +5,18 @@ export function client(base, adminToken) {
   const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
 
   async function call(method, path, body, extra = {}) {
-    const res = await fetch(`${base}${path}`, { method, headers: { ...headers, ...extra }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...headers, ...extra },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     let json = null;
-    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
     return { status: res.status, json, text };
   }
 
@@ -23,7 +31,12 @@ export function client(base, adminToken) {
   return {
     call,
     async createProduct(name = "Bench") {
-      const r = await expect(201, "POST", "/v1/products", { name: `${name} ${++productNo}`, kind: "code", price: 100, currency: "CNY" });
+      const r = await expect(201, "POST", "/v1/products", {
+        name: `${name} ${++productNo}`,
+        kind: "code",
+        price: 100,
+        currency: "CNY",
+      });
       return r.json.id;
     },
 
@@ -34,7 +47,8 @@ export function client(base, adminToken) {
       let batch = r.json;
       const accepted = r.status;
       while (batch.status === "running") {
-        if (performance.now() - t0 > timeoutMs) return { batch, accepted, seconds: (performance.now() - t0) / 1000, timedOut: true };
+        if (performance.now() - t0 > timeoutMs)
+          return { batch, accepted, seconds: (performance.now() - t0) / 1000, timedOut: true };
         await sleep(pollMs);
         batch = (await expect(200, "GET", `/v1/batches/${batch.id}`)).json;
         onPoll?.(batch);
@@ -53,7 +67,13 @@ export function client(base, adminToken) {
       const codes = [];
       for (let n = 0; codes.length < count; n++) {
         const quantity = Math.min(1000, count - codes.length);
-        const r = await expect(201, "POST", "/v1/orders", { items: [{ product_id: productId, quantity }] }, { "idempotency-key": `${keyPrefix}-${n}` });
+        const r = await expect(
+          201,
+          "POST",
+          "/v1/orders",
+          { items: [{ product_id: productId, quantity }] },
+          { "idempotency-key": `${keyPrefix}-${n}` },
+        );
         for (const c of r.json.items[0].codes) codes.push(c.code);
       }
       return codes;

@@ -54,7 +54,13 @@ export function rssSampler(pgid, everyMs = 100) {
   };
   take();
   const timer = setInterval(take, everyMs);
-  return { stop: () => { clearInterval(timer); take(); return peak; } };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      return peak;
+    },
+  };
 }
 
 function jiffies(pid) {
@@ -93,7 +99,12 @@ export function cpuMeter(pgid, cores) {
     const machine = toCores(m1.busy - m0.busy);
     const runtime = toCores(o1.group - o0.group);
     const bench = toCores(o1.bench - o0.bench);
-    return { machine_cores: machine, runtime_cores: runtime, load_generator_cores: bench, others_cores: +Math.max(0, machine - runtime - bench).toFixed(2) };
+    return {
+      machine_cores: machine,
+      runtime_cores: runtime,
+      load_generator_cores: bench,
+      others_cores: +Math.max(0, machine - runtime - bench).toFixed(2),
+    };
   };
 }
 
@@ -107,7 +118,15 @@ export function workerdProcesses(pgid, port) {
     .filter((p) => p.comm.startsWith("workerd"))
     .map((p) => {
       let cmd = "";
-      try { cmd = readFileSync(`/proc/${p.pid}/cmdline`, "utf8"); } catch { /* gone */ }
-      return { pid: p.pid, role: cmd.includes(`entry=127.0.0.1:${port}`) ? "proxy" : "worker", rss_mib: +(rssKiB(p.pid) / 1024).toFixed(1) };
+      try {
+        cmd = readFileSync(`/proc/${p.pid}/cmdline`, "utf8");
+      } catch {
+        /* gone */
+      }
+      return {
+        pid: p.pid,
+        role: cmd.includes(`entry=127.0.0.1:${port}`) ? "proxy" : "worker",
+        rss_mib: +(rssKiB(p.pid) / 1024).toFixed(1),
+      };
     });
 }

@@ -16,11 +16,11 @@ import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { client } from "./api.mjs";
-import { load } from "./load.mjs";
-import { printTable, summarise, writeJson } from "./report.mjs";
 import { bulkGenerate } from "./bulk.mjs";
-import { cpuMeter, workerdProcesses } from "./proc.mjs";
+import { load } from "./load.mjs";
 import { checkoutBench, ledgerLag, NOTIFY_PATH, webhookLatency } from "./payments.mjs";
+import { cpuMeter, workerdProcesses } from "./proc.mjs";
+import { printTable, summarise, writeJson } from "./report.mjs";
 import { freePort, startRuntime } from "./runtime.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -70,15 +70,30 @@ async function main() {
   const started = Date.now();
   const cores = cpus().length;
   const load1 = loadavg()[0];
-  if (load1 > 0.5) log(`bench: note: load average is ${load1.toFixed(2)} before starting; other work on this machine skews the figures (see the CPU columns)`);
+  if (load1 > 0.5)
+    log(
+      `bench: note: load average is ${load1.toFixed(2)} before starting; other work on this machine skews the figures (see the CPU columns)`,
+    );
   // The runtime serves a copy of the working tree taken now; note which commit it was and whether it differed.
   let commit = null;
   let dirty = null;
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "public", "migrations", "wrangler.toml"], { cwd: ROOT, encoding: "utf8" }).trim() !== "";
-  } catch { /* not a repo */ }
-  runtime = await startRuntime({ log, keep: process.env.BENCH_KEEP === "1", onHandle: (h) => { runtime = h; } });
+    dirty =
+      execFileSync("git", ["status", "--porcelain", "--", "src", "public", "migrations", "wrangler.toml"], {
+        cwd: ROOT,
+        encoding: "utf8",
+      }).trim() !== "";
+  } catch {
+    /* not a repo */
+  }
+  runtime = await startRuntime({
+    log,
+    keep: process.env.BENCH_KEEP === "1",
+    onHandle: (h) => {
+      runtime = h;
+    },
+  });
   const { base, adminToken, pgid, sandboxSecret } = runtime;
   const api = client(base, adminToken);
   const runId = randomBytes(4).toString("hex");
@@ -119,16 +134,28 @@ async function main() {
   // builds each connection's next request ahead, so keep 2 x connections in reserve).
   const co = part("checkout") || part("ledger") ? await checkoutBench({ api, base, runId, sandboxSecret }) : null;
   const scenarios = [
-    { key: "baseline", label: "GET /healthz/do (baseline)", method: "GET", path: "/healthz/do", prepare: async () => ({}) },
     {
-      key: "issuance", label: "POST /v1/orders (1 code)", method: "POST", path: "/v1/orders",
+      key: "baseline",
+      label: "GET /healthz/do (baseline)",
+      method: "GET",
+      path: "/healthz/do",
+      prepare: async () => ({}),
+    },
+    {
+      key: "issuance",
+      label: "POST /v1/orders (1 code)",
+      method: "POST",
+      path: "/v1/orders",
       prepare: async (seconds, rounds = 1) => {
         await ensureStock(issueProduct, need("issuance", seconds, rounds));
         return { next: nextOrder, max: stockLeft[issueProduct] - 2 * CONNECTIONS };
       },
     },
     {
-      key: "redemption", label: "POST /v1/redemptions", method: "POST", path: "/v1/redemptions",
+      key: "redemption",
+      label: "POST /v1/redemptions",
+      method: "POST",
+      path: "/v1/redemptions",
       prepare: async (seconds, rounds = 1) => {
         const missing = need("redemption", seconds, rounds) - (codes.length - codePos);
         if (missing > 0) {
@@ -141,7 +168,11 @@ async function main() {
     },
     {
       // Publishable key, unique Idempotency-Key and client address per request; each answer's order is kept for the notices.
-      key: "checkout", label: "POST /v1/checkout (sandbox, 1 code)", method: "POST", path: "/v1/checkout", seconds: PAY_SECONDS,
+      key: "checkout",
+      label: "POST /v1/checkout (sandbox, 1 code)",
+      method: "POST",
+      path: "/v1/checkout",
+      seconds: PAY_SECONDS,
       prepare: async (seconds, rounds = 1) => {
         await co.ensureStock(need("checkout", seconds, rounds));
         return { next: co.nextCheckout, max: co.stockLeft() - 2 * CONNECTIONS, onBody: co.keep };
@@ -149,7 +180,11 @@ async function main() {
     },
     {
       // A signed payment.succeeded notice per request, each for a different held checkout (from the checkout block).
-      key: "notice", label: "POST /v1/public/payments/sandbox/notify", method: "POST", path: NOTIFY_PATH, seconds: PAY_SECONDS,
+      key: "notice",
+      label: "POST /v1/public/payments/sandbox/notify",
+      method: "POST",
+      path: NOTIFY_PATH,
+      seconds: PAY_SECONDS,
       prepare: async (seconds, rounds = 1) => {
         // Sized tighter than the others (1.1x, not 1.5x): held checkouts are made one by one outside the
         // measurement, which is slow, and what is left over is paid by the ledger step anyway.
@@ -158,7 +193,12 @@ async function main() {
         return { next: co.nextNotice, max: co.heldLeft() - 2 * CONNECTIONS };
       },
     },
-  ].filter((s) => s.key === "baseline" || (part("core") && (s.key === "issuance" || s.key === "redemption")) || (part("checkout") && (s.key === "checkout" || s.key === "notice")));
+  ].filter(
+    (s) =>
+      s.key === "baseline" ||
+      (part("core") && (s.key === "issuance" || s.key === "redemption")) ||
+      (part("checkout") && (s.key === "checkout" || s.key === "notice")),
+  );
   /**
    * Waits until the runtime is idle, at most `capS` seconds. Issuance and redemption leave work behind
    * them (outbox alarms, the events queue and its D1 projection). Idle = under 0.1 core in each of
@@ -173,7 +213,8 @@ async function main() {
       await sleep(500);
       quiet = meter().runtime_cores < 0.1 ? quiet + 1 : 0;
       const waited = (performance.now() - t) / 1000;
-      if (quiet >= IDLE_WINDOWS || waited >= capS) return { seconds: +waited.toFixed(1), timedOut: quiet < IDLE_WINDOWS };
+      if (quiet >= IDLE_WINDOWS || waited >= capS)
+        return { seconds: +waited.toFixed(1), timedOut: quiet < IDLE_WINDOWS };
     }
   };
   const run = async (s, seconds, settleCapS) => {
@@ -181,14 +222,25 @@ async function main() {
     if (max !== undefined && max < CONNECTIONS) throw new Error(`${s.key}: not enough prepared input (${max})`);
     const settled = settleCapS > 0 ? await settle(settleCapS) : { seconds: 0, timedOut: false };
     const meter = cpuMeter(pgid, cores);
-    const r = await load({ base, token: adminToken, method: s.method, path: s.path, seconds, connections: CONNECTIONS, next, maxRequests: max, onBody });
+    const r = await load({
+      base,
+      token: adminToken,
+      method: s.method,
+      path: s.path,
+      seconds,
+      connections: CONNECTIONS,
+      next,
+      maxRequests: max,
+      onBody,
+    });
     r.cpu = meter();
     // Runtime CPU per completed request: what each request costs the local runtime, whatever the neighbours do.
     r.cpu_ms_per_request = r.total_requests ? +((r.cpu.runtime_cores * 1000) / r.requests_per_s).toFixed(2) : null;
     r.idle_wait_before_s = settled.seconds;
     r.started_busy = settled.timedOut;
     if (s.key !== "baseline") estimate[s.key] = Math.max(estimate[s.key], r.requests_per_s);
-    if (r.ran_out_of_input || r.ended_early) log(`bench: WARNING ${s.key} used up its prepared input after ${r.seconds} s; its figures cover a shorter run`);
+    if (r.ran_out_of_input || r.ended_early)
+      log(`bench: WARNING ${s.key} used up its prepared input after ${r.seconds} s; its figures cover a shorter run`);
     return r;
   };
 
@@ -201,20 +253,30 @@ async function main() {
     const tPrep = performance.now();
     const seconds = s.seconds ?? SECONDS;
     await s.prepare(seconds, ROUNDS);
-    if (s.key !== "baseline") log(`bench: ${s.key}: warm-up ${warmup[s.key].requests_per_s.toFixed(0)} req/s; inputs for ${ROUNDS} round(s) ready in ${((performance.now() - tPrep) / 1000).toFixed(1)} s`);
+    if (s.key !== "baseline")
+      log(
+        `bench: ${s.key}: warm-up ${warmup[s.key].requests_per_s.toFixed(0)} req/s; inputs for ${ROUNDS} round(s) ready in ${((performance.now() - tPrep) / 1000).toFixed(1)} s`,
+      );
     s.rounds = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const r = await run(s, seconds, round === 1 ? BLOCK_SETTLE_S : ROUND_SETTLE_S);
       s.rounds.push(r);
-      log(`bench: ${s.key} round ${round}/${ROUNDS}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}; started after ${r.idle_wait_before_s} s${r.started_busy ? " with the runtime still busy" : " on an idle runtime"}`);
-      for (const [status, bodies] of Object.entries(r.error_samples)) log(`bench:   ${status} x${r.statuses[status]}: ${bodies[0]}`);
+      log(
+        `bench: ${s.key} round ${round}/${ROUNDS}: ${r.requests_per_s.toFixed(0)} req/s, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, non-2xx ${r.non_2xx}, errors ${r.errors + r.timeouts}; CPU cores runtime ${r.cpu.runtime_cores}, load generator ${r.cpu.load_generator_cores}, others ${r.cpu.others_cores}; started after ${r.idle_wait_before_s} s${r.started_busy ? " with the runtime still busy" : " on an idle runtime"}`,
+      );
+      for (const [status, bodies] of Object.entries(r.error_samples))
+        log(`bench:   ${status} x${r.statuses[status]}: ${bodies[0]}`);
     }
     s.rss_after = workerdProcesses(pgid, port);
-    log(`bench: workerd RSS after the ${s.key} block: ${s.rss_after.map((p) => `${p.role} ${p.rss_mib.toFixed(0)} MiB`).join(", ")}`);
+    log(
+      `bench: workerd RSS after the ${s.key} block: ${s.rss_after.map((p) => `${p.role} ${p.rss_mib.toFixed(0)} MiB`).join(", ")}`,
+    );
   }
   // How long the work left behind by the last round keeps the runtime busy (capped).
   const drain = await settle(DRAIN_CAP_S);
-  log(`bench: after the last round the runtime was busy for ${drain.seconds} s more${drain.timedOut ? " (still busy; stopped waiting)" : ""}`);
+  log(
+    `bench: after the last round the runtime was busy for ${drain.seconds} s more${drain.timedOut ? " (still busy; stopped waiting)" : ""}`,
+  );
 
   // ---- Ledger lag: pay a fixed number of held checkouts on an idle runtime, poll reconciliation until ok.
   let ledger = null;
@@ -222,7 +284,9 @@ async function main() {
     const tPrep = performance.now();
     const made = Math.max(0, LEDGER_ORDERS - co.heldLeft());
     if (made > 0) await co.makeHeld(made);
-    log(`bench: ledger: ${co.heldLeft()} held checkouts available (${made} made now, ${((performance.now() - tPrep) / 1000).toFixed(1)} s)`);
+    log(
+      `bench: ledger: ${co.heldLeft()} held checkouts available (${made} made now, ${((performance.now() - tPrep) / 1000).toFixed(1)} s)`,
+    );
     const idle = await settle(BLOCK_SETTLE_S);
     const meter = cpuMeter(pgid, cores);
     ledger = await ledgerLag({ api, base, co, sandboxSecret, count: LEDGER_ORDERS, concurrency: CONNECTIONS, log });
@@ -244,25 +308,69 @@ async function main() {
   const baseSummary = scenarios[0].summary;
 
   console.log("");
-  console.log(`Voucher Edge bench: ${CONNECTIONS} connections, ${ROUNDS} round(s) x ${SECONDS} s per scenario (checkout and notices: ${PAY_SECONDS} s) (medians), node ${process.version}, ${cpus().length} CPU(s)`);
+  console.log(
+    `Voucher Edge bench: ${CONNECTIONS} connections, ${ROUNDS} round(s) x ${SECONDS} s per scenario (checkout and notices: ${PAY_SECONDS} s) (medians), node ${process.version}, ${cpus().length} CPU(s)`,
+  );
   console.log("");
   printTable(console.log, scenarios, bulk, { ledger, webhooks });
 
-  const wranglerVersion = JSON.parse(execFileSync("node", ["-p", "JSON.stringify(require('wrangler/package.json').version)"], { cwd: ROOT, encoding: "utf8" }));
+  const wranglerVersion = JSON.parse(
+    execFileSync("node", ["-p", "JSON.stringify(require('wrangler/package.json').version)"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }),
+  );
   const results = {
     date: new Date().toISOString(),
     commit,
     worktree_dirty: dirty,
-    machine: { load_average_at_start: +load1.toFixed(2), cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, memory_gib: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: process.platform },
+    machine: {
+      load_average_at_start: +load1.toFixed(2),
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model ?? null,
+      memory_gib: +(totalmem() / 2 ** 30).toFixed(1),
+      node: process.version,
+      platform: process.platform,
+    },
     parts: args.length ? args : PARTS,
-    settings: { connections: CONNECTIONS, seconds: SECONDS, pay_seconds: PAY_SECONDS, ledger_orders: LEDGER_ORDERS, webhook_orders: WEBHOOK_ORDERS, rounds: ROUNDS, warmup_seconds: WARMUP_SECONDS, bulk_count: BULK_COUNT, bulk_batches: BULK_BATCHES, block_idle_wait_cap_s: BLOCK_SETTLE_S, round_idle_wait_cap_s: ROUND_SETTLE_S, wrangler: wranglerVersion, latency_note: "autocannon latency percentiles cover 2xx responses" },
-    scenarios: Object.fromEntries(scenarios.map((s) => [s.key, {
-      label: s.label, method: s.method, path: s.path,
-      median: { ...s.summary, requests_per_s_vs_baseline: s.summary.requests_per_s / baseSummary.requests_per_s, p50_vs_baseline: s.summary.p50_ms / baseSummary.p50_ms },
-      rounds: s.rounds, warmup: warmup[s.key], workerd_rss_after_block: s.rss_after,
-    }])),
-    bulk, ledger, webhooks,
-    busy_after_last_round_s: drain.seconds, still_busy_after_last_round: drain.timedOut,
+    settings: {
+      connections: CONNECTIONS,
+      seconds: SECONDS,
+      pay_seconds: PAY_SECONDS,
+      ledger_orders: LEDGER_ORDERS,
+      webhook_orders: WEBHOOK_ORDERS,
+      rounds: ROUNDS,
+      warmup_seconds: WARMUP_SECONDS,
+      bulk_count: BULK_COUNT,
+      bulk_batches: BULK_BATCHES,
+      block_idle_wait_cap_s: BLOCK_SETTLE_S,
+      round_idle_wait_cap_s: ROUND_SETTLE_S,
+      wrangler: wranglerVersion,
+      latency_note: "autocannon latency percentiles cover 2xx responses",
+    },
+    scenarios: Object.fromEntries(
+      scenarios.map((s) => [
+        s.key,
+        {
+          label: s.label,
+          method: s.method,
+          path: s.path,
+          median: {
+            ...s.summary,
+            requests_per_s_vs_baseline: s.summary.requests_per_s / baseSummary.requests_per_s,
+            p50_vs_baseline: s.summary.p50_ms / baseSummary.p50_ms,
+          },
+          rounds: s.rounds,
+          warmup: warmup[s.key],
+          workerd_rss_after_block: s.rss_after,
+        },
+      ]),
+    ),
+    bulk,
+    ledger,
+    webhooks,
+    busy_after_last_round_s: drain.seconds,
+    still_busy_after_last_round: drain.timedOut,
     wall_seconds: (Date.now() - started) / 1000,
   };
   const file = join(ROOT, "bench", "results", "latest.json");

@@ -11,7 +11,9 @@ const rt = await startRuntime({ log: () => undefined, keep: true });
 const secrets = new Set([rt.adminToken]);
 const api = async (method, path, body, extra = {}) => {
   const res = await fetch(rt.base + path, {
-    method, headers: { authorization: `Bearer ${rt.adminToken}`, "content-type": "application/json", ...extra }, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers: { authorization: `Bearer ${rt.adminToken}`, "content-type": "application/json", ...extra },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json();
   if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.error)}`);
@@ -24,16 +26,34 @@ try {
   const imported = await api("POST", "/v1/products", { name: "Scan imports", price: 100, currency: "CNY" });
   await api("POST", `/v1/products/${codes.id}/batches`, { generate: { count: 200 } });
   await api("POST", `/v1/products/${cards.id}/batches`, { generate: { count: 20 } });
-  const importedCodes = Array.from({ length: 10 }, (_, i) => `SCANSECRET${i}Q${String(Date.now() % 100000).padStart(5, "0")}X` /* 18 chars: never the reserved 16-char shape */);
-  await api("POST", `/v1/products/${imported.id}/batches`, { import: { codes: importedCodes.map((code) => ({ code })) } });
+  const importedCodes = Array.from(
+    { length: 10 },
+    (_, i) =>
+      `SCANSECRET${i}Q${String(Date.now() % 100000).padStart(5, "0")}X` /* 18 chars: never the reserved 16-char shape */,
+  );
+  await api("POST", `/v1/products/${imported.id}/batches`, {
+    import: { codes: importedCodes.map((code) => ({ code })) },
+  });
   importedCodes.forEach((c) => secrets.add(c));
   for (let i = 0; i < 5; i++) {
-    const order = await api("POST", "/v1/orders", { items: [{ product_id: codes.id, quantity: 10 }, { product_id: cards.id, quantity: 2 }, { product_id: imported.id, quantity: 1 }] }, { "idempotency-key": `scan-order-${i}-${Date.now()}` });
-    for (const item of order.items) for (const c of item.codes) {
-      secrets.add(c.code);
-      secrets.add(c.code.replace(/[- ]/g, ""));
-      if (c.pin) secrets.add(c.pin);
-    }
+    const order = await api(
+      "POST",
+      "/v1/orders",
+      {
+        items: [
+          { product_id: codes.id, quantity: 10 },
+          { product_id: cards.id, quantity: 2 },
+          { product_id: imported.id, quantity: 1 },
+        ],
+      },
+      { "idempotency-key": `scan-order-${i}-${Date.now()}` },
+    );
+    for (const item of order.items)
+      for (const c of item.codes) {
+        secrets.add(c.code);
+        secrets.add(c.code.replace(/[- ]/g, ""));
+        if (c.pin) secrets.add(c.pin);
+      }
     const first = order.items[1].codes[0];
     await api("POST", "/v1/redemptions", { code: order.items[0].codes[0].code });
     await api("POST", "/v1/redemptions", { code: first.code, pin: first.pin });
@@ -44,7 +64,11 @@ try {
   const key = await api("POST", "/v1/channels/chn_root/keys", { name: "scan", require_signature: true });
   secrets.add(key.secret);
   secrets.add(key.signing_secret);
-  const publishable = await api("POST", "/v1/channels/chn_root/keys", { type: "publishable", name: "scan shop", allowed_origins: ["https://shop.example"] });
+  const publishable = await api("POST", "/v1/channels/chn_root/keys", {
+    type: "publishable",
+    name: "scan shop",
+    allowed_origins: ["https://shop.example"],
+  });
   secrets.add(publishable.secret);
   // Webhook signing secrets are sealed at rest: neither the first nor the rotated one may appear.
   const hook = await api("POST", "/v1/webhooks", { url: "http://127.0.0.1:9/scan-hook", events: ["order.*"] });
@@ -67,7 +91,8 @@ const walk = (dir) => {
     else {
       files++;
       const bytes = readFileSync(path);
-      for (const [text, needle] of needles) if (bytes.includes(needle)) found.push(`${text.slice(0, 4)}… in ${path.slice(rt.dir.length)}`);
+      for (const [text, needle] of needles)
+        if (bytes.includes(needle)) found.push(`${text.slice(0, 4)}… in ${path.slice(rt.dir.length)}`);
     }
   }
 };

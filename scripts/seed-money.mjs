@@ -19,7 +19,12 @@ const RULES = {
 export async function seedSettlement(admin, id, product) {
   for (const [key, rule] of Object.entries(RULES)) {
     const { overrides, ...base } = rule;
-    const body = { ...base, ...(overrides ? { overrides: overrides.map(({ product: p, ...o }) => ({ product_id: product[p].id, ...o })) } : {}) };
+    const body = {
+      ...base,
+      ...(overrides
+        ? { overrides: overrides.map(({ product: p, ...o }) => ({ product_id: product[p].id, ...o })) }
+        : {}),
+    };
     await admin("PUT", `/v1/channels/${id[key]}/settlement`, body);
   }
 }
@@ -29,26 +34,51 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** A checkout in the own web shop paid through the sandbox, and a direct top-up; returns what to print. */
 export async function seedPayments(base, admin, id, product, log) {
   const out = {};
-  const pk = await admin("POST", `/v1/channels/${id.web}/keys`, { type: "publishable", name: "demo web shop", allowed_origins: ["http://localhost:3000", base] });
+  const pk = await admin("POST", `/v1/channels/${id.web}/keys`, {
+    type: "publishable",
+    name: "demo web shop",
+    allowed_origins: ["http://localhost:3000", base],
+  });
   out.publishableKey = pk.secret;
   const shop = async (method, path, body, headers = {}) => {
-    const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${pk.secret}`, "content-type": "application/json", ...headers }, body: body && JSON.stringify(body) });
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${pk.secret}`, "content-type": "application/json", ...headers },
+      body: body && JSON.stringify(body),
+    });
     const json = await res.json();
     if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
-  const checkout = await shop("POST", "/v1/checkout", { items: [{ product_id: product.vip.id, quantity: 2 }], gateway: "sandbox", customer_ref: "web-buyer-1" }, { "idempotency-key": `demo-checkout-${Date.now()}` });
-  const paid = await fetch(`${base}/v1/public/sandbox/pay/${checkout.order_id}`, { method: "POST" }).then((r) => r.json());
+  const checkout = await shop(
+    "POST",
+    "/v1/checkout",
+    { items: [{ product_id: product.vip.id, quantity: 2 }], gateway: "sandbox", customer_ref: "web-buyer-1" },
+    { "idempotency-key": `demo-checkout-${Date.now()}` },
+  );
+  const paid = await fetch(`${base}/v1/public/sandbox/pay/${checkout.order_id}`, { method: "POST" }).then((r) =>
+    r.json(),
+  );
   out.checkout = { order: checkout.order_id, outcome: paid.outcome };
 
-  const topup = await admin("POST", "/v1/orders", { items: [{ product_id: product.topup.id, quantity: 1, account: "13800138000" }] }, { "idempotency-key": `demo-topup-${Date.now()}` });
+  const topup = await admin(
+    "POST",
+    "/v1/orders",
+    { items: [{ product_id: product.topup.id, quantity: 1, account: "13800138000" }] },
+    { "idempotency-key": `demo-topup-${Date.now()}` },
+  );
   for (let i = 0; i < 20; i++) {
     const o = await admin("GET", `/v1/orders/${topup.id}`);
-    if (o.status !== "processing") { out.topup = { order: o.id, status: o.status }; break; }
+    if (o.status !== "processing") {
+      out.topup = { order: o.id, status: o.status };
+      break;
+    }
     await sleep(500);
   }
   out.topup ??= { order: topup.id, status: "processing" };
-  log(`seed: web shop checkout ${out.checkout.order} paid through the sandbox (${out.checkout.outcome}); top-up ${out.topup.order} ${out.topup.status}`);
+  log(
+    `seed: web shop checkout ${out.checkout.order} paid through the sandbox (${out.checkout.outcome}); top-up ${out.topup.order} ${out.topup.status}`,
+  );
   return out;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm start: set-up (secrets, migrations), wrangler dev on 127.0.0.1:8787, demo seed, then the URLs and credentials.
 // Ctrl-C stops wrangler and its workerd children (they run in their own process group).
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { seed } from "./seed.mjs";
 
@@ -12,22 +12,72 @@ execFileSync("node", ["scripts/setup.mjs"], { stdio: "inherit" });
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 // The fake top-up provider (reads its secret from .dev.vars) in its own process group; wrangler dev gets its URL and the callback URL.
 const providerUrl = `http://127.0.0.1:${Number(process.env.TOPUP_FAKE_PORT ?? 8790)}`;
-const provider = spawn("node", ["scripts/fake-topup-provider.mjs", "--port", providerUrl.split(":").pop()], { env, stdio: "inherit", detached: true });
-const topupVars = ["--var", `TOPUP_PROVIDER_URL:${providerUrl}`, "--var", `TOPUP_NOTIFY_URL:${base}/v1/public/topup/notify`];
-const dev = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--log-level", process.env.LOG_LEVEL ?? "warn", ...topupVars], { env, stdio: "inherit", detached: true });
+const provider = spawn("node", ["scripts/fake-topup-provider.mjs", "--port", providerUrl.split(":").pop()], {
+  env,
+  stdio: "inherit",
+  detached: true,
+});
+const topupVars = [
+  "--var",
+  `TOPUP_PROVIDER_URL:${providerUrl}`,
+  "--var",
+  `TOPUP_NOTIFY_URL:${base}/v1/public/topup/notify`,
+];
+const dev = spawn(
+  "npx",
+  [
+    "wrangler",
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--log-level",
+    process.env.LOG_LEVEL ?? "warn",
+    ...topupVars,
+  ],
+  { env, stdio: "inherit", detached: true },
+);
 const stop = () => {
-  try { process.kill(-dev.pid, "SIGTERM"); } catch { /* already gone */ }
-  try { process.kill(-provider.pid, "SIGTERM"); } catch { /* already gone */ }
+  try {
+    process.kill(-dev.pid, "SIGTERM");
+  } catch {
+    /* already gone */
+  }
+  try {
+    process.kill(-provider.pid, "SIGTERM");
+  } catch {
+    /* already gone */
+  }
 };
-process.on("SIGINT", () => { stop(); process.exit(0); });
-process.on("SIGTERM", () => { stop(); process.exit(0); });
-dev.on("exit", (code) => { try { process.kill(-provider.pid, "SIGTERM"); } catch { /* gone */ } process.exit(code ?? 0); });
+process.on("SIGINT", () => {
+  stop();
+  process.exit(0);
+});
+process.on("SIGTERM", () => {
+  stop();
+  process.exit(0);
+});
+dev.on("exit", (code) => {
+  try {
+    process.kill(-provider.pid, "SIGTERM");
+  } catch {
+    /* gone */
+  }
+  process.exit(code ?? 0);
+});
 
 for (let i = 0; ; i++) {
   try {
     if ((await fetch(`${base}/healthz`)).ok) break;
-  } catch { /* not up yet */ }
-  if (i > 300) { console.error("start: wrangler dev did not come up"); stop(); process.exit(1); }
+  } catch {
+    /* not up yet */
+  }
+  if (i > 300) {
+    console.error("start: wrangler dev did not come up");
+    stop();
+    process.exit(1);
+  }
   await new Promise((r) => setTimeout(r, 200));
 }
 const token = readFileSync(".dev.vars", "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1];

@@ -4,9 +4,10 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { newId } from "./domain/ids";
-import type { AppEnv } from "./lib/context";
 import { auditLog } from "./lib/audit";
+import type { AppEnv } from "./lib/context";
 import { ApiError, errorBody } from "./lib/errors";
+import { checkoutPreflight } from "./lib/publishable-keys";
 import { validationHook } from "./lib/validation";
 import { skuPool } from "./objects/sku-pool";
 import { adminApp } from "./routes/admin";
@@ -16,26 +17,25 @@ import { balanceApp } from "./routes/balance";
 import { batchesApp } from "./routes/batches";
 import { channelProductsApp } from "./routes/channel-products";
 import { channelsApp } from "./routes/channels";
+import { checkoutApp } from "./routes/checkout";
 import { docsApp } from "./routes/docs";
 import { keysApp } from "./routes/keys";
 import { ordersApp } from "./routes/orders";
+import { paymentNotifyApp } from "./routes/payment-notify";
 import { payoutsApp } from "./routes/payouts";
-import { settlementApp } from "./routes/settlement";
-import { statementsApp } from "./routes/statements";
 import { productsApp } from "./routes/products";
 import { publicApp } from "./routes/public";
-import { topupNotifyApp } from "./routes/topup-notify";
+import { reconciliationApp } from "./routes/reconciliation";
 import { redemptionsApp } from "./routes/redemptions";
-import { summaryApp } from "./routes/summary";
-import { sessionsApp } from "./routes/sessions";
-import { usersApp } from "./routes/users";
-import { checkoutApp } from "./routes/checkout";
-import { paymentNotifyApp } from "./routes/payment-notify";
 import { refundsApp } from "./routes/refunds";
-import { checkoutPreflight } from "./lib/publishable-keys";
+import { sessionsApp } from "./routes/sessions";
+import { settlementApp } from "./routes/settlement";
+import { statementsApp } from "./routes/statements";
+import { summaryApp } from "./routes/summary";
+import { topupNotifyApp } from "./routes/topup-notify";
+import { usersApp } from "./routes/users";
 import { webhookDeliveriesApp } from "./routes/webhook-deliveries";
 import { webhooksApp } from "./routes/webhooks";
-import { reconciliationApp } from "./routes/reconciliation";
 import { requireAuth } from "./security/auth";
 import { corsForConfiguredOrigins } from "./security/cors";
 import { apiRateLimit } from "./security/rate-limit";
@@ -54,7 +54,14 @@ app.use("*", async (c, next) => {
   await next();
 });
 
-app.use("*", secureHeaders({ strictTransportSecurity: "max-age=63072000; includeSubDomains", xFrameOptions: "DENY", referrerPolicy: "no-referrer" }));
+app.use(
+  "*",
+  secureHeaders({
+    strictTransportSecurity: "max-age=63072000; includeSubDomains",
+    xFrameOptions: "DENY",
+    referrerPolicy: "no-referrer",
+  }),
+);
 
 // Checkout preflights answer for the origins of publishable keys (lib/publishable-keys.ts), before the global CORS.
 app.use("/v1/checkout", checkoutPreflight);
@@ -75,7 +82,9 @@ app.use("/v1/*", async (c, next) => {
   if (c.req.method === "POST" && /^\/v1\/products\/[^/]+\/batches$/.test(c.req.path)) return next();
   return bodyLimit({
     maxSize: JSON_MAX_BYTES,
-    onError: () => { throw new ApiError(413, "payload_too_large", `request bodies are at most ${JSON_MAX_BYTES} bytes`); },
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", `request bodies are at most ${JSON_MAX_BYTES} bytes`);
+    },
   })(c, next);
 });
 
@@ -88,30 +97,69 @@ app.get("/healthz/do", async (c) => {
 
 app.route("/", docsApp);
 /** The spec and the consumer endpoints are public; everything else needs a key. */
-const isPublic = (path: string) => path === "/v1/openapi.json" || path.startsWith("/v1/public/") || path === "/v1/sessions" ||
+const isPublic = (path: string) =>
+  path === "/v1/openapi.json" ||
+  path.startsWith("/v1/public/") ||
+  path === "/v1/sessions" ||
   // Checkout authenticates its own publishable keys (pk_…) and is rate-limited per IP.
-  path === "/v1/checkout" || path.startsWith("/v1/checkout/");
+  path === "/v1/checkout" ||
+  path.startsWith("/v1/checkout/");
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(c, next)));
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimit(c, next)));
 /** Every authenticated mutation and code reveal leaves an audit row (written after the response, never its body). */
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireSignature(c, next)));
 app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : auditLog(c, next)));
-for (const sub of [publicApp, paymentNotifyApp, checkoutApp, refundsApp, topupNotifyApp, productsApp, batchesApp, allocationsApp, ordersApp, redemptionsApp, channelsApp, channelProductsApp, balanceApp, summaryApp, keysApp, auditApp, adminApp, webhooksApp, webhookDeliveriesApp, settlementApp, statementsApp, payoutsApp, reconciliationApp]) {
+for (const sub of [
+  publicApp,
+  paymentNotifyApp,
+  checkoutApp,
+  refundsApp,
+  topupNotifyApp,
+  productsApp,
+  batchesApp,
+  allocationsApp,
+  ordersApp,
+  redemptionsApp,
+  channelsApp,
+  channelProductsApp,
+  balanceApp,
+  summaryApp,
+  keysApp,
+  auditApp,
+  adminApp,
+  webhooksApp,
+  webhookDeliveriesApp,
+  settlementApp,
+  statementsApp,
+  payoutsApp,
+  reconciliationApp,
+]) {
   app.route("/v1", sub);
 }
 
 /** Console users and their sessions (log-in is public; see src/security/sessions.ts). */
 for (const sub of [sessionsApp, usersApp]) app.route("/v1", sub);
 
-app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "An API key (vek_…) or the owner's ADMIN_TOKEN" });
+app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+  type: "http",
+  scheme: "bearer",
+  description: "An API key (vek_…) or the owner's ADMIN_TOKEN",
+});
 app.doc31("/v1/openapi.json", {
   openapi: "3.1.0",
-  info: { title: "Voucher Edge API", version: "1.0.0", description: "Card codes (卡密) generated, sold and redeemed safely. Errors are always {\"error\": {\"code\", \"message\"}}." },
+  info: {
+    title: "Voucher Edge API",
+    version: "1.0.0",
+    description:
+      'Card codes (卡密) generated, sold and redeemed safely. Errors are always {"error": {"code", "message"}}.',
+  },
   servers: [{ url: "/" }],
   security: [{ apiKey: [] }],
 });
 
-app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`, undefined, c.get("requestId")), 404));
+app.notFound((c) =>
+  c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`, undefined, c.get("requestId")), 404),
+);
 
 app.onError((err, c) => {
   const requestId = c.get("requestId");
@@ -121,10 +169,33 @@ app.onError((err, c) => {
   }
   if (err instanceof HTTPException) {
     const status = err.status;
-    const code = ({ 400: "malformed_request", 401: "unauthorized", 413: "payload_too_large", 415: "unsupported_media_type" } as Record<number, string>)[status] ?? "http_error";
+    const code =
+      (
+        {
+          400: "malformed_request",
+          401: "unauthorized",
+          413: "payload_too_large",
+          415: "unsupported_media_type",
+        } as Record<number, string>
+      )[status] ?? "http_error";
     return c.json(errorBody(code, err.message || "bad request", undefined, requestId), status);
   }
   // A bug, not bad input: log the request id and the error type only, never bodies (they may hold codes).
-  console.error(JSON.stringify({ level: "error", request_id: requestId, error: err instanceof Error ? err.name : "unknown", message: err instanceof Error ? err.message.slice(0, 200) : "" }));
-  return c.json(errorBody("internal_error", "something went wrong on our side; quote the request id to support", undefined, requestId), 500);
+  console.error(
+    JSON.stringify({
+      level: "error",
+      request_id: requestId,
+      error: err instanceof Error ? err.name : "unknown",
+      message: err instanceof Error ? err.message.slice(0, 200) : "",
+    }),
+  );
+  return c.json(
+    errorBody(
+      "internal_error",
+      "something went wrong on our side; quote the request id to support",
+      undefined,
+      requestId,
+    ),
+    500,
+  );
 });

@@ -1,12 +1,12 @@
 /** Worker entry: HTTP through the Hono app, the events queue, and the cron. Exports the Durable Object classes. */
 import { app } from "./app";
+import { previousDay } from "./domain/reconciliation";
+import { RECONCILIATION_CRON, runReconciliation } from "./lib/reconciliation";
 import type { DomainEvent } from "./objects/outbox";
 import { handleEvents } from "./queues/events";
 import { handleTopups } from "./queues/topups";
-import { handleWebhookDeadLetters, handleWebhookDeliveries } from "./queues/webhooks";
 import { webhookHousekeeping } from "./queues/webhook-fanout";
-import { previousDay } from "./domain/reconciliation";
-import { RECONCILIATION_CRON, runReconciliation } from "./lib/reconciliation";
+import { handleWebhookDeadLetters, handleWebhookDeliveries } from "./queues/webhooks";
 
 export { AbuseGuard } from "./objects/abuse-guard";
 export { ChannelAccount } from "./objects/channel-account";

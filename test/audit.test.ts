@@ -5,12 +5,20 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, call, createProduct, generate, idemKey, order, type CallOptions } from "./helpers";
 import { createChannel, topUp } from "./channel-fixtures";
+import { ADMIN, type CallOptions, call, createProduct, generate, idemKey, order } from "./helpers";
 
 interface Row {
-  id: string; at: number; actor_key_id: string; actor_channel_id: string; action: string; resource_id: string | null;
-  status: number; ip: string | null; user_agent: string | null; request_id: string | null;
+  id: string;
+  at: number;
+  actor_key_id: string;
+  actor_channel_id: string;
+  action: string;
+  resource_id: string | null;
+  status: number;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
 }
 
 let ridSeq = 0;
@@ -22,7 +30,10 @@ const allRows = async () => (await env.DB.prepare("SELECT * FROM audit_log ORDER
 /** A call with its own request id; returns the response and the audit rows it left. */
 async function audited(method: string, path: string, body?: unknown, opts: CallOptions = {}) {
   const requestId = rid(method.toLowerCase());
-  const res = await call(method, path, body, { ...opts, headers: { ...(opts.headers ?? {}), "x-request-id": requestId } });
+  const res = await call(method, path, body, {
+    ...opts,
+    headers: { ...(opts.headers ?? {}), "x-request-id": requestId },
+  });
   return { res, rows: await rowsFor(requestId), requestId };
 }
 
@@ -37,9 +48,14 @@ async function newKey(channelId: string, body: Record<string, unknown> = {}, tok
 }
 
 const t = {} as {
-  card: { id: string }; orderId: string;
-  A: { id: string }; A1: { id: string }; B: { id: string };
-  keyA: { id: string; secret: string }; keyA1: { id: string; secret: string }; keyB: { id: string; secret: string };
+  card: { id: string };
+  orderId: string;
+  A: { id: string };
+  A1: { id: string };
+  B: { id: string };
+  keyA: { id: string; secret: string };
+  keyA1: { id: string; secret: string };
+  keyB: { id: string; secret: string };
   start: string;
 };
 
@@ -58,11 +74,24 @@ beforeAll(async () => {
 describe("mutations and reveals leave one row each", () => {
   it("product create: actor, action, resource, status, IP, truncated user agent, request id", async () => {
     const ua = "AuditBot/1.0 " + "x".repeat(1000);
-    const { res, rows, requestId } = await audited("POST", "/v1/products", { name: "Audited", kind: "code", price: 100, currency: "CNY" }, { headers: { "cf-connecting-ip": "203.0.113.7", "user-agent": ua } });
+    const { res, rows, requestId } = await audited(
+      "POST",
+      "/v1/products",
+      { name: "Audited", kind: "code", price: 100, currency: "CNY" },
+      { headers: { "cf-connecting-ip": "203.0.113.7", "user-agent": ua } },
+    );
     expect(res.status).toBe(201);
     expect(rows).toHaveLength(1);
     const [r] = rows;
-    expect(r).toMatchObject({ actor_key_id: "admin_token", actor_channel_id: "chn_root", action: "POST /v1/products", resource_id: res.json.id, status: 201, ip: "203.0.113.7", request_id: requestId });
+    expect(r).toMatchObject({
+      actor_key_id: "admin_token",
+      actor_channel_id: "chn_root",
+      action: "POST /v1/products",
+      resource_id: res.json.id,
+      status: 201,
+      ip: "203.0.113.7",
+      request_id: requestId,
+    });
     expect(r.id).toMatch(/^aud_[a-z0-9]{26}$/);
     expect(Math.abs(r.at - Date.now())).toBeLessThan(60_000);
     expect(r.user_agent!.length).toBe(256);
@@ -73,10 +102,20 @@ describe("mutations and reveals leave one row each", () => {
     const batch = await audited("POST", `/v1/products/${t.card.id}/batches`, { generate: { count: 5 } });
     expect([201, 202]).toContain(batch.res.status);
     expect(batch.rows).toHaveLength(1);
-    expect(batch.rows[0]).toMatchObject({ action: "POST /v1/products/{id}/batches", resource_id: batch.res.json.id, status: batch.res.status, actor_key_id: "admin_token" });
+    expect(batch.rows[0]).toMatchObject({
+      action: "POST /v1/products/{id}/batches",
+      resource_id: batch.res.json.id,
+      status: batch.res.status,
+      actor_key_id: "admin_token",
+    });
     expect(batch.rows[0].resource_id).toMatch(/^bat_/);
 
-    const placed = await audited("POST", "/v1/orders", { items: [{ product_id: t.card.id, quantity: 3 }] }, { headers: { "idempotency-key": idemKey("audit") } });
+    const placed = await audited(
+      "POST",
+      "/v1/orders",
+      { items: [{ product_id: t.card.id, quantity: 3 }] },
+      { headers: { "idempotency-key": idemKey("audit") } },
+    );
     expect(placed.res.status).toBe(201);
     for (const c of placed.res.json.items[0].codes) secrets.push(c.code, ...(c.pin ? [c.pin] : []));
     expect(placed.res.json.items[0].codes[0].pin).toBeTruthy();
@@ -88,12 +127,19 @@ describe("mutations and reveals leave one row each", () => {
     expect(reveal.res.status).toBe(200);
     expect(reveal.res.json.items[0].codes).toHaveLength(3);
     expect(reveal.rows).toHaveLength(1);
-    expect(reveal.rows[0]).toMatchObject({ action: "GET /v1/orders/{id}", resource_id: t.orderId, status: 200, actor_channel_id: "chn_root" });
+    expect(reveal.rows[0]).toMatchObject({
+      action: "GET /v1/orders/{id}",
+      resource_id: t.orderId,
+      status: 200,
+      actor_channel_id: "chn_root",
+    });
 
     // A reveal attempt of an unknown order is recorded too; plain reads are not.
     const missing = await audited("GET", "/v1/orders/ord_00000000000000000000000000");
     expect(missing.res.status).toBe(404);
-    expect(missing.rows).toMatchObject([{ action: "GET /v1/orders/{id}", resource_id: "ord_00000000000000000000000000", status: 404 }]);
+    expect(missing.rows).toMatchObject([
+      { action: "GET /v1/orders/{id}", resource_id: "ord_00000000000000000000000000", status: 404 },
+    ]);
     for (const path of ["/v1/orders", `/v1/products/${t.card.id}`, "/v1/products", `/v1/channels/${t.A.id}`]) {
       const read = await audited("GET", path);
       expect(read.res.status, path).toBe(200);
@@ -106,33 +152,79 @@ describe("mutations and reveals leave one row each", () => {
     expect(created.res.status).toBe(201);
     secrets.push(created.res.json.secret);
     expect(created.rows).toHaveLength(1);
-    expect(created.rows[0]).toMatchObject({ actor_key_id: t.keyA.id, actor_channel_id: t.A.id, action: "POST /v1/channels/{id}/keys", resource_id: created.res.json.id, status: 201 });
+    expect(created.rows[0]).toMatchObject({
+      actor_key_id: t.keyA.id,
+      actor_channel_id: t.A.id,
+      action: "POST /v1/channels/{id}/keys",
+      resource_id: created.res.json.id,
+      status: 201,
+    });
 
-    const revoked = await audited("DELETE", `/v1/channels/${t.A1.id}/keys/${created.res.json.id}`, undefined, { token: t.keyA.secret });
+    const revoked = await audited("DELETE", `/v1/channels/${t.A1.id}/keys/${created.res.json.id}`, undefined, {
+      token: t.keyA.secret,
+    });
     expect(revoked.res.status).toBe(200);
-    expect(revoked.rows).toMatchObject([{ actor_key_id: t.keyA.id, action: "DELETE /v1/channels/{id}/keys/{key_id}", resource_id: created.res.json.id, status: 200 }]);
+    expect(revoked.rows).toMatchObject([
+      {
+        actor_key_id: t.keyA.id,
+        action: "DELETE /v1/channels/{id}/keys/{key_id}",
+        resource_id: created.res.json.id,
+        status: 200,
+      },
+    ]);
 
-    const top = await audited("POST", `/v1/channels/${t.A.id}/balance`, { amount: 10_000, currency: "CNY", note: "audit" }, { headers: { "idempotency-key": idemKey("top") } });
+    const top = await audited(
+      "POST",
+      `/v1/channels/${t.A.id}/balance`,
+      { amount: 10_000, currency: "CNY", note: "audit" },
+      { headers: { "idempotency-key": idemKey("top") } },
+    );
     expect(top.res.status).toBeLessThan(300);
-    expect(top.rows).toMatchObject([{ actor_key_id: "admin_token", action: "POST /v1/channels/{id}/balance", resource_id: t.A.id, status: top.res.status }]);
+    expect(top.rows).toMatchObject([
+      {
+        actor_key_id: "admin_token",
+        action: "POST /v1/channels/{id}/balance",
+        resource_id: t.A.id,
+        status: top.res.status,
+      },
+    ]);
   });
 
   it("failed mutations are logged with their status; 401s are not", async () => {
     const topupProduct = await createProduct({ kind: "topup", name: "Audit topup" });
-    const refused = await audited("POST", "/v1/orders", { items: [{ product_id: topupProduct.id, quantity: 1 }] }, { headers: { "idempotency-key": idemKey("audit") } });
+    const refused = await audited(
+      "POST",
+      "/v1/orders",
+      { items: [{ product_id: topupProduct.id, quantity: 1 }] },
+      { headers: { "idempotency-key": idemKey("audit") } },
+    );
     expect(refused.res.status).toBe(422);
-    expect(refused.rows).toMatchObject([{ action: "POST /v1/orders", status: 422, resource_id: null, actor_key_id: "admin_token" }]);
+    expect(refused.rows).toMatchObject([
+      { action: "POST /v1/orders", status: 422, resource_id: null, actor_key_id: "admin_token" },
+    ]);
 
     const invalid = await audited("PATCH", `/v1/products/${t.card.id}`, { price: -1 });
     expect(invalid.res.status).toBe(400);
     expect(invalid.rows).toMatchObject([{ action: "PATCH /v1/products/{id}", status: 400, resource_id: t.card.id }]);
 
-    const forbidden = await audited("POST", "/v1/products", { name: "x", kind: "code", price: 1, currency: "CNY" }, { token: t.keyA.secret });
+    const forbidden = await audited(
+      "POST",
+      "/v1/products",
+      { name: "x", kind: "code", price: 1, currency: "CNY" },
+      { token: t.keyA.secret },
+    );
     expect(forbidden.res.status).toBe(403);
-    expect(forbidden.rows).toMatchObject([{ action: "POST /v1/products", status: 403, actor_key_id: t.keyA.id, actor_channel_id: t.A.id }]);
+    expect(forbidden.rows).toMatchObject([
+      { action: "POST /v1/products", status: 403, actor_key_id: t.keyA.id, actor_channel_id: t.A.id },
+    ]);
 
     for (const token of [null, "vek_unknown_key_0000000000000000", "wrong"]) {
-      const anon = await audited("POST", "/v1/products", { name: "x", kind: "code", price: 1, currency: "CNY" }, { token });
+      const anon = await audited(
+        "POST",
+        "/v1/products",
+        { name: "x", kind: "code", price: 1, currency: "CNY" },
+        { token },
+      );
       expect(anon.res.status).toBe(401);
       expect(anon.rows).toHaveLength(0);
     }
@@ -141,13 +233,18 @@ describe("mutations and reveals leave one row each", () => {
   it("no row holds a code, a PIN, a key secret or the admin token", async () => {
     // Some more secrets: a channel order with codes, a code import, a redemption.
     const imported = ["AUDITIMPORT-0001-SECRET", "AUDITIMPORT-0002-SECRET"];
-    const imp = await call("POST", `/v1/products/${t.card.id}/batches`, { import: { codes: imported.map((code, i) => ({ code, pin: `98765${i}` })) } });
+    const imp = await call("POST", `/v1/products/${t.card.id}/batches`, {
+      import: { codes: imported.map((code, i) => ({ code, pin: `98765${i}` })) },
+    });
     expect([201, 202]).toContain(imp.status);
     secrets.push(...imported, "987650", "987651");
     const more = await order([{ product_id: t.card.id, quantity: 2 }]);
     expect(more.status).toBe(201);
     for (const c of more.json.items[0].codes) secrets.push(c.code, c.pin);
-    const redeem = await call("POST", "/v1/redemptions", { code: more.json.items[0].codes[0].code, pin: more.json.items[0].codes[0].pin });
+    const redeem = await call("POST", "/v1/redemptions", {
+      code: more.json.items[0].codes[0].code,
+      pin: more.json.items[0].codes[0].pin,
+    });
     expect(redeem.status).toBeLessThan(300);
     await call("GET", `/v1/orders/${more.json.id}`);
 
@@ -160,21 +257,47 @@ describe("mutations and reveals leave one row each", () => {
       const bare = s.replace(/-/g, "").toUpperCase();
       if (bare.length >= 8) expect(dump.includes(bare)).toBe(false);
     }
-    const columns = (await env.DB.prepare("SELECT name FROM pragma_table_info('audit_log')").all<{ name: string }>()).results.map((c) => c.name);
-    expect(columns.sort()).toEqual(["action", "actor_channel_id", "actor_key_id", "at", "id", "ip", "request_id", "resource_id", "status", "user_agent"]);
+    const columns = (
+      await env.DB.prepare("SELECT name FROM pragma_table_info('audit_log')").all<{ name: string }>()
+    ).results.map((c) => c.name);
+    expect(columns.sort()).toEqual([
+      "action",
+      "actor_channel_id",
+      "actor_key_id",
+      "at",
+      "id",
+      "ip",
+      "request_id",
+      "resource_id",
+      "status",
+      "user_agent",
+    ]);
   });
 });
 
 describe("GET /v1/audit", () => {
   it("a channel key sees only its subtree's entries; 403 without the scope", async () => {
     // Entries by A1 (inside A's subtree) and by B (outside it).
-    expect((await call("POST", "/v1/channels", { name: "Audit A1x", type: "store", parent_id: t.A1.id }, { token: t.keyA1.secret })).status).toBe(201);
-    expect((await call("POST", `/v1/channels/${t.B.id}/keys`, { name: "B2" }, { token: t.keyB.secret })).status).toBe(201);
+    expect(
+      (
+        await call(
+          "POST",
+          "/v1/channels",
+          { name: "Audit A1x", type: "store", parent_id: t.A1.id },
+          { token: t.keyA1.secret },
+        )
+      ).status,
+    ).toBe(201);
+    expect((await call("POST", `/v1/channels/${t.B.id}/keys`, { name: "B2" }, { token: t.keyB.secret })).status).toBe(
+      201,
+    );
 
     const seen: Row[] = [];
     let cursor: string | null = null;
     do {
-      const res = await call("GET", `/v1/audit?limit=100${cursor ? `&cursor=${cursor}` : ""}`, undefined, { token: t.keyA.secret });
+      const res = await call("GET", `/v1/audit?limit=100${cursor ? `&cursor=${cursor}` : ""}`, undefined, {
+        token: t.keyA.secret,
+      });
       expect(res.status).toBe(200);
       seen.push(...res.json.data);
       cursor = res.json.next_cursor;
@@ -215,9 +338,17 @@ describe("GET /v1/audit", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.json).toMatchObject({ object: "list", has_more: true });
     expect(res.json.data[0]).toEqual({
-      id: expect.stringMatching(/^aud_/), object: "audit_entry", at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), actor_key_id: expect.any(String), actor_channel_id: expect.any(String),
-      action: expect.any(String), resource_id: expect.toSatisfy((v: unknown) => v === null || typeof v === "string"), status: expect.any(Number),
-      ip: null, user_agent: null, request_id: expect.any(String),
+      id: expect.stringMatching(/^aud_/),
+      object: "audit_entry",
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      actor_key_id: expect.any(String),
+      actor_channel_id: expect.any(String),
+      action: expect.any(String),
+      resource_id: expect.toSatisfy((v: unknown) => v === null || typeof v === "string"),
+      status: expect.any(Number),
+      ip: null,
+      user_agent: null,
+      request_id: expect.any(String),
     });
   });
 
@@ -242,7 +373,10 @@ describe("GET /v1/audit", () => {
     const past = new Date(Date.parse(t.start) - 3_600_000).toISOString();
     expect((await call("GET", `/v1/audit?from=${encodeURIComponent(future)}`)).json.data).toHaveLength(0);
     expect((await call("GET", `/v1/audit?to=${encodeURIComponent(past)}`)).json.data).toHaveLength(0);
-    const window = await call("GET", `/v1/audit?limit=100&from=${encodeURIComponent(t.start)}&to=${encodeURIComponent(future)}&actor_key_id=${t.keyA.id}`);
+    const window = await call(
+      "GET",
+      `/v1/audit?limit=100&from=${encodeURIComponent(t.start)}&to=${encodeURIComponent(future)}&actor_key_id=${t.keyA.id}`,
+    );
     expect(window.json.data.length).toBe(byKey.json.data.length);
 
     for (const bad of ["limit=0", "limit=101", "from=yesterday", "cursor=nope!", "to=2027-13-01"]) {
@@ -275,8 +409,14 @@ describe("GET /v1/audit", () => {
     const before = await allRows();
     const target = before[0].id;
     const attempts: [string, string, unknown][] = [
-      ["POST", "/v1/audit", { action: "forged" }], ["PUT", "/v1/audit", {}], ["PATCH", "/v1/audit", {}], ["DELETE", "/v1/audit", undefined],
-      ["GET", `/v1/audit/${target}`, undefined], ["PUT", `/v1/audit/${target}`, { status: 200 }], ["PATCH", `/v1/audit/${target}`, { status: 200 }], ["DELETE", `/v1/audit/${target}`, undefined],
+      ["POST", "/v1/audit", { action: "forged" }],
+      ["PUT", "/v1/audit", {}],
+      ["PATCH", "/v1/audit", {}],
+      ["DELETE", "/v1/audit", undefined],
+      ["GET", `/v1/audit/${target}`, undefined],
+      ["PUT", `/v1/audit/${target}`, { status: 200 }],
+      ["PATCH", `/v1/audit/${target}`, { status: 200 }],
+      ["DELETE", `/v1/audit/${target}`, undefined],
     ];
     for (const [method, path, body] of attempts) {
       const res = await call(method, path, body);

@@ -2,7 +2,12 @@
 import { call, idemKey } from "./helpers";
 
 export async function createChannel(name: string, type: string, parentId?: string, token?: string) {
-  const res = await call("POST", "/v1/channels", { name, type, ...(parentId ? { parent_id: parentId } : {}) }, { token });
+  const res = await call(
+    "POST",
+    "/v1/channels",
+    { name, type, ...(parentId ? { parent_id: parentId } : {}) },
+    { token },
+  );
   if (res.status !== 201) throw new Error(`createChannel: ${res.status} ${res.text}`);
   return res.json as { id: string; path: string[]; depth: number };
 }
@@ -22,9 +27,19 @@ export async function allocate(productId: string, channelId: string, quantity: n
 }
 
 export async function topUp(channelId: string, amount: number, token?: string, currency = "CNY") {
-  return call("POST", `/v1/channels/${channelId}/balance`, { amount, currency, note: "test" }, { token, headers: { "idempotency-key": idemKey("top") } });
+  return call(
+    "POST",
+    `/v1/channels/${channelId}/balance`,
+    { amount, currency, note: "test" },
+    { token, headers: { "idempotency-key": idemKey("top") } },
+  );
 }
 
 export async function orderAs(token: string, productId: string, quantity = 1, key = idemKey("chn")) {
-  return call("POST", "/v1/orders", { items: [{ product_id: productId, quantity }] }, { token, headers: { "idempotency-key": key } });
+  return call(
+    "POST",
+    "/v1/orders",
+    { items: [{ product_id: productId, quantity }] },
+    { token, headers: { "idempotency-key": key } },
+  );
 }

@@ -1,14 +1,16 @@
 /** Money and quota invariants under concurrency, replenishment once per crossing, and a saga finished by its alarm. */
-import { env } from "cloudflare:workers";
+
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { channelAccount } from "../src/objects/channel-account";
 import { skuPool } from "../src/objects/sku-pool";
-import { call, eventually, productWithCodes } from "./helpers";
 import { allocate, createChannel, keyFor, orderAs, setEntry, topUp } from "./channel-fixtures";
+import { call, eventually, productWithCodes } from "./helpers";
 
 const stockOf = async (productId: string) => (await call("GET", `/v1/products/${productId}/stock`)).json;
-const quotaOf = (stock: any, channelId: string) => stock.allocations.find((a: any) => a.channel_id === channelId)?.quota ?? 0;
+const quotaOf = (stock: any, channelId: string) =>
+  stock.allocations.find((a: any) => a.channel_id === channelId)?.quota ?? 0;
 
 describe("channels under concurrency", { timeout: 180_000 }, () => {
   it("a parent's quota never goes below zero, and allocations never exceed stock", async () => {
@@ -21,9 +23,13 @@ describe("channels under concurrency", { timeout: 180_000 }, () => {
     // Root → parent races against root's own unallocated stock: 30 moves of 5 into 100 codes.
     const fromRoot = await Promise.all(Array.from({ length: 30 }, () => allocate(product.id, parent.id, 5)));
     expect(fromRoot.filter((r) => r.status === 200)).toHaveLength(20);
-    expect(fromRoot.filter((r) => r.status === 409).every((r) => r.json.error.code === "insufficient_quota")).toBe(true);
+    expect(fromRoot.filter((r) => r.status === 409).every((r) => r.json.error.code === "insufficient_quota")).toBe(
+      true,
+    );
     // Parent → children: 150 moves of 1 from a quota of 100.
-    const moves = await Promise.all(Array.from({ length: 150 }, (_, i) => allocate(product.id, kids[i % 2].id, 1, parentKey)));
+    const moves = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => allocate(product.id, kids[i % 2].id, 1, parentKey)),
+    );
     expect(moves.filter((r) => r.status === 200)).toHaveLength(100);
     const stock = await stockOf(product.id);
     expect(quotaOf(stock, parent.id)).toBe(0);
@@ -34,7 +40,11 @@ describe("channels under concurrency", { timeout: 180_000 }, () => {
 
   it("concurrent orders from several channels: no oversell, no quota below zero, no balance below its credit limit, debits equal totals", async () => {
     const product = await productWithCodes(60, { price: 100 });
-    const [a, b, c] = [await createChannel("A", "partner"), await createChannel("B", "partner"), await createChannel("C", "partner")];
+    const [a, b, c] = [
+      await createChannel("A", "partner"),
+      await createChannel("B", "partner"),
+      await createChannel("C", "partner"),
+    ];
     for (const ch of [a, b, c]) {
       await setEntry(ch.id, product.id, {});
       await allocate(product.id, ch.id, 20);
@@ -44,13 +54,17 @@ describe("channels under concurrency", { timeout: 180_000 }, () => {
     await call("PATCH", `/v1/channels/${b.id}`, { credit_limit: 500 });
     await topUp(c.id, 1_000_000);
     const keys = await Promise.all([a, b, c].map((ch) => keyFor(ch.id)));
-    const results = await Promise.all(keys.flatMap((key, i) => Array.from({ length: 30 }, () => orderAs(key, product.id).then((r) => ({ i, r })))));
+    const results = await Promise.all(
+      keys.flatMap((key, i) => Array.from({ length: 30 }, () => orderAs(key, product.id).then((r) => ({ i, r })))),
+    );
     const okBy = [0, 1, 2].map((i) => results.filter((x) => x.i === i && x.r.status === 201));
     expect(okBy.map((x) => x.length)).toEqual([15, 15, 20]);
     const codes = okBy.flat().map((x) => x.r.json.items[0].codes[0].code);
     expect(new Set(codes).size).toBe(50);
     const refusals = results.filter((x) => x.r.status !== 201).map((x) => `${x.i}:${x.r.json.error.code}`);
-    expect(new Set(refusals)).toEqual(new Set(["0:insufficient_balance", "1:insufficient_balance", "2:quota_exceeded"]));
+    expect(new Set(refusals)).toEqual(
+      new Set(["0:insufficient_balance", "1:insufficient_balance", "2:quota_exceeded"]),
+    );
     const stock = await stockOf(product.id);
     expect(stock).toMatchObject({ issued: 50, available: 10 });
     expect([a, b, c].map((ch) => quotaOf(stock, ch.id))).toEqual([5, 5, 0]);
@@ -58,7 +72,9 @@ describe("channels under concurrency", { timeout: 180_000 }, () => {
       const bal = (await call("GET", `/v1/channels/${ch.id}/balance?limit=100`)).json;
       expect(bal.reserved).toBe(0);
       expect(bal.balance).toBeGreaterThanOrEqual(-bal.credit_limit);
-      const debits = bal.movements.filter((m: any) => m.kind === "order").reduce((s: number, m: any) => s + m.amount, 0);
+      const debits = bal.movements
+        .filter((m: any) => m.kind === "order")
+        .reduce((s: number, m: any) => s + m.amount, 0);
       expect(-debits).toBe(okBy[i].reduce((s, x) => s + x.r.json.total_amount, 0));
     }
   });
@@ -84,7 +100,10 @@ describe("channels under concurrency", { timeout: 180_000 }, () => {
     stock = await stockOf(product.id);
     expect([quotaOf(stock, store.id), quotaOf(stock, parent.id)]).toEqual([0, 2]);
     const events = await eventually(
-      () => env.DB.prepare("SELECT type FROM stock_events WHERE channel_id = ?1 ORDER BY created_at").bind(store.id).all<{ type: string }>(),
+      () =>
+        env.DB.prepare("SELECT type FROM stock_events WHERE channel_id = ?1 ORDER BY created_at")
+          .bind(store.id)
+          .all<{ type: string }>(),
       (r) => r.results.length >= 2,
     );
     expect(events.results.map((r) => r.type)).toEqual(["stock.refilled", "stock.low"]);
@@ -99,18 +118,61 @@ describe("channels under concurrency", { timeout: 180_000 }, () => {
     await topUp(ch.id, 10_000);
     const account = channelAccount(env, ch.id);
     const ref = { productId: product.id, shard: 0 };
-    const line = { product_id: product.id, quantity: 2, unit_price: 250, currency: "CNY", validity: { type: "none" as const }, shards: 1, per_customer_max: null, per_customer_window_days: null, shard: null };
+    const line = {
+      product_id: product.id,
+      quantity: 2,
+      unit_price: 250,
+      currency: "CNY",
+      validity: { type: "none" as const },
+      shards: 1,
+      per_customer_max: null,
+      per_customer_window_days: null,
+      shard: null,
+    };
     // Two crashed orders: one after the money was reserved, one after the pool had issued too.
-    for (const [id, issued] of [["ord_crash1", false], ["ord_crash2", true]] as const) {
+    for (const [id, issued] of [
+      ["ord_crash1", false],
+      ["ord_crash2", true],
+    ] as const) {
       await runInDurableObject(account, (_o, state) => {
         const sql = state.storage.sql;
         const old = Date.now() - 60_000;
-        const record = { id, channel_id: ch.id, status: "pending", customer_ref: null, external_ref: null, currency: "CNY", total_amount: 500, lines: [line], failure_reason: null, funds: "reserved", created_at: old, updated_at: old };
-        sql.exec("INSERT INTO idempotency (key, request_hash, order_id, created_at) VALUES (?, 'h', ?, ?)", `key-${id}`, id, old);
-        sql.exec("INSERT INTO orders (id, status, record, updated_at) VALUES (?, 'pending', ?, ?)", id, JSON.stringify(record), old);
+        const record = {
+          id,
+          channel_id: ch.id,
+          status: "pending",
+          customer_ref: null,
+          external_ref: null,
+          currency: "CNY",
+          total_amount: 500,
+          lines: [line],
+          failure_reason: null,
+          funds: "reserved",
+          created_at: old,
+          updated_at: old,
+        };
+        sql.exec(
+          "INSERT INTO idempotency (key, request_hash, order_id, created_at) VALUES (?, 'h', ?, ?)",
+          `key-${id}`,
+          id,
+          old,
+        );
+        sql.exec(
+          "INSERT INTO orders (id, status, record, updated_at) VALUES (?, 'pending', ?, ?)",
+          id,
+          JSON.stringify(record),
+          old,
+        );
         sql.exec("UPDATE account SET reserved = reserved + 500 WHERE id = 1");
       });
-      if (issued) await skuPool(env, ref).issue(ref, { orderId: id, line: 0, quantity: 2, channelId: ch.id, validity: { type: "none" } });
+      if (issued)
+        await skuPool(env, ref).issue(ref, {
+          orderId: id,
+          line: 0,
+          quantity: 2,
+          channelId: ch.id,
+          validity: { type: "none" },
+        });
     }
     // The channel's own alarm (armed by the top-up) may already have finished them; if not, run it now.
     await runDurableObjectAlarm(account);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { call, productWithCodes } from "./helpers";
 import { allocate, createChannel, keyFor, orderAs, setEntry, topUp } from "./channel-fixtures";
+import { call, productWithCodes } from "./helpers";
 
 describe("channel walkthrough", () => {
   it("tree → price list → quota → balance → order as a store → roll-up", async () => {
@@ -11,15 +11,22 @@ describe("channel walkthrough", () => {
     expect(province.path).toEqual(["chn_root", national.id, province.id]);
     const store = await createChannel("Hangzhou store", "store", province.id, nationalKey);
 
-    expect((await setEntry(national.id, product.id, { discount_bps: 2000, allow_below: false })).json.effective_price).toBe(800);
+    expect(
+      (await setEntry(national.id, product.id, { discount_bps: 2000, allow_below: false })).json.effective_price,
+    ).toBe(800);
     const provinceKey = await keyFor(province.id);
     // The national agent prices the province: below its own 800 is refused, above is fine.
-    expect((await setEntry(province.id, product.id, { price: 700 }, nationalKey)).json.error.code).toBe("price_below_parent");
+    expect((await setEntry(province.id, product.id, { price: 700 }, nationalKey)).json.error.code).toBe(
+      "price_below_parent",
+    );
     expect((await setEntry(province.id, product.id, { price: 850 }, nationalKey)).json.effective_price).toBe(850);
     expect((await setEntry(store.id, product.id, {}, provinceKey)).json.effective_price).toBe(850);
 
     expect((await allocate(product.id, national.id, 50)).json).toMatchObject({ quota: 50, unallocated: 50 });
-    expect((await allocate(product.id, province.id, 20, nationalKey)).json).toMatchObject({ quota: 20, source_quota: 30 });
+    expect((await allocate(product.id, province.id, 20, nationalKey)).json).toMatchObject({
+      quota: 20,
+      source_quota: 30,
+    });
     expect((await allocate(product.id, store.id, 5, provinceKey)).json).toMatchObject({ quota: 5, source_quota: 15 });
 
     const storeKey = await keyFor(store.id);

@@ -1,16 +1,25 @@
-import { env } from "cloudflare:workers";
 import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 
 async function fetchWith(overrides: Record<string, unknown>, path = "/v1/products") {
-  const res = await worker.fetch(new Request(`http://ve.test${path}`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }), { ...env, ...overrides } as Env, createExecutionContext());
+  const res = await worker.fetch(
+    new Request(`http://ve.test${path}`, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } }),
+    { ...env, ...overrides } as Env,
+    createExecutionContext(),
+  );
   return { status: res.status, json: (await res.json()) as any };
 }
 
 describe("secrets and auth", () => {
   it("answers 503 misconfigured naming a missing or malformed secret", async () => {
-    for (const [name, value] of [["CODE_HMAC_KEY", undefined], ["CODE_ENCRYPTION_KEY", "short"], ["CODE_HMAC_KEY", "!!!"], ["ADMIN_TOKEN", "tooshort"]] as const) {
+    for (const [name, value] of [
+      ["CODE_HMAC_KEY", undefined],
+      ["CODE_ENCRYPTION_KEY", "short"],
+      ["CODE_HMAC_KEY", "!!!"],
+      ["ADMIN_TOKEN", "tooshort"],
+    ] as const) {
       const res = await fetchWith({ [name]: value });
       expect(res.status).toBe(503);
       expect(res.json.error.code).toBe("misconfigured");
@@ -34,12 +43,18 @@ describe("secrets and auth", () => {
     expect(created.status).toBe(201);
     const secret = created.json.secret as string;
     expect(secret).toMatch(/^vek_/);
-    const stored = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?1").bind(created.json.id).first<Record<string, string>>();
+    const stored = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?1")
+      .bind(created.json.id)
+      .first<Record<string, string>>();
     expect(JSON.stringify(stored)).not.toContain(secret);
     expect((await call("GET", "/v1/products", undefined, { token: secret })).status).toBe(200);
-    expect((await call("POST", "/v1/products", { name: "x", price: 1, currency: "CNY" }, { token: secret })).status).toBe(403);
+    expect(
+      (await call("POST", "/v1/products", { name: "x", price: 1, currency: "CNY" }, { token: secret })).status,
+    ).toBe(403);
     const listed = await call("GET", "/v1/channels/chn_root/keys");
-    expect(listed.json.data.some((k: any) => k.id === created.json.id && k.secret === undefined && k.last_used_at)).toBe(true);
+    expect(
+      listed.json.data.some((k: any) => k.id === created.json.id && k.secret === undefined && k.last_used_at),
+    ).toBe(true);
     await call("DELETE", `/v1/channels/chn_root/keys/${created.json.id}`);
     expect((await call("GET", "/v1/products", undefined, { token: secret })).status).toBe(401);
   });
@@ -49,7 +64,14 @@ describe("secrets and auth", () => {
     const res = await call("GET", "/v1/openapi.json", undefined, { token: null });
     expect(res.status).toBe(200);
     expect(res.json.openapi).toBe("3.1.0");
-    for (const path of ["/v1/products", "/v1/orders", "/v1/redemptions", "/v1/codes/verify", "/v1/products/{id}/batches"]) expect(res.json.paths[path]).toBeDefined();
+    for (const path of [
+      "/v1/products",
+      "/v1/orders",
+      "/v1/redemptions",
+      "/v1/codes/verify",
+      "/v1/products/{id}/batches",
+    ])
+      expect(res.json.paths[path]).toBeDefined();
     expect(res.headers.get("x-request-id")).toBeTruthy();
   });
 });

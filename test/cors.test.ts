@@ -3,9 +3,15 @@ import { call } from "./helpers";
 
 describe("CORS and headers", () => {
   it("answers preflights only for configured origins", async () => {
-    const allowed = await call("OPTIONS", "/v1/public/redemptions", undefined, { token: null, headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" } });
+    const allowed = await call("OPTIONS", "/v1/public/redemptions", undefined, {
+      token: null,
+      headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" },
+    });
     expect(allowed.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
-    const other = await call("OPTIONS", "/v1/public/redemptions", undefined, { token: null, headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    const other = await call("OPTIONS", "/v1/public/redemptions", undefined, {
+      token: null,
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
 

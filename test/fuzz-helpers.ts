@@ -52,7 +52,11 @@ export async function send(req: RawRequest, via: Transport = "direct"): Promise<
   }
   const text = await res.text();
   let json: any = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, json, text, headers: res.headers };
 }
 
@@ -65,8 +69,10 @@ export function contractViolation(res: RawResponse): string | null {
   const ct = res.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(ct)) return `error with content-type ${JSON.stringify(ct)}`;
   const err = res.json?.error;
-  if (!res.json || typeof res.json !== "object" || Array.isArray(res.json) || !err || typeof err !== "object") return "error body is not {\"error\": {...}}";
-  if (typeof err.code !== "string" || !SNAKE_CASE.test(err.code)) return `error.code ${JSON.stringify(err.code)} is not a snake_case string`;
+  if (!res.json || typeof res.json !== "object" || Array.isArray(res.json) || !err || typeof err !== "object")
+    return 'error body is not {"error": {...}}';
+  if (typeof err.code !== "string" || !SNAKE_CASE.test(err.code))
+    return `error.code ${JSON.stringify(err.code)} is not a snake_case string`;
   if (typeof err.message !== "string") return "error.message is not a string";
   return null;
 }
@@ -74,17 +80,32 @@ export function contractViolation(res: RawResponse): string | null {
 const clip = (s: string, n = 600) => (s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s);
 
 export function describeExchange(req: RawRequest, res: RawResponse): string {
-  const body = req.body === undefined ? "(none)" : typeof req.body === "string" ? JSON.stringify(clip(req.body)) : "(bytes/stream)";
+  const body =
+    req.body === undefined
+      ? "(none)"
+      : typeof req.body === "string"
+        ? JSON.stringify(clip(req.body))
+        : "(bytes/stream)";
   return [
     `${req.method} ${clip(req.path, 300)}`,
-    `headers: ${JSON.stringify(Object.fromEntries(Object.entries(req.headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, k === "authorization" ? clip(v!, 40) : v])))}`,
+    `headers: ${JSON.stringify(
+      Object.fromEntries(
+        Object.entries(req.headers)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, k === "authorization" ? clip(v!, 40) : v]),
+      ),
+    )}`,
     `body: ${body}`,
     `→ ${res.status} ${res.headers.get("content-type") ?? ""} ${clip(res.text)}`,
   ].join("\n");
 }
 
 /** Sends and throws a readable error when the contract is broken, so fast-check shrinks on it. */
-export async function sendChecked(req: RawRequest, stats?: Map<number, number>, via: Transport = "direct"): Promise<RawResponse> {
+export async function sendChecked(
+  req: RawRequest,
+  stats?: Map<number, number>,
+  via: Transport = "direct",
+): Promise<RawResponse> {
   const res = await send(req, via);
   stats?.set(res.status, (stats.get(res.status) ?? 0) + 1);
   const problem = contractViolation(res);
@@ -104,17 +125,78 @@ export const headerString = (maxLength = 40) => fc.string({ unit: headerChar, ma
 /** Strings people and attackers send: unicode, controls, bidi, huge, number-like. */
 export const nastyString = fc.oneof(
   fc.constantFrom(
-    "", " ", "  \t\n", "NaN", "Infinity", "-Infinity", "1e999", "-0", "0x10", "null", "undefined", "true", "[]", "{}",
-    "__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "' OR 1=1 --", "\"; DROP TABLE products; --",
-    "%", "%00", "\u0000", "\u0000abc", "\uFEFF", "\u202Eabc", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "💳🎟️", "卡密兑换码", "ΐ", "ﬁ", "\uD800", "\uDFFF",
-    "<script>alert(1)</script>", "${7*7}", "{{7*7}}", "../../etc/passwd", "a".repeat(201), "x".repeat(5000), "9".repeat(400),
+    "",
+    " ",
+    "  \t\n",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e999",
+    "-0",
+    "0x10",
+    "null",
+    "undefined",
+    "true",
+    "[]",
+    "{}",
+    "__proto__",
+    "constructor",
+    "prototype",
+    "toString",
+    "hasOwnProperty",
+    "' OR 1=1 --",
+    '"; DROP TABLE products; --',
+    "%",
+    "%00",
+    "\u0000",
+    "\u0000abc",
+    "\uFEFF",
+    "\u202Eabc",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "💳🎟️",
+    "卡密兑换码",
+    "ΐ",
+    "ﬁ",
+    "\uD800",
+    "\uDFFF",
+    "<script>alert(1)</script>",
+    "${7*7}",
+    "{{7*7}}",
+    "../../etc/passwd",
+    "a".repeat(201),
+    "x".repeat(5000),
+    "9".repeat(400),
   ),
   fc.string({ unit: "binary", maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 20 }),
 );
 
 export const nastyNumber = fc.oneof(
-  fc.constantFrom(0, -0, -1, 1, 1.5, -1.5, 0.1, 1e-300, 1e308, -1e308, 2 ** 31, -(2 ** 31), 2 ** 53, 2 ** 53 + 2, -(2 ** 53) - 2, Number.MAX_VALUE, Number.MIN_VALUE, 1_000_000_000_001, 100_001, 1001, 3651, 721, 17),
+  fc.constantFrom(
+    0,
+    -0,
+    -1,
+    1,
+    1.5,
+    -1.5,
+    0.1,
+    1e-300,
+    1e308,
+    -1e308,
+    2 ** 31,
+    -(2 ** 31),
+    2 ** 53,
+    2 ** 53 + 2,
+    -(2 ** 53) - 2,
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    1_000_000_000_001,
+    100_001,
+    1001,
+    3651,
+    721,
+    17,
+  ),
   fc.integer({ min: -1000, max: 30 }),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
 );
@@ -130,14 +212,30 @@ export const weirdValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: nastyNumber },
   { weight: 3, arbitrary: nastyString },
   { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}, [null], [[]], { "": "" }) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3000 }), fc.boolean()).map(([d, o]) => nested(d, "x", o)) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.integer({ min: 1, max: 3000 }), fc.boolean()).map(([d, o]) => nested(d, "x", o)),
+  },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   { weight: 1, arbitrary: fc.array(nastyString, { maxLength: 5 }) },
   { weight: 1, arbitrary: fc.dictionary(nastyString, nastyString, { maxKeys: 4 }) },
 );
 
 export const extraKey = fc.oneof(
-  fc.constantFrom("__proto__", "constructor", "prototype", "toString", "", " ", "ID", "Name", "unknown_field", "🔑", "a.b", "items[0]"),
+  fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "prototype",
+    "toString",
+    "",
+    " ",
+    "ID",
+    "Name",
+    "unknown_field",
+    "🔑",
+    "a.b",
+    "items[0]",
+  ),
   fc.string({ maxLength: 10 }),
 );
 
@@ -176,17 +274,28 @@ function deletePath(root: any, path: Path) {
  * Valid bodies with a few fields replaced by hostile values, a field removed, or an
  * unexpected key added: the mutations stay close enough to valid to reach deep checks.
  */
-export function mutatedBody(bases: fc.Arbitrary<Record<string, unknown>>, paths: Path[], values: fc.Arbitrary<unknown> = weirdValue): fc.Arbitrary<unknown> {
+export function mutatedBody(
+  bases: fc.Arbitrary<Record<string, unknown>>,
+  paths: Path[],
+  values: fc.Arbitrary<unknown> = weirdValue,
+): fc.Arbitrary<unknown> {
   const pathArb = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...paths) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom<Path>([], ...paths), extraKey).map(([p, k]) => [...p.slice(0, -1), k]) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.constantFrom<Path>([], ...paths), extraKey).map(([p, k]) => [...p.slice(0, -1), k]),
+    },
   );
   return fc.oneof(
     { weight: 2, arbitrary: bases },
     {
       weight: 8,
       arbitrary: fc
-        .tuple(bases, fc.array(fc.tuple(pathArb, values), { minLength: 1, maxLength: 3 }), fc.option(fc.constantFrom(...paths), { nil: undefined }))
+        .tuple(
+          bases,
+          fc.array(fc.tuple(pathArb, values), { minLength: 1, maxLength: 3 }),
+          fc.option(fc.constantFrom(...paths), { nil: undefined }),
+        )
         .map(([base, sets, del]) => {
           let body: any = structuredClone(base);
           if (del) deletePath(body, del);
@@ -198,25 +307,90 @@ export function mutatedBody(bases: fc.Arbitrary<Record<string, unknown>>, paths:
   );
 }
 
-const rawNumbers = ["1e999", "-1e999", "1E400", "-0", "0.0000000000000000000000000001", "123456789012345678901234567890", "9007199254740993", "1.0", "01", "+1", ".5", "0x10", "NaN", "Infinity"];
+const rawNumbers = [
+  "1e999",
+  "-1e999",
+  "1E400",
+  "-0",
+  "0.0000000000000000000000000001",
+  "123456789012345678901234567890",
+  "9007199254740993",
+  "1.0",
+  "01",
+  "+1",
+  ".5",
+  "0x10",
+  "NaN",
+  "Infinity",
+];
 const malformed = [
-  "", " ", "{", "}", "[", "{\"a\":", "{\"a\":1,}", "{'a':1}", "{a:1}", "nul", "tru", "\"unterminated", "{\"a\":\"\\u12\"}", "{\"a\":\"\\x41\"}",
-  "[1,2", "{\"a\":1}}", "{\"a\":1} trailing", "\uFEFF{}", "\u0000", "{\"a\":\u0001}", "null", "true", "0", "\"str\"", "[]", "[{}]",
-  "{\"__proto__\":{\"root\":true}}", "{\"constructor\":{\"prototype\":{\"x\":1}}}", "a=1&b=2", "code,pin\nABC,1234",
-  "{\"a\":1,\"a\":2}", "\xff\xfe", "\ud800",
+  "",
+  " ",
+  "{",
+  "}",
+  "[",
+  '{"a":',
+  '{"a":1,}',
+  "{'a':1}",
+  "{a:1}",
+  "nul",
+  "tru",
+  '"unterminated',
+  '{"a":"\\u12"}',
+  '{"a":"\\x41"}',
+  "[1,2",
+  '{"a":1}}',
+  '{"a":1} trailing',
+  "\uFEFF{}",
+  "\u0000",
+  '{"a":\u0001}',
+  "null",
+  "true",
+  "0",
+  '"str"',
+  "[]",
+  "[{}]",
+  '{"__proto__":{"root":true}}',
+  '{"constructor":{"prototype":{"x":1}}}',
+  "a=1&b=2",
+  "code,pin\nABC,1234",
+  '{"a":1,"a":2}',
+  "\xff\xfe",
+  "\ud800",
 ];
 
 /** The body text: mostly JSON of the structure, sometimes broken JSON around it. */
 export function bodyText(structure: fc.Arbitrary<unknown>): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 12, arbitrary: structure.map((s) => JSON.stringify(s) ?? "null") },
-    { weight: 1, arbitrary: fc.tuple(structure, fc.nat()).map(([s, n]) => { const t = JSON.stringify(s) ?? ""; return t.slice(0, n % (t.length + 1)); }) },
-    { weight: 1, arbitrary: fc.tuple(structure, fc.constantFrom(...rawNumbers)).map(([s, num]) => (JSON.stringify(s) ?? "").replace(/-?\d+(\.\d+)?([eE][+-]?\d+)?/, num)) },
-    { weight: 1, arbitrary: fc.tuple(structure, fc.constantFrom("{\"root\":true}", "{\"scopes\":[\"keys:write\"]}", "null", "1", "[]")).map(([s, v]) => (JSON.stringify(s) ?? "").replace(/^\{/, `{"__proto__":${v},`)) },
-    { weight: 1, arbitrary: fc.tuple(structure, fc.constantFrom("constructor", "__proto__", "prototype")).map(([s, k]) => (JSON.stringify(s) ?? "").replace(/^\{/, `{"${k}":{"prototype":{"polluted":true}},`)) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(structure, fc.nat()).map(([s, n]) => {
+        const t = JSON.stringify(s) ?? "";
+        return t.slice(0, n % (t.length + 1));
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(structure, fc.constantFrom(...rawNumbers))
+        .map(([s, num]) => (JSON.stringify(s) ?? "").replace(/-?\d+(\.\d+)?([eE][+-]?\d+)?/, num)),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(structure, fc.constantFrom('{"root":true}', '{"scopes":["keys:write"]}', "null", "1", "[]"))
+        .map(([s, v]) => (JSON.stringify(s) ?? "").replace(/^\{/, `{"__proto__":${v},`)),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(structure, fc.constantFrom("constructor", "__proto__", "prototype"))
+        .map(([s, k]) => (JSON.stringify(s) ?? "").replace(/^\{/, `{"${k}":{"prototype":{"polluted":true}},`)),
+    },
     { weight: 1, arbitrary: fc.constantFrom(...malformed) },
     { weight: 1, arbitrary: fc.integer({ min: 100, max: 20_000 }).map((d) => "[".repeat(d) + "]".repeat(d)) },
-    { weight: 1, arbitrary: fc.integer({ min: 100, max: 20_000 }).map((d) => "{\"a\":".repeat(d) + "1" + "}".repeat(d)) },
+    { weight: 1, arbitrary: fc.integer({ min: 100, max: 20_000 }).map((d) => '{"a":'.repeat(d) + "1" + "}".repeat(d)) },
     { weight: 1, arbitrary: fc.integer({ min: 100, max: 20_000 }).map((d) => "[".repeat(d)) },
     { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 60 }) },
   );
@@ -227,10 +401,28 @@ export const contentTypes = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.constantFrom(
-      undefined, "", "application/json; charset=utf-8", "APPLICATION/JSON", "application/json;charset=latin1", "application/vnd.api+json",
-      "application/merge-patch+json", "text/plain", "text/plain;charset=UTF-8", "text/csv", "text/csv; charset=utf-8", "application/x-www-form-urlencoded",
-      "multipart/form-data; boundary=xyz", "multipart/form-data", "application/xml", "*/*", "application/json, text/csv", "json", "application/",
-      ";;;", "application/json; boundary=\"", "text/html",
+      undefined,
+      "",
+      "application/json; charset=utf-8",
+      "APPLICATION/JSON",
+      "application/json;charset=latin1",
+      "application/vnd.api+json",
+      "application/merge-patch+json",
+      "text/plain",
+      "text/plain;charset=UTF-8",
+      "text/csv",
+      "text/csv; charset=utf-8",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=xyz",
+      "multipart/form-data",
+      "application/xml",
+      "*/*",
+      "application/json, text/csv",
+      "json",
+      "application/",
+      ";;;",
+      'application/json; boundary="',
+      "text/html",
     ),
   },
   { weight: 1, arbitrary: headerString(30) },
@@ -246,9 +438,44 @@ export function idSegment(prefix: string, real: string[]): fc.Arbitrary<string> 
     {
       weight: 2,
       arbitrary: fc.constantFrom(
-        `${prefix}_`, `${prefix}_${"a".repeat(41)}`, `${prefix.toUpperCase()}_ABC`, `${prefix}_ABC`, "prd_abc", "ord_abc", "chn_root", "key_abc", "rdm_abc", "bat_abc",
-        "%", "%zz", "%00", "%C0%AF", "%F0%9F%92%A9", "%E2%80%AE", "%ff%fe", "..", ".", "%2e%2e", "%2F", "a%2Fb", "null", "undefined", "__proto__", "constructor",
-        "0", "-1", "1e999", "NaN", "x".repeat(3000), `${prefix}_abc%00`, `${prefix}_abc;x`, `${prefix}_abc%20`, `${prefix}_abc%0A`, "%25", "~", "*",
+        `${prefix}_`,
+        `${prefix}_${"a".repeat(41)}`,
+        `${prefix.toUpperCase()}_ABC`,
+        `${prefix}_ABC`,
+        "prd_abc",
+        "ord_abc",
+        "chn_root",
+        "key_abc",
+        "rdm_abc",
+        "bat_abc",
+        "%",
+        "%zz",
+        "%00",
+        "%C0%AF",
+        "%F0%9F%92%A9",
+        "%E2%80%AE",
+        "%ff%fe",
+        "..",
+        ".",
+        "%2e%2e",
+        "%2F",
+        "a%2Fb",
+        "null",
+        "undefined",
+        "__proto__",
+        "constructor",
+        "0",
+        "-1",
+        "1e999",
+        "NaN",
+        "x".repeat(3000),
+        `${prefix}_abc%00`,
+        `${prefix}_abc;x`,
+        `${prefix}_abc%20`,
+        `${prefix}_abc%0A`,
+        "%25",
+        "~",
+        "*",
       ),
     },
     { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 30 }).map(encodeURIComponent) },
@@ -257,10 +484,55 @@ export function idSegment(prefix: string, real: string[]): fc.Arbitrary<string> 
 
 const queryValue = fc.oneof(
   fc.constantFrom(
-    "NaN", "Infinity", "-1", "0", "1", "20", "100", "101", "1e999", "1.5", "0x10", "%205", "5%20", "", "%", "%zz", "%00", "%E2%82%AC", "%C0%AF",
-    "prd_", "prd_abc", "ord_zzz", "active", "draft", "archived", "code", "topup", "fulfilled", "pending", "failed", "x".repeat(300), "+", "a+b", "%2B",
-    "chn_root", "chn_", "mov_abc", "mov_", "suspended", "agent", "store", "root", "2020-01-01T00:00:00Z", "2099-12-31T23:59:59%2B08:00", "2099-12-31T23:59:59+08:00",
-    "2020-02-30T00:00:00Z", "0000-01-01T00:00:00Z", "275760-09-13T00:00:00Z", "1970-01-01T00:00:00.000Z",
+    "NaN",
+    "Infinity",
+    "-1",
+    "0",
+    "1",
+    "20",
+    "100",
+    "101",
+    "1e999",
+    "1.5",
+    "0x10",
+    "%205",
+    "5%20",
+    "",
+    "%",
+    "%zz",
+    "%00",
+    "%E2%82%AC",
+    "%C0%AF",
+    "prd_",
+    "prd_abc",
+    "ord_zzz",
+    "active",
+    "draft",
+    "archived",
+    "code",
+    "topup",
+    "fulfilled",
+    "pending",
+    "failed",
+    "x".repeat(300),
+    "+",
+    "a+b",
+    "%2B",
+    "chn_root",
+    "chn_",
+    "mov_abc",
+    "mov_",
+    "suspended",
+    "agent",
+    "store",
+    "root",
+    "2020-01-01T00:00:00Z",
+    "2099-12-31T23:59:59%2B08:00",
+    "2099-12-31T23:59:59+08:00",
+    "2020-02-30T00:00:00Z",
+    "0000-01-01T00:00:00Z",
+    "275760-09-13T00:00:00Z",
+    "1970-01-01T00:00:00.000Z",
   ),
   fc.string({ unit: "binary", maxLength: 20 }).map(encodeURIComponent),
   fc.integer().map(String),
@@ -270,10 +542,16 @@ const queryValue = fc.oneof(
 export function queryString(keys: string[]): fc.Arbitrary<string> {
   const key = fc.oneof(
     { weight: 5, arbitrary: fc.constantFrom(...keys) },
-    { weight: 1, arbitrary: fc.constantFrom("__proto__", "constructor", "limit[]", "limit[0]", "a[b]", "", "%", "Limit") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom("__proto__", "constructor", "limit[]", "limit[0]", "a[b]", "", "%", "Limit"),
+    },
     { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 8 }).map(encodeURIComponent) },
   );
-  const pair = fc.oneof({ weight: 8, arbitrary: fc.tuple(key, queryValue).map(([k, v]) => `${k}=${v}`) }, { weight: 1, arbitrary: key });
+  const pair = fc.oneof(
+    { weight: 8, arbitrary: fc.tuple(key, queryValue).map(([k, v]) => `${k}=${v}`) },
+    { weight: 1, arbitrary: key },
+  );
   return fc.array(pair, { maxLength: 5 }).map((pairs) => (pairs.length ? `?${pairs.join("&")}` : ""));
 }
 
@@ -285,9 +563,26 @@ export function authHeader(tokens: string[]): fc.Arbitrary<string | undefined> {
     {
       weight: 3,
       arbitrary: fc.constantFrom(
-        undefined, "", "Bearer", "Bearer ", `Basic ${ADMIN}`, `bearer ${ADMIN}`, `BEARER ${ADMIN}`, `Bearer  ${ADMIN}`, `Bearer ${ADMIN} extra`,
-        `Bearer ${ADMIN.toUpperCase()}`, `Bearer ${ADMIN.slice(0, -1)}`, `Bearer ${ADMIN}x`, `Bearer vek_${"A".repeat(300)}`, "Bearer vek_", "Bearer vek_wrong",
-        `Token ${ADMIN}`, ADMIN, "Bearer null", "Bearer undefined", `Bearer\t${ADMIN}`,
+        undefined,
+        "",
+        "Bearer",
+        "Bearer ",
+        `Basic ${ADMIN}`,
+        `bearer ${ADMIN}`,
+        `BEARER ${ADMIN}`,
+        `Bearer  ${ADMIN}`,
+        `Bearer ${ADMIN} extra`,
+        `Bearer ${ADMIN.toUpperCase()}`,
+        `Bearer ${ADMIN.slice(0, -1)}`,
+        `Bearer ${ADMIN}x`,
+        `Bearer vek_${"A".repeat(300)}`,
+        "Bearer vek_",
+        "Bearer vek_wrong",
+        `Token ${ADMIN}`,
+        ADMIN,
+        "Bearer null",
+        "Bearer undefined",
+        `Bearer\t${ADMIN}`,
       ),
     },
     { weight: 1, arbitrary: headerString(60) },
@@ -301,8 +596,19 @@ export const idempotencyKey = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      undefined, "", "short", "1234567", "k".repeat(128), "k".repeat(129), "k".repeat(5000), "key with spaces", "tab\tinside-key",
-      "__proto__", "constructor", "%00%00%00%00", "NaN-NaN-NaN",
+      undefined,
+      "",
+      "short",
+      "1234567",
+      "k".repeat(128),
+      "k".repeat(129),
+      "k".repeat(5000),
+      "key with spaces",
+      "tab\tinside-key",
+      "__proto__",
+      "constructor",
+      "%00%00%00%00",
+      "NaN-NaN-NaN",
     ),
   },
   { weight: 1, arbitrary: headerString(60) },

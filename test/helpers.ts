@@ -1,6 +1,7 @@
 /** Small fixtures for route tests: talk to the real Worker through exports.default.fetch. */
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import worker from "../src/index";
 
 export const ADMIN = env.ADMIN_TOKEN;
@@ -27,7 +28,11 @@ export async function call(method: string, path: string, body?: unknown, opts: C
   await waitOnExecutionContext(ctx);
   const text = await res.text();
   let json: any = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, json, text, headers: res.headers };
 }
 
@@ -35,7 +40,13 @@ let keySeq = 0;
 export const idemKey = (label = "k") => `${label}-${Date.now()}-${++keySeq}-${Math.random().toString(36).slice(2)}`;
 
 export async function createProduct(overrides: Record<string, unknown> = {}) {
-  const res = await call("POST", "/v1/products", { name: "VIP 30 days", kind: "code", price: 1500, currency: "CNY", ...overrides });
+  const res = await call("POST", "/v1/products", {
+    name: "VIP 30 days",
+    kind: "code",
+    price: 1500,
+    currency: "CNY",
+    ...overrides,
+  });
   if (res.status !== 201) throw new Error(`createProduct: ${res.status} ${res.text}`);
   return res.json as { id: string; [k: string]: any };
 }
@@ -46,7 +57,12 @@ export async function generate(productId: string, count: number, rule: Record<st
   return res.json;
 }
 
-export async function order(items: { product_id: string; quantity: number }[], extra: Record<string, unknown> = {}, key = idemKey("ord"), token?: string) {
+export async function order(
+  items: { product_id: string; quantity: number }[],
+  extra: Record<string, unknown> = {},
+  key = idemKey("ord"),
+  token?: string,
+) {
   return call("POST", "/v1/orders", { items, ...extra }, { headers: { "idempotency-key": key }, token });
 }
 

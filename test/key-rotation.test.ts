@@ -14,18 +14,29 @@
  * - the routes POST/GET /v1/admin/reencrypt and the pool's alarm run end to end with the real env,
  *   where every code is already under the current key, so the job completes at once.
  */
+
+import {
+  createExecutionContext,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { skuPool, type PoolRef } from "../src/objects/sku-pool";
+import { type PoolRef, skuPool } from "../src/objects/sku-pool";
 import { advanceReencrypt, readJob, revealLine, startReencrypt } from "../src/objects/sku-pool-reencrypt";
-import { codeKeys, unseal, type CodeKeys } from "../src/security/code-crypto";
+import { type CodeKeys, codeKeys, unseal } from "../src/security/code-crypto";
 import { base64urlEncode, readSecrets, requireSecrets } from "../src/security/secrets";
 import { call, createProduct, generate } from "./helpers";
 
 const NEW_KEY = base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
-const rotatedEnv = { ...env, CODE_ENCRYPTION_KEY: NEW_KEY, CODE_ENCRYPTION_KEY_ID: "k2", CODE_ENCRYPTION_KEYS_OLD: `k1:${env.CODE_ENCRYPTION_KEY}` } as Env;
+const rotatedEnv = {
+  ...env,
+  CODE_ENCRYPTION_KEY: NEW_KEY,
+  CODE_ENCRYPTION_KEY_ID: "k2",
+  CODE_ENCRYPTION_KEYS_OLD: `k1:${env.CODE_ENCRYPTION_KEY}`,
+} as Env;
 const rotatedKeys = () => codeKeys(requireSecrets(rotatedEnv));
 const none = { type: "none" } as const;
 
@@ -33,7 +44,15 @@ async function fetchWith(customEnv: Env, method: string, path: string, body?: un
   const headers: Record<string, string> = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://ve.test${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }), customEnv, ctx);
+  const res = await worker.fetch(
+    new Request(`http://ve.test${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+    customEnv,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return { status: res.status, json: (await res.json()) as any };
 }
@@ -45,7 +64,8 @@ async function openAll(keys: CodeKeys, rows: Row[]): Promise<Map<string, string>
   for (const r of rows) out.set(r.idx, JSON.stringify(await unseal(keys, r.idx, r.sealed, r.key_id)));
   return out;
 }
-const keyCounts = (rows: Row[]) => rows.reduce<Record<string, number>>((m, r) => ((m[r.key_id] = (m[r.key_id] ?? 0) + 1), m), {});
+const keyCounts = (rows: Row[]) =>
+  rows.reduce<Record<string, number>>((m, r) => ((m[r.key_id] = (m[r.key_id] ?? 0) + 1), m), {});
 
 describe("code encryption key rotation", () => {
   it("re-encrypts through the admin routes and the pool's alarm (real env: already current)", async () => {
@@ -55,11 +75,19 @@ describe("code encryption key rotation", () => {
     const started = await call("POST", "/v1/admin/reencrypt");
     expect(started.status).toBe(202);
     expect(started.json.current_key_id).toBe("k1");
-    expect(started.json.products.find((x: any) => x.product_id === p.id)).toMatchObject({ shards: 1, remaining: 0, by_key_id: { k1: 20 } });
+    expect(started.json.products.find((x: any) => x.product_id === p.id)).toMatchObject({
+      shards: 1,
+      remaining: 0,
+      by_key_id: { k1: 20 },
+    });
     await runDurableObjectAlarm(skuPool(env, ref));
     const progress = await call("GET", "/v1/admin/reencrypt");
     expect(progress.status).toBe(200);
-    expect(progress.json.products.find((x: any) => x.product_id === p.id)).toMatchObject({ status: "completed", remaining: 0, errors: [] });
+    expect(progress.json.products.find((x: any) => x.product_id === p.id)).toMatchObject({
+      status: "completed",
+      remaining: 0,
+      errors: [],
+    });
 
     const reader = await call("POST", "/v1/channels/chn_root/keys", { name: "reader", scopes: ["products:read"] });
     expect((await call("GET", "/v1/admin/reencrypt", undefined, { token: reader.json.secret })).status).toBe(403);
@@ -85,15 +113,26 @@ describe("code encryption key rotation", () => {
     const oldPlain = Array.from({ length: 30 }, (_, i) => `ROTOLD${tag}X${i}`);
     const newPlain = Array.from({ length: 20 }, (_, i) => `ROTNEW${tag}X${i}`);
     const p = await createProduct();
-    expect((await call("POST", `/v1/products/${p.id}/batches`, { import: { codes: oldPlain.map((code) => ({ code })) } })).status).toBe(201);
+    expect(
+      (await call("POST", `/v1/products/${p.id}/batches`, { import: { codes: oldPlain.map((code) => ({ code })) } }))
+        .status,
+    ).toBe(201);
     await generate(p.id, 420); // k1, under the real env
     const ref: PoolRef = { productId: p.id, shard: 0 };
     const stub = skuPool(env, ref);
-    const issued = await stub.issue(ref, { orderId: "ord_rot1", line: 0, quantity: 5, channelId: "chn_root", validity: none });
+    const issued = await stub.issue(ref, {
+      orderId: "ord_rot1",
+      line: 0,
+      quantity: 5,
+      channelId: "chn_root",
+      validity: none,
+    });
     expect(issued.ok).toBe(true);
 
     // (2) New codes, sealed by a Worker whose current key is k2.
-    const imported = await fetchWith(rotatedEnv, "POST", `/v1/products/${p.id}/batches`, { import: { codes: newPlain.map((code) => ({ code })) } });
+    const imported = await fetchWith(rotatedEnv, "POST", `/v1/products/${p.id}/batches`, {
+      import: { codes: newPlain.map((code) => ({ code })) },
+    });
     expect(imported.status).toBe(201);
     // No alarm of the pool (real env: k1 current) may run the job between the steps below.
     await runDurableObjectAlarm(stub);
@@ -108,7 +147,10 @@ describe("code encryption key rotation", () => {
       const revealed = await revealLine(sql, k2, "ord_rot1", 0);
       const plainBefore = await openAll(k2, before);
       const k2Row = before.find((r) => r.key_id === "k2")!;
-      const unknown = await unseal(k1only, k2Row.idx, k2Row.sealed, k2Row.key_id).then(() => "opened", (e: Error) => e.message);
+      const unknown = await unseal(k1only, k2Row.idx, k2Row.sealed, k2Row.key_id).then(
+        () => "opened",
+        (e: Error) => e.message,
+      );
 
       // (3) The job, one small chunk per round (budget 0: one slice of 200), reads working mid-way.
       startReencrypt(sql, Date.now());
@@ -123,7 +165,9 @@ describe("code encryption key rotation", () => {
       }
       const after = rowsOf(sql);
       const job = readJob(sql);
-      const events = sql.exec<{ type: string; body: string }>("SELECT type, body FROM outbox WHERE type = 'codes.reencrypted'").toArray();
+      const events = sql
+        .exec<{ type: string; body: string }>("SELECT type, body FROM outbox WHERE type = 'codes.reencrypted'")
+        .toArray();
       const plainAfter = await openAll(k2, after);
       const changedSealed = after.filter((r, i) => r.sealed !== before[i].sealed).length;
 
@@ -131,12 +175,29 @@ describe("code encryption key rotation", () => {
       startReencrypt(sql, Date.now());
       const again = await advanceReencrypt(sql, `sku:${ref.productId}:0`, k2, 1_000, ref);
       const afterAgain = rowsOf(sql);
-      const dump = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").toArray()
-        .map((t) => JSON.stringify(sql.exec(`SELECT * FROM "${t.name}"`).toArray())).join("");
+      const dump = sql
+        .exec<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+        )
+        .toArray()
+        .map((t) => JSON.stringify(sql.exec(`SELECT * FROM "${t.name}"`).toArray()))
+        .join("");
       return {
-        countsBefore, revealed, plainBefore: [...plainBefore.values()], unknown, rounds, midway, countsAfter: keyCounts(after),
-        sameSecrets: JSON.stringify([...plainAfter]) === JSON.stringify([...plainBefore]), changedSealed, job, events: events.map((e) => JSON.parse(e.body).data),
-        again, unchanged: JSON.stringify(afterAgain) === JSON.stringify(after), jobAgain: readJob(sql), dump,
+        countsBefore,
+        revealed,
+        plainBefore: [...plainBefore.values()],
+        unknown,
+        rounds,
+        midway,
+        countsAfter: keyCounts(after),
+        sameSecrets: JSON.stringify([...plainAfter]) === JSON.stringify([...plainBefore]),
+        changedSealed,
+        job,
+        events: events.map((e) => JSON.parse(e.body).data),
+        again,
+        unchanged: JSON.stringify(afterAgain) === JSON.stringify(after),
+        jobAgain: readJob(sql),
+        dump,
       };
     });
 
@@ -159,7 +220,8 @@ describe("code encryption key rotation", () => {
     expect(result.jobAgain).toMatchObject({ status: "completed", reencrypted: 0 });
 
     // (5) Still no plaintext at rest in the pool after re-encryption.
-    for (const c of [...oldPlain, ...newPlain, ...(issued.ok ? issued.codes.map((x) => x.code) : [])]) expect(result.dump.includes(c), c).toBe(false);
+    for (const c of [...oldPlain, ...newPlain, ...(issued.ok ? issued.codes.map((x) => x.code) : [])])
+      expect(result.dump.includes(c), c).toBe(false);
   });
 
   it("fails the job, not the alarm, when a code's key id is no longer configured", async () => {

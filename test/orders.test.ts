@@ -38,13 +38,22 @@ describe("orders", () => {
     expect((await order([{ product_id: limited.id, quantity: 3 }])).json.error.code).toBe("per_order_limit");
     const usd = await productWithCodes(1, { currency: "USD" });
     const cny = await productWithCodes(1);
-    expect((await order([{ product_id: usd.id, quantity: 1 }, { product_id: cny.id, quantity: 1 }])).json.error.code).toBe("mixed_currency");
+    expect(
+      (
+        await order([
+          { product_id: usd.id, quantity: 1 },
+          { product_id: cny.id, quantity: 1 },
+        ])
+      ).json.error.code,
+    ).toBe("mixed_currency");
     expect((await order([{ product_id: "prd_doesnotexist", quantity: 1 }])).status).toBe(404);
   });
 
   it("gives absolute and relative expiry to issued codes", async () => {
     const abs = await productWithCodes(1, { validity: { type: "absolute", ends_at: "2099-06-30T23:59:59Z" } });
-    expect((await order([{ product_id: abs.id, quantity: 1 }])).json.items[0].codes[0].expires_at).toBe("2099-06-30T23:59:59.000Z");
+    expect((await order([{ product_id: abs.id, quantity: 1 }])).json.items[0].codes[0].expires_at).toBe(
+      "2099-06-30T23:59:59.000Z",
+    );
     const rel = await productWithCodes(1, { validity: { type: "relative", days: 30 } });
     const exp = Date.parse((await order([{ product_id: rel.id, quantity: 1 }])).json.items[0].codes[0].expires_at);
     expect(Math.abs(exp - (Date.now() + 30 * 86_400_000))).toBeLessThan(60_000);
@@ -54,24 +63,52 @@ describe("orders", () => {
     const a = await productWithCodes(3);
     const b = await productWithCodes(1);
     const key = idemKey();
-    const res = await order([{ product_id: a.id, quantity: 2 }, { product_id: b.id, quantity: 2 }], {}, key);
+    const res = await order(
+      [
+        { product_id: a.id, quantity: 2 },
+        { product_id: b.id, quantity: 2 },
+      ],
+      {},
+      key,
+    );
     expect([res.status, res.json.error.code, res.json.error.details.product_id]).toEqual([409, "out_of_stock", b.id]);
     expect((await call("GET", `/v1/products/${a.id}/stock`)).json).toMatchObject({ available: 3, issued: 0 });
     // The failed order's key is spent: replaying it reports the failure, it does not retry.
-    expect((await order([{ product_id: a.id, quantity: 2 }, { product_id: b.id, quantity: 2 }], {}, key)).json.error.code).toBe("out_of_stock");
+    expect(
+      (
+        await order(
+          [
+            { product_id: a.id, quantity: 2 },
+            { product_id: b.id, quantity: 2 },
+          ],
+          {},
+          key,
+        )
+      ).json.error.code,
+    ).toBe("out_of_stock");
     expect((await order([{ product_id: a.id, quantity: 1 }])).status).toBe(201);
   });
 
   it("shows an order with its codes and lists orders from the projection", async () => {
     const p = await productWithCodes(4, { kind: "link", claim_url_template: "https://shop.example/claim?c={code}" });
     const placed = await order([{ product_id: p.id, quantity: 2 }], { customer_ref: "cust-9", external_ref: "ext-77" });
-    expect(placed.json.items[0].codes[0].url).toBe(`https://shop.example/claim?c=${encodeURIComponent(placed.json.items[0].codes[0].code)}`);
+    expect(placed.json.items[0].codes[0].url).toBe(
+      `https://shop.example/claim?c=${encodeURIComponent(placed.json.items[0].codes[0].code)}`,
+    );
     const got = await call("GET", `/v1/orders/${placed.json.id}`);
     expect(got.json.items[0].codes).toEqual(placed.json.items[0].codes);
     expect(got.headers.get("cache-control")).toBe("no-store");
     expect((await call("GET", "/v1/orders/ord_unknown")).status).toBe(404);
-    const listed = await eventually(() => call("GET", "/v1/orders?external_ref=ext-77"), (r) => r.json.data.length === 1);
-    expect(listed.json.data[0]).toMatchObject({ id: placed.json.id, status: "fulfilled", customer_ref: "cust-9", total_amount: 3000 });
+    const listed = await eventually(
+      () => call("GET", "/v1/orders?external_ref=ext-77"),
+      (r) => r.json.data.length === 1,
+    );
+    expect(listed.json.data[0]).toMatchObject({
+      id: placed.json.id,
+      status: "fulfilled",
+      customer_ref: "cust-9",
+      total_amount: 3000,
+    });
     expect(listed.json.data[0].items[0].codes).toBeUndefined();
   });
 
@@ -81,7 +118,10 @@ describe("orders", () => {
     for (let i = 0; i < 7; i++) await order([{ product_id: p.id, quantity: 1 }], { customer_ref: "pager" });
     const all: string[] = [];
     let cursor: string | null = null;
-    await eventually(() => call("GET", "/v1/orders?customer_ref=pager&limit=100"), (r) => r.json.data.length === 7);
+    await eventually(
+      () => call("GET", "/v1/orders?customer_ref=pager&limit=100"),
+      (r) => r.json.data.length === 7,
+    );
     do {
       const res: any = await call("GET", `/v1/orders?customer_ref=pager&limit=3${cursor ? `&cursor=${cursor}` : ""}`);
       all.push(...res.json.data.map((o: any) => o.id));

@@ -3,13 +3,14 @@
  * (projection, ledger, a source whose events are still queued) is reported as it should be; the
  * nightly cron stores its run and announces a mismatch.
  */
-import { env } from "cloudflare:workers";
+
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { call, eventually, productWithCodes } from "./helpers";
 import { allocate, createChannel, keyFor, orderAs, setEntry, topUp } from "./channel-fixtures";
 import { checkout, notify, publishableKey, sandboxNotice } from "./gateway-counterparts/fixtures";
+import { call, eventually, productWithCodes } from "./helpers";
 
 const reconciliation = () => call("GET", "/v1/reconciliation");
 const settled = () => eventually(reconciliation, (r) => r.status === 200 && r.json.status === "ok", 30_000);
@@ -42,18 +43,32 @@ describe("reconciliation", { timeout: 120_000 }, () => {
   });
 
   it("reports a projection that disagrees with its pool, with both sides", async () => {
-    const row = await env.DB.prepare("SELECT blind_index FROM code_index WHERE product_id = ?1 AND status = 'redeemed' LIMIT 1").bind(fixture.product.id).first<{ blind_index: string }>();
+    const row = await env.DB.prepare(
+      "SELECT blind_index FROM code_index WHERE product_id = ?1 AND status = 'redeemed' LIMIT 1",
+    )
+      .bind(fixture.product.id)
+      .first<{ blind_index: string }>();
     await env.DB.prepare("UPDATE code_index SET status = 'issued' WHERE blind_index = ?1").bind(row!.blind_index).run();
     const run = await reconciliation();
     expect(run.json.status).toBe("mismatch");
     const diff = run.json.differences.find((d: { kind: string }) => d.kind === "code_counts");
-    expect(diff).toMatchObject({ subject: `sku:${fixture.product.id}:0`, expected: { issued: 5, redeemed: 1 }, actual: { issued: 6, redeemed: 0 } });
-    await env.DB.prepare("UPDATE code_index SET status = 'redeemed' WHERE blind_index = ?1").bind(row!.blind_index).run();
+    expect(diff).toMatchObject({
+      subject: `sku:${fixture.product.id}:0`,
+      expected: { issued: 5, redeemed: 1 },
+      actual: { issued: 6, redeemed: 0 },
+    });
+    await env.DB.prepare("UPDATE code_index SET status = 'redeemed' WHERE blind_index = ?1")
+      .bind(row!.blind_index)
+      .run();
     expect((await reconciliation()).json.status).toBe("ok");
   });
 
   it("calls a difference on a source whose events are still queued lagging, not a mismatch", async () => {
-    const row = await env.DB.prepare("SELECT blind_index FROM code_index WHERE product_id = ?1 AND status = 'issued' LIMIT 1").bind(fixture.product.id).first<{ blind_index: string }>();
+    const row = await env.DB.prepare(
+      "SELECT blind_index FROM code_index WHERE product_id = ?1 AND status = 'issued' LIMIT 1",
+    )
+      .bind(fixture.product.id)
+      .first<{ blind_index: string }>();
     const source = `sku:${fixture.product.id}:0`;
     await env.DB.batch([
       env.DB.prepare("UPDATE code_index SET status = 'available' WHERE blind_index = ?1").bind(row!.blind_index),
@@ -71,7 +86,12 @@ describe("reconciliation", { timeout: 120_000 }, () => {
     const product = await productWithCodes(2, { price: 1_200 });
     const pk = await publishableKey();
     const co = (await checkout(pk, [{ product_id: product.id, quantity: 1 }])).json;
-    const n = await sandboxNotice({ order_id: co.order_id, payment_id: co.payment.payment_id, amount: co.amount, currency: co.currency });
+    const n = await sandboxNotice({
+      order_id: co.order_id,
+      payment_id: co.payment.payment_id,
+      amount: co.amount,
+      currency: co.currency,
+    });
     expect((await notify("sandbox", n.body, n.headers)).headers.get("x-notice-outcome")).toBe("accepted");
     const run = await settled();
     expect(run.json.checked.payments).toBeGreaterThanOrEqual(1);
@@ -80,17 +100,42 @@ describe("reconciliation", { timeout: 120_000 }, () => {
       env.DB.prepare("UPDATE payment_notices SET amount = 1300 WHERE order_id = ?1").bind(co.order_id),
       env.DB.prepare("UPDATE source_progress SET applied = applied - 1 WHERE source = 'channel:chn_root'"),
     ]);
-    expect((await reconciliation()).json).toMatchObject({ status: "lagging", differences: [], lagging: [`order:${co.order_id}`] });
+    expect((await reconciliation()).json).toMatchObject({
+      status: "lagging",
+      differences: [],
+      lagging: [`order:${co.order_id}`],
+    });
     await env.DB.prepare("UPDATE source_progress SET applied = applied + 1 WHERE source = 'channel:chn_root'").run();
     const mismatch = await reconciliation();
-    expect(mismatch.json.differences).toEqual([expect.objectContaining({ kind: "payment_vs_ledger", subject: `order:${co.order_id}`, expected: 1300, actual: 1200 })]);
+    expect(mismatch.json.differences).toEqual([
+      expect.objectContaining({
+        kind: "payment_vs_ledger",
+        subject: `order:${co.order_id}`,
+        expected: 1300,
+        actual: 1200,
+      }),
+    ]);
     await env.DB.prepare("UPDATE payment_notices SET amount = 1200 WHERE order_id = ?1").bind(co.order_id).run();
     expect((await reconciliation()).json.status).toBe("ok");
     // A refund made in the gateway's console: noted, and reported until the order is refunded here too.
-    const r = await sandboxNotice({ order_id: co.order_id, payment_id: co.payment.payment_id, amount: co.amount, currency: co.currency }, { type: "payment.refunded" });
+    const r = await sandboxNotice(
+      { order_id: co.order_id, payment_id: co.payment.payment_id, amount: co.amount, currency: co.currency },
+      { type: "payment.refunded" },
+    );
     expect((await notify("sandbox", r.body, r.headers)).headers.get("x-notice-outcome")).toBe("refund_noted");
-    expect((await reconciliation()).json.differences).toEqual([expect.objectContaining({ kind: "gateway_refund_unapplied", subject: `order:${co.order_id}`, expected: 1200 })]);
-    expect((await call("POST", `/v1/orders/${co.order_id}/refund`, { reason: "refunded in the gateway console" }, { headers: { "idempotency-key": `rf-${co.order_id}` } })).status).toBe(200);
+    expect((await reconciliation()).json.differences).toEqual([
+      expect.objectContaining({ kind: "gateway_refund_unapplied", subject: `order:${co.order_id}`, expected: 1200 }),
+    ]);
+    expect(
+      (
+        await call(
+          "POST",
+          `/v1/orders/${co.order_id}/refund`,
+          { reason: "refunded in the gateway console" },
+          { headers: { "idempotency-key": `rf-${co.order_id}` } },
+        )
+      ).status,
+    ).toBe(200);
     await settled();
   });
 
@@ -98,18 +143,35 @@ describe("reconciliation", { timeout: 120_000 }, () => {
     const now = Date.now();
     // A balanced but unexplained transaction credits the store's balance account; then a lone entry.
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO ledger_transactions (id, source_key, type, currency, created_at, posted_at) VALUES ('txn_tamper1', 'tamper:1', 'topup', 'CNY', ?1, ?1)").bind(now),
-      env.DB.prepare("INSERT INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at) VALUES ('txn_tamper1', 0, 'platform:bank', NULL, 250, 'CNY', ?1)").bind(now),
-      env.DB.prepare("INSERT INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at) VALUES ('txn_tamper1', 1, ?2, ?3, -250, 'CNY', ?1)").bind(now, `${fixture.store.id}:balance`, fixture.store.id),
-      env.DB.prepare("INSERT INTO ledger_transactions (id, source_key, type, currency, created_at, posted_at) VALUES ('txn_tamper2', 'tamper:2', 'topup', 'CNY', ?1, ?1)").bind(now),
-      env.DB.prepare("INSERT INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at) VALUES ('txn_tamper2', 0, 'platform:bank', NULL, 7, 'CNY', ?1)").bind(now),
+      env.DB.prepare(
+        "INSERT INTO ledger_transactions (id, source_key, type, currency, created_at, posted_at) VALUES ('txn_tamper1', 'tamper:1', 'topup', 'CNY', ?1, ?1)",
+      ).bind(now),
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at) VALUES ('txn_tamper1', 0, 'platform:bank', NULL, 250, 'CNY', ?1)",
+      ).bind(now),
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at) VALUES ('txn_tamper1', 1, ?2, ?3, -250, 'CNY', ?1)",
+      ).bind(now, `${fixture.store.id}:balance`, fixture.store.id),
+      env.DB.prepare(
+        "INSERT INTO ledger_transactions (id, source_key, type, currency, created_at, posted_at) VALUES ('txn_tamper2', 'tamper:2', 'topup', 'CNY', ?1, ?1)",
+      ).bind(now),
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at) VALUES ('txn_tamper2', 0, 'platform:bank', NULL, 7, 'CNY', ?1)",
+      ).bind(now),
     ]);
     const run = await reconciliation();
     expect(run.json.status).toBe("mismatch");
-    expect(run.json.differences).toEqual(expect.arrayContaining([
-      expect.objectContaining({ kind: "channel_balance", subject: `channel:${fixture.store.id}`, expected: 4_600, actual: 4_850 }),
-      expect.objectContaining({ kind: "ledger_unbalanced", subject: "ledger:CNY", actual: 7 }),
-    ]));
+    expect(run.json.differences).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: "channel_balance",
+          subject: `channel:${fixture.store.id}`,
+          expected: 4_600,
+          actual: 4_850,
+        }),
+        expect.objectContaining({ kind: "ledger_unbalanced", subject: "ledger:CNY", actual: 7 }),
+      ]),
+    );
   });
 
   it("runs nightly from the cron: stores the run and emits reconciliation.mismatch", async () => {
@@ -119,9 +181,17 @@ describe("reconciliation", { timeout: 120_000 }, () => {
     await waitOnExecutionContext(ctx);
     const runs = await call("GET", "/v1/reconciliation/runs");
     expect(runs.status, runs.text).toBe(200);
-    expect(runs.json.data[0]).toMatchObject({ object: "reconciliation", trigger: "cron", date: "2026-11-24", status: "mismatch" });
+    expect(runs.json.data[0]).toMatchObject({
+      object: "reconciliation",
+      trigger: "cron",
+      date: "2026-11-24",
+      status: "mismatch",
+    });
     await eventually(
-      () => env.DB.prepare("SELECT COUNT(*) AS n FROM processed_events WHERE type = 'reconciliation.mismatch'").first<{ n: number }>(),
+      () =>
+        env.DB.prepare("SELECT COUNT(*) AS n FROM processed_events WHERE type = 'reconciliation.mismatch'").first<{
+          n: number;
+        }>(),
       (r) => (r?.n ?? 0) >= 1,
     );
   });

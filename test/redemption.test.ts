@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { lookupCode } from "../src/lib/code-lookup";
 import { skuPool } from "../src/objects/sku-pool";
@@ -16,7 +16,12 @@ describe("verify and redeem", () => {
   it("verifies without changing anything, then redeems once", async () => {
     const { codes, product } = await issuedCodes(1);
     const v = await call("POST", "/v1/codes/verify", { code: codes[0].code });
-    expect(v.json).toMatchObject({ object: "code", status: "issued", product_id: product.id, last4: codes[0].code.replace(/-/g, "").slice(-4) });
+    expect(v.json).toMatchObject({
+      object: "code",
+      status: "issued",
+      product_id: product.id,
+      last4: codes[0].code.replace(/-/g, "").slice(-4),
+    });
     const r = await call("POST", "/v1/redemptions", { code: codes[0].code, redeemer: "store-7" });
     expect(r.status).toBe(201);
     expect(r.json).toMatchObject({ object: "redemption", redeemer: "store-7" });
@@ -35,7 +40,8 @@ describe("verify and redeem", () => {
     const { codes } = await issuedCodes(1, { kind: "card" });
     const { code, pin } = codes[0];
     expect((await call("POST", "/v1/redemptions", { code })).json.error.code).toBe("pin_required");
-    for (let i = 0; i < 4; i++) expect((await call("POST", "/v1/redemptions", { code, pin: "000000000" })).status).toBe(404);
+    for (let i = 0; i < 4; i++)
+      expect((await call("POST", "/v1/redemptions", { code, pin: "000000000" })).status).toBe(404);
     const fifth = await call("POST", "/v1/redemptions", { code, pin: "000000000" });
     expect(fifth.status).toBe(423);
     expect(fifth.json.error.code).toBe("card_locked");
@@ -56,7 +62,9 @@ describe("verify and redeem", () => {
     expect(codes[0].expires_at).not.toBeNull();
     // Age the code inside its pool (the only writer) instead of waiting a day.
     const ref = { productId: product.id, shard: 0 };
-    await runInDurableObject(skuPool(env, ref), (_o, state) => state.storage.sql.exec("UPDATE codes SET expires_at = ? WHERE order_id IS NOT NULL", Date.now() - 1));
+    await runInDurableObject(skuPool(env, ref), (_o, state) =>
+      state.storage.sql.exec("UPDATE codes SET expires_at = ? WHERE order_id IS NOT NULL", Date.now() - 1),
+    );
     const expired = await call("POST", "/v1/redemptions", { code: codes[0].code });
     expect(expired.status).toBe(410);
     expect(expired.json.error.code).toBe("code_expired");
@@ -85,17 +93,28 @@ describe("verify and redeem", () => {
   });
 
   it("rejects a wrong check without touching storage", async () => {
-    const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM redemption_attempts WHERE result = 'not_found_check'").first<{ n: number }>();
+    const before = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM redemption_attempts WHERE result = 'not_found_check'",
+    ).first<{ n: number }>();
     const r = await call("POST", "/v1/redemptions", { code: "AAAA-BBBB-CCCC-DDDD" });
     expect(r.status).toBe(404);
     expect(r.json.error.code).toBe("code_not_found");
-    const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM redemption_attempts WHERE result = 'not_found_check'").first<{ n: number }>();
+    const after = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM redemption_attempts WHERE result = 'not_found_check'",
+    ).first<{ n: number }>();
     // The attempt is recorded as stopped at the check stage, i.e. before the index lookup.
     expect(after!.n).toBe(before!.n + 1);
   });
 
   it("never reaches D1 for a code with wrong check characters", async () => {
-    const noStorage = new Proxy({}, { get() { throw new Error("storage was touched"); } });
+    const noStorage = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error("storage was touched");
+        },
+      },
+    );
     const guess = await lookupCode({ ...env, DB: noStorage } as unknown as Env, "7KQ2-M9XP-4HCT-R1WD", null);
     expect(guess).toEqual({ found: false, stage: "check" });
   });

@@ -1,9 +1,17 @@
 /** POST /v1/orders/{id}/refund: voids the codes, returns the money (gateway or balance), once. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, eventually, idemKey, order, productWithCodes } from "./helpers";
 import { allocate, createChannel, keyFor, setEntry, topUp } from "./channel-fixtures";
-import { checkout, checkoutStatus, eventCount, notify, sandboxNotice, shopChannel, stockOf } from "./gateway-counterparts/fixtures";
+import {
+  checkout,
+  checkoutStatus,
+  eventCount,
+  notify,
+  sandboxNotice,
+  shopChannel,
+  stockOf,
+} from "./gateway-counterparts/fixtures";
+import { call, eventually, idemKey, order, productWithCodes } from "./helpers";
 
 const refund = (orderId: string, reason = "customer asked", key = idemKey("rf"), token?: string) =>
   call("POST", `/v1/orders/${orderId}/refund`, { reason }, { token, headers: { "idempotency-key": key } });
@@ -12,7 +20,12 @@ async function paidCheckout(price = 1500, quantity = 1) {
   const product = await productWithCodes(quantity + 2, { price });
   const shop = await shopChannel(product.id, quantity + 2);
   const co = (await checkout(shop.pk, [{ product_id: product.id, quantity }])).json;
-  const n = await sandboxNotice({ order_id: co.order_id, payment_id: co.payment.payment_id, amount: co.amount, currency: co.currency });
+  const n = await sandboxNotice({
+    order_id: co.order_id,
+    payment_id: co.payment.payment_id,
+    amount: co.amount,
+    currency: co.currency,
+  });
   expect((await notify("sandbox", n.body, n.headers)).headers.get("x-notice-outcome")).toBe("accepted");
   return { product, shop, co };
 }
@@ -27,7 +40,10 @@ async function balanceOrder(price = 1000) {
   const res = await order([{ product_id: product.id, quantity: 1 }], {}, idemKey(), token);
   expect(res.status).toBe(201);
   // The merchant finds a descendant's order through the D1 projection, written by the queue a moment later.
-  await eventually(() => env.DB.prepare("SELECT id FROM orders WHERE id = ?1").bind(res.json.id).first(), (r) => r !== null);
+  await eventually(
+    () => env.DB.prepare("SELECT id FROM orders WHERE id = ?1").bind(res.json.id).first(),
+    (r) => r !== null,
+  );
   return { product, channelId: ch.id, token, order: res.json };
 }
 
@@ -38,7 +54,15 @@ describe("refunds", () => {
     const key = idemKey("rf");
     const res = await refund(co.order_id, "changed mind", key);
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ object: "refund", amount: 3000, currency: "CNY", to: "gateway", gateway: "sandbox", was_fulfilled: true, reason: "changed mind" });
+    expect(res.json).toMatchObject({
+      object: "refund",
+      amount: 3000,
+      currency: "CNY",
+      to: "gateway",
+      gateway: "sandbox",
+      was_fulfilled: true,
+      reason: "changed mind",
+    });
     expect(res.json.id).toMatch(/^rfd_/);
     expect(res.json.order.status).toBe("refunded");
     expect(await stockOf(product.id)).toMatchObject({ voided: 2, issued: 0 });
@@ -50,7 +74,12 @@ describe("refunds", () => {
     expect((await refund(co.order_id)).json.error.code).toBe("already_refunded");
     expect((await checkoutStatus(shop.pk, co.order_id, co.client_secret)).json.status).toBe("refunded");
     // Finance's list gets the refund from its order.refunded event (the one writer of D1 refunds).
-    expect(await eventually(() => env.DB.prepare("SELECT \"to\", was_fulfilled FROM refunds WHERE order_id = ?1").bind(co.order_id).first(), (r) => r !== null)).toEqual({ to: "gateway", was_fulfilled: 1 });
+    expect(
+      await eventually(
+        () => env.DB.prepare('SELECT "to", was_fulfilled FROM refunds WHERE order_id = ?1').bind(co.order_id).first(),
+        (r) => r !== null,
+      ),
+    ).toEqual({ to: "gateway", was_fulfilled: 1 });
   });
 
   it("a balance order: the money goes back to the channel's balance as a refund movement", async () => {
@@ -80,7 +109,12 @@ describe("refunds", () => {
     const before = (await call("GET", `/v1/channels/${channelId}/balance`)).json.balance;
     const results = await Promise.all(Array.from({ length: 10 }, () => refund(o.id)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-    expect(results.filter((r) => r.status === 409).map((r) => r.json.error.code).every((c) => c === "refund_in_progress" || c === "already_refunded")).toBe(true);
+    expect(
+      results
+        .filter((r) => r.status === 409)
+        .map((r) => r.json.error.code)
+        .every((c) => c === "refund_in_progress" || c === "already_refunded"),
+    ).toBe(true);
     expect((await call("GET", `/v1/channels/${channelId}/balance`)).json.balance).toBe(before + 700);
     expect(await stockOf(product.id)).toMatchObject({ voided: 1 });
   });
@@ -133,7 +167,10 @@ describe("refund voids across pools", () => {
     expect(await pool.unvoidOrder(ref, sold.json.id, (voided as { at: number }).at)).toEqual({ restored: 2 });
     expect((await call("POST", "/v1/redemptions", { code: sold.json.items[0].codes[0].code })).status).toBe(201);
     await eventually(
-      () => env.DB.prepare("SELECT COUNT(*) AS n FROM code_index WHERE order_id = ?1 AND status = 'voided'").bind(sold.json.id).first<{ n: number }>(),
+      () =>
+        env.DB.prepare("SELECT COUNT(*) AS n FROM code_index WHERE order_id = ?1 AND status = 'voided'")
+          .bind(sold.json.id)
+          .first<{ n: number }>(),
       (r) => r?.n === 0,
     );
   });

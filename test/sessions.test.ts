@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call } from "./helpers";
 import { createChannel } from "./channel-fixtures";
+import { call } from "./helpers";
 
 const PASSWORD = "correct horse battery staple";
 let seq = 0;
@@ -28,10 +28,16 @@ async function createUser(role: string, extra: Record<string, unknown> = {}, ema
 }
 
 async function login(email: string, password = PASSWORD, from = ip()) {
-  return track(call("POST", "/v1/sessions", { email, password }, { token: null, headers: { "cf-connecting-ip": from } }));
+  return track(
+    call("POST", "/v1/sessions", { email, password }, { token: null, headers: { "cf-connecting-ip": from } }),
+  );
 }
 
-interface Session { cookie: string; csrf: string; id: string }
+interface Session {
+  cookie: string;
+  csrf: string;
+  id: string;
+}
 
 async function session(email: string): Promise<Session> {
   const res = await login(email);
@@ -41,7 +47,12 @@ async function session(email: string): Promise<Session> {
 }
 
 function as(s: Session, method: string, path: string, body?: unknown, csrf: string | null = s.csrf) {
-  return track(call(method, path, body, { token: null, headers: { cookie: s.cookie, ...(csrf === null ? {} : { "x-csrf-token": csrf }) } }));
+  return track(
+    call(method, path, body, {
+      token: null,
+      headers: { cookie: s.cookie, ...(csrf === null ? {} : { "x-csrf-token": csrf }) },
+    }),
+  );
 }
 
 const product = { name: "Session product", kind: "code", price: 1500, currency: "CNY" };
@@ -60,7 +71,11 @@ describe("log-in", () => {
     expect(res.json.csrf_token).toMatch(/^[\w-]{40,}$/);
     expect(res.json.user).toMatchObject({ id: user.id, role: "admin", email: user.email });
     expect(res.text).not.toMatch(/pbkdf2|password/i);
-    const row = await env.DB.prepare("SELECT password_hash, csrf_hash FROM users u JOIN sessions s ON s.user_id = u.id WHERE s.id = ?1").bind(res.json.id).first<{ password_hash: string; csrf_hash: string }>();
+    const row = await env.DB.prepare(
+      "SELECT password_hash, csrf_hash FROM users u JOIN sessions s ON s.user_id = u.id WHERE s.id = ?1",
+    )
+      .bind(res.json.id)
+      .first<{ password_hash: string; csrf_hash: string }>();
     expect(row!.password_hash).toMatch(/^pbkdf2-sha256\$100000\$[\w-]{22}\$[\w-]{43}$/);
     expect(row!.csrf_hash).not.toBe(res.json.csrf_token);
     expect(row!.csrf_hash).toMatch(/^[0-9a-f]{64}$/);
@@ -88,7 +103,9 @@ describe("log-in", () => {
     expect(retry).toBeLessThanOrEqual(900);
     expect(locked.headers.get("set-cookie")).toBeNull();
     // Once the lock has passed, the right password works again and the counter starts afresh.
-    await env.DB.prepare("UPDATE users SET locked_until = ?2 WHERE id = ?1").bind(user.id, Date.now() - 1).run();
+    await env.DB.prepare("UPDATE users SET locked_until = ?2 WHERE id = ?1")
+      .bind(user.id, Date.now() - 1)
+      .run();
     expect((await login(user.email)).status).toBe(201);
   });
 
@@ -134,7 +151,9 @@ describe("session auth", () => {
     const right = await as(s, "POST", "/v1/products", product);
     expect(right.status).toBe(201);
     // The audit log names the session.
-    const audit = await env.DB.prepare("SELECT actor_key_id FROM audit_log WHERE resource_id = ?1").bind(right.json.id).first<{ actor_key_id: string }>();
+    const audit = await env.DB.prepare("SELECT actor_key_id FROM audit_log WHERE resource_id = ?1")
+      .bind(right.json.id)
+      .first<{ actor_key_id: string }>();
     expect(audit?.actor_key_id).toBe(`session:${s.id}`);
   });
 
@@ -142,7 +161,12 @@ describe("session auth", () => {
     const s = await session((await createUser("admin")).email);
     const [h, p, sig] = s.cookie.slice("ve_session=".length).split(".");
     const tampered = `ve_session=${h}.${p}.${sig.slice(0, -2)}${sig.endsWith("AA") ? "BB" : "AA"}`;
-    for (const cookie of [tampered, "ve_session=garbage", `ve_session=${h}.${p}.`, "ve_session=eyJhbGciOiJub25lIn0.eyJzaWQiOiJ4In0."]) {
+    for (const cookie of [
+      tampered,
+      "ve_session=garbage",
+      `ve_session=${h}.${p}.`,
+      "ve_session=eyJhbGciOiJub25lIn0.eyJzaWQiOiJ4In0.",
+    ]) {
       const res = await track(call("GET", "/v1/products", undefined, { token: null, headers: { cookie } }));
       expect(res.status, cookie).toBe(401);
       expect(res.json.error.code).toBe("unauthorized");
@@ -169,7 +193,9 @@ describe("session auth", () => {
     expect((await as(a, "GET", "/v1/products")).status).toBe(401);
     expect((await as(b, "GET", "/v1/products")).status).toBe(401);
     const c = await session(user.email);
-    expect((await track(call("PATCH", `/v1/users/${user.id}`, { password: "a brand new password!" }))).status).toBe(200);
+    expect((await track(call("PATCH", `/v1/users/${user.id}`, { password: "a brand new password!" }))).status).toBe(
+      200,
+    );
     expect((await as(c, "GET", "/v1/products")).status).toBe(401);
     expect((await login(user.email)).status).toBe(401);
     expect((await login(user.email, "a brand new password!")).status).toBe(201);
@@ -190,7 +216,9 @@ describe("roles", () => {
     const post = await as(s, "POST", "/v1/products", product);
     expect(post.status).toBe(403);
     expect(post.json.error.code).toBe("forbidden");
-    expect((await as(s, "POST", "/v1/users", { email: uniq("x"), password: PASSWORD, role: "finance" })).status).toBe(403);
+    expect((await as(s, "POST", "/v1/users", { email: uniq("x"), password: PASSWORD, role: "finance" })).status).toBe(
+      403,
+    );
     expect((await as(s, "GET", "/v1/users")).status).toBe(403);
   });
 
@@ -213,7 +241,9 @@ describe("roles", () => {
 
   it("owners and admins manage users; admins cannot create or change owners; API keys never may", async () => {
     const admin = await session((await createUser("admin")).email);
-    expect((await as(admin, "POST", "/v1/users", { email: uniq("o"), password: PASSWORD, role: "owner" })).status).toBe(403);
+    expect((await as(admin, "POST", "/v1/users", { email: uniq("o"), password: PASSWORD, role: "owner" })).status).toBe(
+      403,
+    );
     const op = await as(admin, "POST", "/v1/users", { email: uniq("op"), password: PASSWORD, role: "operator" });
     expect(op.status).toBe(201);
     expect((await as(admin, "PATCH", `/v1/users/${op.json.id}`, { role: "owner" })).status).toBe(403);
@@ -226,12 +256,18 @@ describe("roles", () => {
     expect(list.json.has_more).toBe(true);
     const next = await as(admin, "GET", `/v1/users?limit=2&cursor=${list.json.next_cursor}`);
     expect(next.json.data[0].id > list.json.data[1].id).toBe(true);
-    const dup = await track(call("POST", "/v1/users", { email: owner.email.toUpperCase(), password: PASSWORD, role: "finance" }));
+    const dup = await track(
+      call("POST", "/v1/users", { email: owner.email.toUpperCase(), password: PASSWORD, role: "finance" }),
+    );
     expect(dup.status).toBe(409);
     expect(dup.json.error.code).toBe("email_taken");
-    const bad = await track(call("POST", "/v1/users", { email: uniq("cm"), password: PASSWORD, role: "channel_manager" }));
+    const bad = await track(
+      call("POST", "/v1/users", { email: uniq("cm"), password: PASSWORD, role: "channel_manager" }),
+    );
     expect(bad.status).toBe(400);
-    expect((await track(call("POST", "/v1/users", { email: uniq("short"), password: "short", role: "finance" }))).status).toBe(400);
+    expect(
+      (await track(call("POST", "/v1/users", { email: uniq("short"), password: "short", role: "finance" }))).status,
+    ).toBe(400);
     const key = await track(call("POST", "/v1/channels/chn_root/keys", { name: "all scopes" }));
     const byKey = await track(call("GET", "/v1/users", undefined, { token: key.json.secret }));
     expect(byKey.status).toBe(403);
@@ -277,17 +313,39 @@ describe("without SESSION_SECRET", () => {
     const bare = { ...env, SESSION_SECRET: undefined } as unknown as Env;
     const send = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
       const ctx = createExecutionContext();
-      const res = await worker.fetch(new Request(`http://ve.test${path}`, { method, headers: { "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) }), bare, ctx);
+      const res = await worker.fetch(
+        new Request(`http://ve.test${path}`, {
+          method,
+          headers: { "content-type": "application/json", ...headers },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+        bare,
+        ctx,
+      );
       await waitOnExecutionContext(ctx);
       return { status: res.status, json: (await res.json()) as any };
     };
     const user = await createUser("admin");
-    const login = await send("POST", "/v1/sessions", { "cf-connecting-ip": ip() }, { email: user.email, password: PASSWORD });
+    const login = await send(
+      "POST",
+      "/v1/sessions",
+      { "cf-connecting-ip": ip() },
+      { email: user.email, password: PASSWORD },
+    );
     expect(login.status).toBe(503);
     expect(login.json.error.code).toBe("misconfigured");
     expect(login.json.error.message).toContain("SESSION_SECRET");
     expect((await send("GET", "/v1/products", { cookie: "ve_session=x.y.z" })).status).toBe(503);
     expect((await send("GET", "/v1/products", { authorization: `Bearer ${env.ADMIN_TOKEN}` })).status).toBe(200);
-    expect((await send("POST", "/v1/users", { authorization: `Bearer ${env.ADMIN_TOKEN}` }, { email: uniq("ns"), password: PASSWORD, role: "finance" })).status).toBe(201);
+    expect(
+      (
+        await send(
+          "POST",
+          "/v1/users",
+          { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+          { email: uniq("ns"), password: PASSWORD, role: "finance" },
+        )
+      ).status,
+    ).toBe(201);
   });
 });

@@ -5,10 +5,18 @@ import { call, eventually, productWithCodes } from "./helpers";
 
 export const RECEIVER = (env as unknown as { WEBHOOK_TEST_RECEIVER: string }).WEBHOOK_TEST_RECEIVER;
 
-export interface Received { at: number; headers: Record<string, string>; body: any; raw: string; signature_valid: boolean | null; answered: number }
+export interface Received {
+  at: number;
+  headers: Record<string, string>;
+  body: any;
+  raw: string;
+  signature_valid: boolean | null;
+  answered: number;
+}
 
 let seq = 0;
-export const hookKey = (label = "h") => `${label}-${Date.now().toString(36)}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
+export const hookKey = (label = "h") =>
+  `${label}-${Date.now().toString(36)}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
 export const hookUrl = (key: string) => `${RECEIVER}/hooks/${key}`;
 
 export async function control(key: string, cfg: Record<string, unknown>) {
@@ -23,7 +31,12 @@ export async function received(key: string): Promise<Received[]> {
 
 /** Subscribes the receiver's hook `key` and tells the receiver the secret, so it verifies every signature. */
 export async function subscribe(key: string, events: string[], opts: { token?: string; channel_id?: string } = {}) {
-  const res = await call("POST", "/v1/webhooks", { url: hookUrl(key), events, ...(opts.channel_id ? { channel_id: opts.channel_id } : {}) }, { token: opts.token });
+  const res = await call(
+    "POST",
+    "/v1/webhooks",
+    { url: hookUrl(key), events, ...(opts.channel_id ? { channel_id: opts.channel_id } : {}) },
+    { token: opts.token },
+  );
   if (res.status !== 201) throw new Error(`subscribe: ${res.status} ${res.text}`);
   await control(key, { secret: res.json.secret });
   return res.json as { id: string; secret: string; channel_id: string };
@@ -45,7 +58,11 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function payingChannel(name: string, codes: number) {
   const channel = await createChannel(name, "partner");
   const product = await productWithCodes(codes);
-  for (const [what, res] of [["entry", await setEntry(channel.id, product.id, {})], ["quota", await allocate(product.id, channel.id, codes)], ["top-up", await topUp(channel.id, 10_000_000)]] as const) {
+  for (const [what, res] of [
+    ["entry", await setEntry(channel.id, product.id, {})],
+    ["quota", await allocate(product.id, channel.id, codes)],
+    ["top-up", await topUp(channel.id, 10_000_000)],
+  ] as const) {
     if (res.status >= 300) throw new Error(`payingChannel ${what}: ${res.status} ${res.text}`);
   }
   return { channel, product, token: await keyFor(channel.id) };

@@ -7,7 +7,17 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { allocate, createChannel, keyFor, orderAs, setEntry, topUp } from "./channel-fixtures";
 import { call, eventually, productWithCodes } from "./helpers";
-import { control, deliveries, hookKey, hookUrl, payingChannel, received, sleep, subscribe, waitForRequests } from "./webhook-fixtures";
+import {
+  control,
+  deliveries,
+  hookKey,
+  hookUrl,
+  payingChannel,
+  received,
+  sleep,
+  subscribe,
+  waitForRequests,
+} from "./webhook-fixtures";
 
 const ofType = (reqs: { body: any }[], type: string) => reqs.filter((r) => r.body?.type === type);
 
@@ -20,13 +30,24 @@ describe("webhooks: subscriptions", () => {
     const read = await call("GET", `/v1/webhooks/${sub.id}`);
     expect(read.status).toBe(200);
     expect(read.json.secret).toBeUndefined();
-    expect(read.json).toMatchObject({ url: hookUrl(key), events: ["order.*", "stock.low"], status: "active", channel_id: "chn_root" });
-    const row = await env.DB.prepare("SELECT * FROM webhook_subscriptions WHERE id = ?1").bind(sub.id).first<Record<string, unknown>>();
+    expect(read.json).toMatchObject({
+      url: hookUrl(key),
+      events: ["order.*", "stock.low"],
+      status: "active",
+      channel_id: "chn_root",
+    });
+    const row = await env.DB.prepare("SELECT * FROM webhook_subscriptions WHERE id = ?1")
+      .bind(sub.id)
+      .first<Record<string, unknown>>();
     expect(JSON.stringify(row)).not.toContain(sub.secret);
     expect(JSON.stringify(row)).not.toContain(sub.secret.slice(6));
     const list = await call("GET", "/v1/webhooks?limit=100");
     expect(list.json.data.some((w: any) => w.id === sub.id && w.secret === undefined)).toBe(true);
-    const patched = await call("PATCH", `/v1/webhooks/${sub.id}`, { events: ["stock.*"], status: "disabled", description: "d" });
+    const patched = await call("PATCH", `/v1/webhooks/${sub.id}`, {
+      events: ["stock.*"],
+      status: "disabled",
+      description: "d",
+    });
     expect(patched.json).toMatchObject({ events: ["stock.*"], status: "disabled", description: "d" });
     const rotated = await call("POST", `/v1/webhooks/${sub.id}/rotate-secret`);
     expect(rotated.status).toBe(200);
@@ -40,13 +61,30 @@ describe("webhooks: subscriptions", () => {
   it("documents every webhook route in the OpenAPI spec", async () => {
     const spec = await call("GET", "/v1/openapi.json", undefined, { token: null });
     expect(spec.status).toBe(200);
-    for (const path of ["/v1/webhooks", "/v1/webhooks/{id}", "/v1/webhooks/{id}/rotate-secret", "/v1/webhooks/{id}/ping", "/v1/webhooks/{id}/deliveries", "/v1/webhooks/{id}/deliveries/{delivery_id}", "/v1/webhooks/{id}/deliveries/{delivery_id}/replay"]) {
+    for (const path of [
+      "/v1/webhooks",
+      "/v1/webhooks/{id}",
+      "/v1/webhooks/{id}/rotate-secret",
+      "/v1/webhooks/{id}/ping",
+      "/v1/webhooks/{id}/deliveries",
+      "/v1/webhooks/{id}/deliveries/{delivery_id}",
+      "/v1/webhooks/{id}/deliveries/{delivery_id}/replay",
+    ]) {
       expect(spec.json.paths[path], path).toBeDefined();
     }
   });
 
   it("refuses unsafe URLs and unknown event filters", async () => {
-    for (const url of ["http://10.0.0.1/x", "https://169.254.169.254/latest/meta-data", "https://[::ffff:10.0.0.1]/x", "http://example.com/x", "https://u:p@example.com/x", "https://metadata.google.internal/x", "https://0xa9fea9fe/x", "ftp://example.com/x"]) {
+    for (const url of [
+      "http://10.0.0.1/x",
+      "https://169.254.169.254/latest/meta-data",
+      "https://[::ffff:10.0.0.1]/x",
+      "http://example.com/x",
+      "https://u:p@example.com/x",
+      "https://metadata.google.internal/x",
+      "https://0xa9fea9fe/x",
+      "ftp://example.com/x",
+    ]) {
       const res = await call("POST", "/v1/webhooks", { url, events: ["*"] });
       expect(res.status, url).toBe(422);
       expect(res.json.error.code, url).toBe("invalid_webhook_url");
@@ -57,7 +95,9 @@ describe("webhooks: subscriptions", () => {
     }
     const ok = await call("POST", "/v1/webhooks", { url: "https://example.com/hook", events: ["*"] });
     expect(ok.status).toBe(201);
-    expect((await call("PATCH", `/v1/webhooks/${ok.json.id}`, { url: "https://192.168.1.1/x" })).json.error.code).toBe("invalid_webhook_url");
+    expect((await call("PATCH", `/v1/webhooks/${ok.json.id}`, { url: "https://192.168.1.1/x" })).json.error.code).toBe(
+      "invalid_webhook_url",
+    );
     await call("DELETE", `/v1/webhooks/${ok.json.id}`);
   });
 
@@ -70,15 +110,24 @@ describe("webhooks: subscriptions", () => {
     expect(subA.channel_id).toBe(a.id);
     const unknown = await call("GET", "/v1/webhooks/whk_0000000000unknown000000000", undefined, { token: keyB });
     for (const [method, path, body] of [
-      ["GET", `/v1/webhooks/${subA.id}`], ["PATCH", `/v1/webhooks/${subA.id}`, { status: "disabled" }], ["DELETE", `/v1/webhooks/${subA.id}`],
-      ["POST", `/v1/webhooks/${subA.id}/rotate-secret`], ["POST", `/v1/webhooks/${subA.id}/ping`], ["GET", `/v1/webhooks/${subA.id}/deliveries`],
+      ["GET", `/v1/webhooks/${subA.id}`],
+      ["PATCH", `/v1/webhooks/${subA.id}`, { status: "disabled" }],
+      ["DELETE", `/v1/webhooks/${subA.id}`],
+      ["POST", `/v1/webhooks/${subA.id}/rotate-secret`],
+      ["POST", `/v1/webhooks/${subA.id}/ping`],
+      ["GET", `/v1/webhooks/${subA.id}/deliveries`],
     ] as [string, string, unknown?][]) {
       const res = await call(method, path, body, { token: keyB });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.json.error.code).toBe(unknown.json.error.code);
     }
-    expect((await call("GET", "/v1/webhooks?limit=100", undefined, { token: keyB })).json.data.map((w: any) => w.id)).not.toContain(subA.id);
-    expect((await call("POST", "/v1/webhooks", { url: hookUrl("x"), events: ["*"], channel_id: b.id }, { token: keyA })).status).toBe(404);
+    expect(
+      (await call("GET", "/v1/webhooks?limit=100", undefined, { token: keyB })).json.data.map((w: any) => w.id),
+    ).not.toContain(subA.id);
+    expect(
+      (await call("POST", "/v1/webhooks", { url: hookUrl("x"), events: ["*"], channel_id: b.id }, { token: keyA }))
+        .status,
+    ).toBe(404);
     expect((await call("GET", `/v1/webhooks/${subA.id}`)).status).toBe(200); // the root sees every subtree
     expect((await call("GET", `/v1/webhooks/${subA.id}`, undefined, { token: keyA })).status).toBe(200);
   });
@@ -90,13 +139,28 @@ describe("webhooks: deliveries", () => {
     const sub = await subscribe(key, ["stock.low"]);
     const res = await call("POST", `/v1/webhooks/${sub.id}/ping`);
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ status: "delivered", attempts: 1, last_status_code: 200, event_type: "webhook.ping" });
+    expect(res.json).toMatchObject({
+      status: "delivered",
+      attempts: 1,
+      last_status_code: 200,
+      event_type: "webhook.ping",
+    });
     expect(res.json.attempt_log).toMatchObject([{ attempt: 1, trigger: "ping", status_code: 200, error: null }]);
     const [got] = await received(key);
     expect(got.signature_valid).toBe(true);
-    expect(got.headers).toMatchObject({ "content-type": "application/json", "user-agent": "VoucherEdge-Webhooks/1", "voucher-delivery-id": res.json.id, "voucher-event-id": res.json.event_id });
+    expect(got.headers).toMatchObject({
+      "content-type": "application/json",
+      "user-agent": "VoucherEdge-Webhooks/1",
+      "voucher-delivery-id": res.json.id,
+      "voucher-event-id": res.json.event_id,
+    });
     expect(got.headers["voucher-signature"]).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-    expect(got.body).toMatchObject({ id: res.json.event_id, type: "webhook.ping", resource: `webhook:${sub.id}`, data: { webhook_id: sub.id } });
+    expect(got.body).toMatchObject({
+      id: res.json.event_id,
+      type: "webhook.ping",
+      resource: `webhook:${sub.id}`,
+      data: { webhook_id: sub.id },
+    });
     expect(Object.keys(got.body).sort()).toEqual(["created_at", "data", "id", "resource", "sequence", "type"]);
     // After a rotation the receiver's old secret no longer verifies; the new one does.
     const rotated = await call("POST", `/v1/webhooks/${sub.id}/rotate-secret`);
@@ -117,11 +181,15 @@ describe("webhooks: deliveries", () => {
     const reqs = await waitForRequests(key, (r) => r.length >= 2);
     expect(reqs.map((r) => r.body.type).sort()).toEqual(["order.fulfilled", "order.paid"]);
     expect(reqs.every((r) => r.signature_valid === true && r.body.data.order.id === res.json.id)).toBe(true);
-    expect(reqs[0].body.data.payment ?? reqs[1].body.data.payment).toMatchObject({ method: "balance", amount: res.json.total_amount });
+    expect(reqs[0].body.data.payment ?? reqs[1].body.data.payment).toMatchObject({
+      method: "balance",
+      amount: res.json.total_amount,
+    });
     expect(new Set(reqs.map((r) => r.body.resource))).toEqual(new Set([`channel:${t.channel.id}`]));
     const seqs = reqs.map((r) => r.body.sequence).sort((a, b) => a - b);
     expect(seqs[0]).toBeLessThan(seqs[1]);
-    for (const item of res.json.items) for (const c of item.codes) for (const r of reqs) expect(r.raw).not.toContain(c.code);
+    for (const item of res.json.items)
+      for (const c of item.codes) for (const r of reqs) expect(r.raw).not.toContain(c.code);
     expect(await deliveries(sub.id, "&status=delivered")).toHaveLength(2);
   });
 
@@ -131,8 +199,19 @@ describe("webhooks: deliveries", () => {
     const natKey = await keyFor(nat.id);
     const store = await createChannel("WH store", "store", nat.id, natKey);
     const storeKey = await keyFor(store.id);
-    for (const res of [await setEntry(nat.id, product.id, {}), await setEntry(store.id, product.id, {}, natKey), await allocate(product.id, nat.id, 2), await allocate(product.id, store.id, 2, natKey), await topUp(store.id, 50_000, natKey)]) expect(res.status, res.text).toBeLessThan(300);
-    for (const [id, bps] of [[nat.id, 200], [store.id, 800]] as const) expect((await call("PUT", `/v1/channels/${id}/settlement`, { bps })).status).toBe(200);
+    for (const res of [
+      await setEntry(nat.id, product.id, {}),
+      await setEntry(store.id, product.id, {}, natKey),
+      await allocate(product.id, nat.id, 2),
+      await allocate(product.id, store.id, 2, natKey),
+      await topUp(store.id, 50_000, natKey),
+    ])
+      expect(res.status, res.text).toBeLessThan(300);
+    for (const [id, bps] of [
+      [nat.id, 200],
+      [store.id, 800],
+    ] as const)
+      expect((await call("PUT", `/v1/channels/${id}/settlement`, { bps })).status).toBe(200);
     const [storeHook, natHook] = [hookKey("stl-store"), hookKey("stl-nat")];
     await subscribe(storeHook, ["settlement.posted"], { channel_id: store.id });
     await subscribe(natHook, ["settlement.posted"], { channel_id: nat.id });
@@ -141,7 +220,9 @@ describe("webhooks: deliveries", () => {
     const [atNat] = await waitForRequests(natHook, (r) => r.length >= 1);
     expect(atStore.body.data.shares).toEqual([{ channel_id: store.id, amount: 800 }]);
     expect(atStore.body.data).not.toHaveProperty("merchant_amount");
-    expect(atNat.body.data.shares.map((x: { channel_id: string }) => x.channel_id).sort()).toEqual([nat.id, store.id].sort());
+    expect(atNat.body.data.shares.map((x: { channel_id: string }) => x.channel_id).sort()).toEqual(
+      [nat.id, store.id].sort(),
+    );
     expect(atNat.body.data).not.toHaveProperty("merchant_amount");
     expect(atStore.signature_valid && atNat.signature_valid).toBe(true);
   });
@@ -157,10 +238,19 @@ describe("webhooks: deliveries", () => {
     expect(new Set(reqs.map((r) => r.headers["voucher-delivery-id"])).size).toBe(1);
     expect(reqs.every((r) => r.signature_valid)).toBe(true);
     const [d] = await deliveries(sub.id);
-    expect(d).toMatchObject({ status: "delivered", attempts: 4, last_status_code: 200, last_error: null, event_type: "balance.topped_up" });
+    expect(d).toMatchObject({
+      status: "delivered",
+      attempts: 4,
+      last_status_code: 200,
+      last_error: null,
+      event_type: "balance.topped_up",
+    });
     const detail = (await call("GET", `/v1/webhooks/${sub.id}/deliveries/${d.id}`)).json;
     expect(detail.attempt_log.map((a: any) => [a.attempt, a.trigger, a.status_code, a.error])).toEqual([
-      [1, "queue", 503, "http_503"], [2, "queue", 503, "http_503"], [3, "queue", 503, "http_503"], [4, "queue", 200, null],
+      [1, "queue", 503, "http_503"],
+      [2, "queue", 503, "http_503"],
+      [3, "queue", 503, "http_503"],
+      [4, "queue", 200, null],
     ]);
     const replay = await call("POST", `/v1/webhooks/${sub.id}/deliveries/${d.id}/replay`);
     expect(replay.status).toBe(200);
@@ -178,13 +268,17 @@ describe("webhooks: deliveries", () => {
     const sub = await subscribe(key, ["balance.*"], { channel_id: channel.id });
     await control(key, { fail_next: 1000, fail_status: 500 });
     await topUp(channel.id, 100);
-    const [d] = await eventually(() => deliveries(sub.id), (l) => l[0]?.status === "dead", 50_000);
+    const [d] = await eventually(
+      () => deliveries(sub.id),
+      (l) => l[0]?.status === "dead",
+      50_000,
+    );
     expect(d).toMatchObject({ status: "dead", attempts: 13, last_status_code: 500, next_attempt_at: null });
     expect(await received(key)).toHaveLength(13);
     await control(key, { fail_next: 0 });
     const replay = await call("POST", `/v1/webhooks/${sub.id}/deliveries/${d.id}/replay`);
     expect(replay.json).toMatchObject({ status: "delivered", attempts: 14, last_status_code: 200 });
-    expect((await deliveries(sub.id, "&status=dead"))).toHaveLength(0);
+    expect(await deliveries(sub.id, "&status=dead")).toHaveLength(0);
   });
 
   it("never follows a redirect and re-checks the URL at delivery time", async () => {
@@ -195,7 +289,9 @@ describe("webhooks: deliveries", () => {
     expect(res.json).toMatchObject({ status: "failed", last_status_code: 302, last_error: "redirect_not_followed" });
     expect(await received(`${key}-redirected`)).toHaveLength(0);
     // A URL that became unsafe (written behind the API's back) is refused before any request.
-    await env.DB.prepare("UPDATE webhook_subscriptions SET url = 'http://10.1.2.3/hook' WHERE id = ?1").bind(sub.id).run();
+    await env.DB.prepare("UPDATE webhook_subscriptions SET url = 'http://10.1.2.3/hook' WHERE id = ?1")
+      .bind(sub.id)
+      .run();
     const refused = await call("POST", `/v1/webhooks/${sub.id}/ping`);
     expect(refused.json.status).toBe("failed");
     expect(refused.json.last_error).toMatch(/^url_refused: blocked host: private/);
@@ -213,7 +309,10 @@ describe("webhooks: deliveries", () => {
     expect(res.json).toMatchObject({ status: "failed", last_status_code: null, last_error: "timeout" });
     expect(res.json.attempt_log[0].duration_ms).toBeGreaterThanOrEqual(1900);
     await control(key, { delay_ms: 0 });
-    expect((await call("POST", `/v1/webhooks/${sub.id}/deliveries/${res.json.id}/replay`)).json).toMatchObject({ status: "delivered", attempts: 2 });
+    expect((await call("POST", `/v1/webhooks/${sub.id}/deliveries/${res.json.id}/replay`)).json).toMatchObject({
+      status: "delivered",
+      attempts: 2,
+    });
     await call("DELETE", `/v1/webhooks/${sub.id}`);
   });
 
@@ -232,7 +331,11 @@ describe("webhooks: deliveries", () => {
     await waitForRequests(kp, (r) => ofType(r, "balance.topped_up").length >= 2);
     await waitForRequests(kc, (r) => r.length >= 1);
     await sleep(1500);
-    expect(ofType(await received(kp), "balance.topped_up").map((r) => r.body.data.channel_id).sort()).toEqual([child.id, parent.id].sort());
+    expect(
+      ofType(await received(kp), "balance.topped_up")
+        .map((r) => r.body.data.channel_id)
+        .sort(),
+    ).toEqual([child.id, parent.id].sort());
     expect((await received(kc)).map((r) => r.body.data.channel_id)).toEqual([child.id]);
     expect(await received(ks)).toHaveLength(0);
     expect(await received(kd)).toHaveLength(0);

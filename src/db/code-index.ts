@@ -18,7 +18,12 @@ export interface IndexTarget {
  * Inserts index rows and returns the blind indexes that were new. Rows that already
  * exist (any product) are not claimed; the caller decides whether that is an error.
  */
-export async function claimIndexes(db: D1Database, target: IndexTarget, codes: PreparedCode[], now = Date.now()): Promise<Set<string>> {
+export async function claimIndexes(
+  db: D1Database,
+  target: IndexTarget,
+  codes: PreparedCode[],
+  now = Date.now(),
+): Promise<Set<string>> {
   const claimed = new Set<string>();
   if (codes.length === 0) return claimed; // D1 refuses an empty batch
   const statements: D1PreparedStatement[] = [];
@@ -62,6 +67,9 @@ export async function releaseIndexes(db: D1Database, batchId: string): Promise<v
   await db.prepare("DELETE FROM code_index WHERE batch_id = ?1").bind(batchId).run();
 }
 
-export async function lookupIndex(db: D1Database, index: string): Promise<{ product_id: string; shard: number } | null> {
+export async function lookupIndex(
+  db: D1Database,
+  index: string,
+): Promise<{ product_id: string; shard: number } | null> {
   return db.prepare("SELECT product_id, shard FROM code_index WHERE blind_index = ?1").bind(index).first();
 }

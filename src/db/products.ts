@@ -1,5 +1,5 @@
 /** Product catalog queries (drizzle over D1) and the row ↔ API shape mapping. */
-import { and, eq, gt, sql, type SQL } from "drizzle-orm";
+import { and, eq, gt, type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { PurchaseLimits } from "../domain/limits";
 import type { Validity } from "../domain/validity";
@@ -38,7 +38,11 @@ export function toProduct(row: ProductRow): Product {
     price: row.price,
     currency: row.currency,
     validity: JSON.parse(row.validity) as Validity,
-    limits: { per_order_max: row.per_order_max, per_customer_max: row.per_customer_max, per_customer_window_days: row.per_customer_window_days },
+    limits: {
+      per_order_max: row.per_order_max,
+      per_customer_max: row.per_customer_max,
+      per_customer_window_days: row.per_customer_window_days,
+    },
     reversal_window_hours: row.reversal_window_hours,
     claim_url_template: row.claim_url_template,
     shards: row.shards,
@@ -60,10 +64,12 @@ export async function getProduct(d1: D1Database, id: string): Promise<Product | 
 
 export async function getProducts(d1: D1Database, ids: string[]): Promise<Map<string, Product>> {
   const out = new Map<string, Product>();
-  await Promise.all(ids.map(async (id) => {
-    const p = await getProduct(d1, id);
-    if (p) out.set(id, p);
-  }));
+  await Promise.all(
+    ids.map(async (id) => {
+      const p = await getProduct(d1, id);
+      if (p) out.set(id, p);
+    }),
+  );
   return out;
 }
 

@@ -35,7 +35,10 @@ export const ledgerTransactions = sqliteTable(
     /** Sales: the order's total quantity; a redemption recognises floor(deferred share / units) (migrations/0012). */
     units: integer("units"),
   },
-  (t) => [uniqueIndex("ledger_transactions_source").on(t.source_key), index("ledger_transactions_order").on(t.order_id, t.type)],
+  (t) => [
+    uniqueIndex("ledger_transactions_source").on(t.source_key),
+    index("ledger_transactions_order").on(t.order_id, t.type),
+  ],
 );
 
 export const ledgerEntries = sqliteTable(

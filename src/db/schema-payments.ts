@@ -15,7 +15,10 @@ export const publishableKeys = sqliteTable(
     created_at: integer("created_at").notNull(),
     revoked_at: integer("revoked_at"),
   },
-  (t) => [uniqueIndex("publishable_keys_hash_unique").on(t.hash), index("publishable_keys_channel").on(t.channel_id, t.id)],
+  (t) => [
+    uniqueIndex("publishable_keys_hash_unique").on(t.hash),
+    index("publishable_keys_channel").on(t.channel_id, t.id),
+  ],
 );
 
 export const paymentNotices = sqliteTable(
@@ -36,7 +39,11 @@ export const paymentNotices = sqliteTable(
     received_at: integer("received_at").notNull(),
     last_received_at: integer("last_received_at").notNull(),
   },
-  (t) => [uniqueIndex("payment_notices_gateway_notice").on(t.gateway, t.notice_id), index("payment_notices_order").on(t.order_id), index("payment_notices_received").on(t.received_at)],
+  (t) => [
+    uniqueIndex("payment_notices_gateway_notice").on(t.gateway, t.notice_id),
+    index("payment_notices_order").on(t.order_id),
+    index("payment_notices_received").on(t.received_at),
+  ],
 );
 
 export const paymentNoticeRejections = sqliteTable(

@@ -19,7 +19,10 @@ export const webhookSubscriptions = sqliteTable(
     updated_at: integer("updated_at").notNull(),
     deleted_at: integer("deleted_at"),
   },
-  (t) => [index("webhook_subscriptions_channel").on(t.channel_id, t.id), index("webhook_subscriptions_status").on(t.status)],
+  (t) => [
+    index("webhook_subscriptions_channel").on(t.channel_id, t.id),
+    index("webhook_subscriptions_status").on(t.status),
+  ],
 );
 
 /** Events as sent to subscribers (kept for replay). */
@@ -51,7 +54,11 @@ export const webhookDeliveries = sqliteTable(
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },
-  (t) => [unique().on(t.subscription_id, t.event_id), index("webhook_deliveries_subscription").on(t.subscription_id, t.id), index("webhook_deliveries_event").on(t.event_id)],
+  (t) => [
+    unique().on(t.subscription_id, t.event_id),
+    index("webhook_deliveries_subscription").on(t.subscription_id, t.id),
+    index("webhook_deliveries_event").on(t.event_id),
+  ],
 );
 
 export const webhookAttempts = sqliteTable(

@@ -124,7 +124,11 @@ export const orders = sqliteTable(
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },
-  (t) => [index("orders_channel").on(t.channel_id, t.id), index("orders_customer").on(t.customer_ref), index("orders_status").on(t.status, t.id)],
+  (t) => [
+    index("orders_channel").on(t.channel_id, t.id),
+    index("orders_customer").on(t.customer_ref),
+    index("orders_status").on(t.status, t.id),
+  ],
 );
 
 export const redemptions = sqliteTable(
@@ -193,7 +197,10 @@ export const stockEvents = sqliteTable(
     quota: integer("quota").notNull(),
     created_at: integer("created_at").notNull(),
   },
-  (t) => [index("stock_events_product").on(t.product_id, t.created_at), index("stock_events_channel").on(t.channel_id, t.created_at)],
+  (t) => [
+    index("stock_events_product").on(t.product_id, t.created_at),
+    index("stock_events_channel").on(t.channel_id, t.created_at),
+  ],
 );
 
 /** Append-only audit log: every admin mutation and every code reveal. Never request or response bodies. */
@@ -216,23 +223,20 @@ export const auditLog = sqliteTable(
 );
 
 /** Console users: email + PBKDF2-SHA256 password hash (`pbkdf2-sha256$100000$<salt>$<hash>`), a role, and login lockout. */
-export const users = sqliteTable(
-  "users",
-  {
-    id: text("id").primaryKey(),
-    /** Lower-cased. */
-    email: text("email").notNull().unique(),
-    password_hash: text("password_hash").notNull(),
-    role: text("role").notNull(),
-    /** The channel a channel_manager acts for; null for the other roles (they act as the root). */
-    channel_id: text("channel_id"),
-    status: text("status").notNull().default("active"),
-    failed_logins: integer("failed_logins").notNull().default(0),
-    locked_until: integer("locked_until"),
-    created_at: integer("created_at").notNull(),
-    updated_at: integer("updated_at").notNull(),
-  },
-);
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  /** Lower-cased. */
+  email: text("email").notNull().unique(),
+  password_hash: text("password_hash").notNull(),
+  role: text("role").notNull(),
+  /** The channel a channel_manager acts for; null for the other roles (they act as the root). */
+  channel_id: text("channel_id"),
+  status: text("status").notNull().default("active"),
+  failed_logins: integer("failed_logins").notNull().default(0),
+  locked_until: integer("locked_until"),
+  created_at: integer("created_at").notNull(),
+  updated_at: integer("updated_at").notNull(),
+});
 
 /** Console sessions: the cookie holds a signed JWT naming the row; the CSRF token is stored as SHA-256 only. */
 export const sessions = sqliteTable(

@@ -5,7 +5,16 @@
  */
 export type CodeStatus = "staged" | "available" | "held" | "issued" | "redeemed" | "voided";
 
-export type CodeAction = "publish" | "hold" | "release" | "confirm" | "issue" | "redeem" | "reverse" | "void" | "return";
+export type CodeAction =
+  | "publish"
+  | "hold"
+  | "release"
+  | "confirm"
+  | "issue"
+  | "redeem"
+  | "reverse"
+  | "void"
+  | "return";
 
 const TRANSITIONS: Record<CodeAction, Partial<Record<CodeStatus, CodeStatus>>> = {
   publish: { staged: "available" },

@@ -5,9 +5,35 @@
  */
 import { CROCKFORD32 } from "./code-format";
 
-export type IdPrefix = "prd" | "bat" | "chn" | "ord" | "rdm" | "key" | "evt" | "usr" | "cmp" | "hld" | "req" | "att" | "aud" | "ses" | "txn" | "pyo" | "pay" | "ntc" | "rfd" | "whk" | "dlv" | "rec";
+export type IdPrefix =
+  | "prd"
+  | "bat"
+  | "chn"
+  | "ord"
+  | "rdm"
+  | "key"
+  | "evt"
+  | "usr"
+  | "cmp"
+  | "hld"
+  | "req"
+  | "att"
+  | "aud"
+  | "ses"
+  | "txn"
+  | "pyo"
+  | "pay"
+  | "ntc"
+  | "rfd"
+  | "whk"
+  | "dlv"
+  | "rec";
 
-export function newId(prefix: IdPrefix, now = Date.now(), random: Uint8Array = crypto.getRandomValues(new Uint8Array(16))): string {
+export function newId(
+  prefix: IdPrefix,
+  now = Date.now(),
+  random: Uint8Array = crypto.getRandomValues(new Uint8Array(16)),
+): string {
   let time = "";
   let t = now;
   for (let i = 0; i < 10; i++) {

@@ -8,7 +8,14 @@ export interface ImportLine {
 
 export interface LineError {
   line: number;
-  error: "invalid_code" | "pin_required" | "pin_not_allowed" | "invalid_pin" | "duplicate_in_file" | "duplicate_existing" | "reserved_format";
+  error:
+    | "invalid_code"
+    | "pin_required"
+    | "pin_not_allowed"
+    | "invalid_pin"
+    | "duplicate_in_file"
+    | "duplicate_existing"
+    | "reserved_format";
   message: string;
 }
 
@@ -42,7 +49,11 @@ export function checkImportLines(
     const normalized = normalizeCode(display);
     const pin = raw.pin?.trim() || null;
     if (!CODE_CHARS.test(normalized)) {
-      errors.push({ line, error: "invalid_code", message: "a code has 4–64 letters or digits (spaces and dashes are ignored)" });
+      errors.push({
+        line,
+        error: "invalid_code",
+        message: "a code has 4–64 letters or digits (spaces and dashes are ignored)",
+      });
     } else if (wantsPin && !pin) {
       errors.push({ line, error: "pin_required", message: "card products need a PIN on every line" });
     } else if (!wantsPin && pin) {
@@ -50,7 +61,11 @@ export function checkImportLines(
     } else if (pin && !PIN_CHARS.test(pin)) {
       errors.push({ line, error: "invalid_pin", message: "a PIN has 4–32 letters or digits" });
     } else if (hasDefaultShape(normalized) && !checkOk(normalized)) {
-      errors.push({ line, error: "reserved_format", message: "16-character Crockford codes are reserved for generated codes with check characters; add a prefix" });
+      errors.push({
+        line,
+        error: "reserved_format",
+        message: "16-character Crockford codes are reserved for generated codes with check characters; add a prefix",
+      });
     } else if (firstSeen.has(normalized)) {
       errors.push({ line, error: "duplicate_in_file", message: `same code as line ${firstSeen.get(normalized)}` });
     } else {

@@ -3,10 +3,17 @@
  * debit, amount < 0 a credit; the legs of every posting sum to zero. Liabilities (a channel's prepaid
  * balance, its commission payable) and revenue carry credit (negative) balances.
  */
-import { splitOrder, type PathRule, type Split, type SplitLine } from "./settlement";
+import { type PathRule, type Split, type SplitLine, splitOrder } from "./settlement";
 
 export type AccountKind = "balance" | "commission" | "revenue" | "deferred_revenue" | "gateway_clearing" | "bank";
-export type PostingType = "topup" | "sale" | "refund" | "refund_passthrough" | "payout" | "recognition" | "recognition_reversal";
+export type PostingType =
+  | "topup"
+  | "sale"
+  | "refund"
+  | "refund_passthrough"
+  | "payout"
+  | "recognition"
+  | "recognition_reversal";
 
 export interface Leg {
   account: string;
@@ -31,24 +38,68 @@ export interface Posting {
   units?: number | null;
 }
 
-export const channelLeg = (channelId: string, kind: "balance" | "commission", amount: number): Leg => ({ account: `${channelId}:${kind}`, owner: channelId, kind, channel_id: channelId, amount });
-export const revenueLeg = (amount: number): Leg => ({ account: "merchant:revenue", owner: "platform", kind: "revenue", channel_id: null, amount });
-export const deferredLeg = (amount: number): Leg => ({ account: "merchant:deferred_revenue", owner: "platform", kind: "deferred_revenue", channel_id: null, amount });
-export const bankLeg = (amount: number): Leg => ({ account: "platform:bank", owner: "platform", kind: "bank", channel_id: null, amount });
-export const clearingLeg = (gateway: string, amount: number): Leg => ({ account: `gateway:${gateway}:clearing`, owner: "platform", kind: "gateway_clearing", channel_id: null, amount });
+export const channelLeg = (channelId: string, kind: "balance" | "commission", amount: number): Leg => ({
+  account: `${channelId}:${kind}`,
+  owner: channelId,
+  kind,
+  channel_id: channelId,
+  amount,
+});
+export const revenueLeg = (amount: number): Leg => ({
+  account: "merchant:revenue",
+  owner: "platform",
+  kind: "revenue",
+  channel_id: null,
+  amount,
+});
+export const deferredLeg = (amount: number): Leg => ({
+  account: "merchant:deferred_revenue",
+  owner: "platform",
+  kind: "deferred_revenue",
+  channel_id: null,
+  amount,
+});
+export const bankLeg = (amount: number): Leg => ({
+  account: "platform:bank",
+  owner: "platform",
+  kind: "bank",
+  channel_id: null,
+  amount,
+});
+export const clearingLeg = (gateway: string, amount: number): Leg => ({
+  account: `gateway:${gateway}:clearing`,
+  owner: "platform",
+  kind: "gateway_clearing",
+  channel_id: null,
+  amount,
+});
 
 /** Drops zero legs (they carry no money and only clutter statements). */
 const nonZero = (legs: Leg[]) => legs.filter((l) => l.amount !== 0);
 
 export const legsSum = (legs: { amount: number }[]) => legs.reduce((s, l) => s + l.amount, 0);
 
-export interface TopUpInput { event_id: string; channel_id: string; movement_id: string; amount: number; currency: string; at: number }
+export interface TopUpInput {
+  event_id: string;
+  channel_id: string;
+  movement_id: string;
+  amount: number;
+  currency: string;
+  at: number;
+}
 
 /** Cash received by the merchant; the channel's prepaid balance (a liability) grows. */
 export function topUpPosting(t: TopUpInput): Posting {
   return {
-    source_key: `topup:${t.channel_id}:${t.movement_id}`, type: "topup", event_id: t.event_id, order_id: null, channel_id: t.channel_id,
-    currency: t.currency, memo: `top-up ${t.movement_id}`, created_at: t.at, legs: nonZero([bankLeg(t.amount), channelLeg(t.channel_id, "balance", -t.amount)]),
+    source_key: `topup:${t.channel_id}:${t.movement_id}`,
+    type: "topup",
+    event_id: t.event_id,
+    order_id: null,
+    channel_id: t.channel_id,
+    currency: t.currency,
+    memo: `top-up ${t.movement_id}`,
+    created_at: t.at,
+    legs: nonZero([bankLeg(t.amount), channelLeg(t.channel_id, "balance", -t.amount)]),
   };
 }
 
@@ -73,11 +124,29 @@ export interface SaleInput {
  */
 export function salePosting(s: SaleInput): { posting: Posting; split: Split } {
   const split = splitOrder(s.lines, s.path, s.amount);
-  const source = s.payment.method === "balance" ? channelLeg(s.channel_id, "balance", split.total) : clearingLeg(s.payment.gateway, split.total);
-  const legs = [source, ...split.shares.map((x) => channelLeg(x.channel_id, "commission", -x.amount)), deferredLeg(-split.merchant_amount)];
+  const source =
+    s.payment.method === "balance"
+      ? channelLeg(s.channel_id, "balance", split.total)
+      : clearingLeg(s.payment.gateway, split.total);
+  const legs = [
+    source,
+    ...split.shares.map((x) => channelLeg(x.channel_id, "commission", -x.amount)),
+    deferredLeg(-split.merchant_amount),
+  ];
   const units = s.lines.reduce((n, l) => n + Math.max(0, l.quantity), 0);
   return {
-    posting: { source_key: `sale:${s.order_id}`, type: "sale", event_id: s.event_id, order_id: s.order_id, channel_id: s.channel_id, currency: s.currency, memo: s.payment.method === "balance" ? "sale (balance)" : `sale (${s.payment.gateway})`, created_at: s.at, legs: nonZero(legs), units },
+    posting: {
+      source_key: `sale:${s.order_id}`,
+      type: "sale",
+      event_id: s.event_id,
+      order_id: s.order_id,
+      channel_id: s.channel_id,
+      currency: s.currency,
+      memo: s.payment.method === "balance" ? "sale (balance)" : `sale (${s.payment.gateway})`,
+      created_at: s.at,
+      legs: nonZero(legs),
+      units,
+    },
     split,
   };
 }
@@ -86,7 +155,14 @@ export interface RefundInput {
   event_id: string;
   order_id: string;
   channel_id: string;
-  refund: { id: string; amount: number; currency: string; to: "balance" | "gateway"; gateway?: string | null; was_fulfilled: boolean };
+  refund: {
+    id: string;
+    amount: number;
+    currency: string;
+    to: "balance" | "gateway";
+    gateway?: string | null;
+    was_fulfilled: boolean;
+  };
   /** The legs the sale of this order posted, or null when no sale was posted. */
   sale: Leg[] | null;
   /** Without a sale: post a pass-through (the caller waited long enough for the order.paid that never came). */
@@ -95,7 +171,8 @@ export interface RefundInput {
 }
 
 /** Only a gateway refund of an order never fulfilled (a late payment) may pass through without a sale. */
-export const passthroughEligible = (refund: { to: string; was_fulfilled: boolean }) => refund.to === "gateway" && !refund.was_fulfilled;
+export const passthroughEligible = (refund: { to: string; was_fulfilled: boolean }) =>
+  refund.to === "gateway" && !refund.was_fulfilled;
 
 export type RefundResult = { ok: true; posting: Posting } | { ok: false; reason: "sale_not_posted" };
 
@@ -111,30 +188,70 @@ export type RefundResult = { ok: true; posting: Posting } | { ok: false; reason:
  * is `sale_not_posted` unless the caller says to pass through (it waits first: the order.paid may be late).
  */
 export function refundPosting(r: RefundInput): RefundResult {
-  const base = { source_key: `refund:${r.refund.id}`, event_id: r.event_id, order_id: r.order_id, channel_id: r.channel_id, currency: r.refund.currency, created_at: r.at };
+  const base = {
+    source_key: `refund:${r.refund.id}`,
+    event_id: r.event_id,
+    order_id: r.order_id,
+    channel_id: r.channel_id,
+    currency: r.refund.currency,
+    created_at: r.at,
+  };
   const gateway = r.refund.gateway ?? "unknown";
   if (!r.sale) {
     if (!r.passthrough || !passthroughEligible(r.refund)) return { ok: false, reason: "sale_not_posted" };
-    return { ok: true, posting: { ...base, type: "refund_passthrough", memo: `late payment refunded (${gateway})`, legs: nonZero([clearingLeg(gateway, r.refund.amount), clearingLeg(gateway, -r.refund.amount)]) } };
+    return {
+      ok: true,
+      posting: {
+        ...base,
+        type: "refund_passthrough",
+        memo: `late payment refunded (${gateway})`,
+        legs: nonZero([clearingLeg(gateway, r.refund.amount), clearingLeg(gateway, -r.refund.amount)]),
+      },
+    };
   }
   const total = legsSum(r.sale.filter((l) => l.amount > 0));
   const amount = Math.min(r.refund.amount, total);
   const reversal = r.sale
     .filter((l) => l.amount < 0 && l.kind === "commission")
-    .map((l) => ({ ...l, amount: amount === total ? -l.amount : Number((BigInt(-l.amount) * BigInt(amount)) / BigInt(Math.max(1, total))) }));
-  const destination = r.refund.to === "balance" ? channelLeg(r.channel_id, "balance", -amount) : clearingLeg(gateway, -amount);
+    .map((l) => ({
+      ...l,
+      amount: amount === total ? -l.amount : Number((BigInt(-l.amount) * BigInt(amount)) / BigInt(Math.max(1, total))),
+    }));
+  const destination =
+    r.refund.to === "balance" ? channelLeg(r.channel_id, "balance", -amount) : clearingLeg(gateway, -amount);
   const merchant = r.sale.some((l) => l.kind === "revenue") ? revenueLeg : deferredLeg;
   const legs = [destination, ...reversal, merchant(amount - legsSum(reversal))];
-  return { ok: true, posting: { ...base, type: "refund", memo: `refund ${r.refund.id}${amount < r.refund.amount ? " (capped at the sale)" : ""}`, legs: nonZero(legs) } };
+  return {
+    ok: true,
+    posting: {
+      ...base,
+      type: "refund",
+      memo: `refund ${r.refund.id}${amount < r.refund.amount ? " (capped at the sale)" : ""}`,
+      legs: nonZero(legs),
+    },
+  };
 }
 
-export interface PayoutInput { payout_id: string; channel_id: string; amount: number; currency: string; at: number }
+export interface PayoutInput {
+  payout_id: string;
+  channel_id: string;
+  amount: number;
+  currency: string;
+  at: number;
+}
 
 /** Commission payable settled: the channel's commission account is debited, the bank credited. */
 export function payoutPosting(p: PayoutInput): Posting {
   return {
-    source_key: `payout:${p.payout_id}`, type: "payout", event_id: null, order_id: null, channel_id: p.channel_id, currency: p.currency,
-    memo: `payout ${p.payout_id}`, created_at: p.at, legs: nonZero([channelLeg(p.channel_id, "commission", p.amount), bankLeg(-p.amount)]),
+    source_key: `payout:${p.payout_id}`,
+    type: "payout",
+    event_id: null,
+    order_id: null,
+    channel_id: p.channel_id,
+    currency: p.currency,
+    memo: `payout ${p.payout_id}`,
+    created_at: p.at,
+    legs: nonZero([channelLeg(p.channel_id, "commission", p.amount), bankLeg(-p.amount)]),
   };
 }
 
@@ -162,20 +279,47 @@ export function recognitionAmount(s: RecognitionState): number {
   return Math.min(Math.floor(s.share / s.units), left);
 }
 
-export interface RecognitionInput { redemption_id: string; event_id: string; order_id: string; channel_id: string; currency: string; amount: number; at: number }
+export interface RecognitionInput {
+  redemption_id: string;
+  event_id: string;
+  order_id: string;
+  channel_id: string;
+  currency: string;
+  amount: number;
+  at: number;
+}
 
 /** A redeemed code's part of the deferred share becomes merchant revenue. Posted even when 0 (it counts the unit). */
 export function recognitionPosting(r: RecognitionInput): Posting {
   return {
-    source_key: `recognise:${r.redemption_id}`, type: "recognition", event_id: r.event_id, order_id: r.order_id, channel_id: r.channel_id, currency: r.currency,
-    memo: `redemption ${r.redemption_id}`, created_at: r.at, legs: nonZero([deferredLeg(r.amount), revenueLeg(-r.amount)]),
+    source_key: `recognise:${r.redemption_id}`,
+    type: "recognition",
+    event_id: r.event_id,
+    order_id: r.order_id,
+    channel_id: r.channel_id,
+    currency: r.currency,
+    memo: `redemption ${r.redemption_id}`,
+    created_at: r.at,
+    legs: nonZero([deferredLeg(r.amount), revenueLeg(-r.amount)]),
   };
 }
 
 /** A reversed redemption: the exact negative of what its recognition posted. */
-export function recognitionReversal(redemptionId: string, eventId: string, recognition: { order_id: string; channel_id: string | null; currency: string; legs: Leg[] }, at: number): Posting {
+export function recognitionReversal(
+  redemptionId: string,
+  eventId: string,
+  recognition: { order_id: string; channel_id: string | null; currency: string; legs: Leg[] },
+  at: number,
+): Posting {
   return {
-    source_key: `unrecognise:${redemptionId}`, type: "recognition_reversal", event_id: eventId, order_id: recognition.order_id, channel_id: recognition.channel_id,
-    currency: recognition.currency, memo: `redemption ${redemptionId} reversed`, created_at: at, legs: recognition.legs.map((l) => ({ ...l, amount: -l.amount })),
+    source_key: `unrecognise:${redemptionId}`,
+    type: "recognition_reversal",
+    event_id: eventId,
+    order_id: recognition.order_id,
+    channel_id: recognition.channel_id,
+    currency: recognition.currency,
+    memo: `redemption ${redemptionId} reversed`,
+    created_at: at,
+    legs: recognition.legs.map((l) => ({ ...l, amount: -l.amount })),
   };
 }

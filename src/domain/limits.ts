@@ -7,7 +7,9 @@ export interface PurchaseLimits {
   per_customer_window_days: number | null;
 }
 
-export type LimitVerdict = { ok: true } | { ok: false; reason: "per_order_limit" | "per_customer_limit"; limit: number };
+export type LimitVerdict =
+  | { ok: true }
+  | { ok: false; reason: "per_order_limit" | "per_customer_limit"; limit: number };
 
 export function checkOrderLimit(limits: PurchaseLimits, quantity: number): LimitVerdict {
   if (limits.per_order_max !== null && quantity > limits.per_order_max) {

@@ -31,8 +31,23 @@ export interface PlaceOrderInput {
  * gateway confirms; processing: a top-up sent to the provider; then fulfilled, failed, cancelled
  * (hold expired unpaid) or refunded (money returned).
  */
-export type OrderStatus = "pending" | "pending_payment" | "processing" | "fulfilled" | "failed" | "cancelled" | "refunded";
-export const ORDER_STATUSES = ["pending", "pending_payment", "processing", "fulfilled", "failed", "cancelled", "refunded"] as const;
+export type OrderStatus =
+  | "pending"
+  | "pending_payment"
+  | "processing"
+  | "fulfilled"
+  | "failed"
+  | "cancelled"
+  | "refunded";
+export const ORDER_STATUSES = [
+  "pending",
+  "pending_payment",
+  "processing",
+  "fulfilled",
+  "failed",
+  "cancelled",
+  "refunded",
+] as const;
 
 export interface OrderRecord {
   id: string;

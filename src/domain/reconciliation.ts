@@ -59,7 +59,13 @@ export interface LedgerCheck {
   unbalanced_transactions: number;
 }
 
-export type DifferenceKind = "code_counts" | "channel_balance" | "payment_vs_ledger" | "payment_vs_order" | "gateway_refund_unapplied" | "ledger_unbalanced";
+export type DifferenceKind =
+  | "code_counts"
+  | "channel_balance"
+  | "payment_vs_ledger"
+  | "payment_vs_order"
+  | "gateway_refund_unapplied"
+  | "ledger_unbalanced";
 
 export interface Difference {
   kind: DifferenceKind;
@@ -85,7 +91,8 @@ export interface ReconciliationOutcome {
   checked: { pools: number; channels: number; payments: number; currencies: number };
 }
 
-const sameCounts = (a: CodeCounts, b: CodeCounts) => a.issued === b.issued && a.redeemed === b.redeemed && a.voided === b.voided;
+const sameCounts = (a: CodeCounts, b: CodeCounts) =>
+  a.issued === b.issued && a.redeemed === b.redeemed && a.voided === b.voided;
 
 export function reconcile(input: ReconciliationInput): ReconciliationOutcome {
   const differences: Difference[] = [];
@@ -93,18 +100,30 @@ export function reconcile(input: ReconciliationInput): ReconciliationOutcome {
   for (const pool of input.pools) {
     if (sameCounts(pool.truth, pool.projected)) continue;
     const subject = `sku:${pool.product_id}:${pool.shard}`;
-    if (!pool.caught_up) { lagging.push(subject); continue; }
+    if (!pool.caught_up) {
+      lagging.push(subject);
+      continue;
+    }
     differences.push({
-      kind: "code_counts", subject, expected: { ...pool.truth }, actual: { ...pool.projected },
+      kind: "code_counts",
+      subject,
+      expected: { ...pool.truth },
+      actual: { ...pool.projected },
       message: "the pool's issued/redeemed/voided counts differ from the code index projection",
     });
   }
   for (const ch of input.channels) {
     if (ch.truth_balance === ch.ledger_balance) continue;
     const subject = `channel:${ch.channel_id}`;
-    if (!ch.caught_up) { lagging.push(subject); continue; }
+    if (!ch.caught_up) {
+      lagging.push(subject);
+      continue;
+    }
     differences.push({
-      kind: "channel_balance", subject, expected: ch.truth_balance, actual: ch.ledger_balance,
+      kind: "channel_balance",
+      subject,
+      expected: ch.truth_balance,
+      actual: ch.ledger_balance,
       message: "the channel's prepaid balance differs from its ledger balance account",
     });
   }
@@ -112,16 +131,25 @@ export function reconcile(input: ReconciliationInput): ReconciliationOutcome {
     const paidOutcome = p.projected_status === "fulfilled" || p.projected_status === "refunded";
     if (p.notice_amount === p.ledger_amount && paidOutcome) continue;
     const subject = `order:${p.order_id}`;
-    if (!p.caught_up) { lagging.push(subject); continue; }
+    if (!p.caught_up) {
+      lagging.push(subject);
+      continue;
+    }
     if (p.notice_amount !== p.ledger_amount) {
       differences.push({
-        kind: "payment_vs_ledger", subject, expected: p.notice_amount, actual: p.ledger_amount,
+        kind: "payment_vs_ledger",
+        subject,
+        expected: p.notice_amount,
+        actual: p.ledger_amount,
         message: `the ${p.gateway} payment of ${p.currency} ${p.notice_amount} differs from what the ledger booked into gateway clearing`,
       });
     }
     if (!paidOutcome) {
       differences.push({
-        kind: "payment_vs_order", subject, expected: p.notice_amount, actual: 0,
+        kind: "payment_vs_order",
+        subject,
+        expected: p.notice_amount,
+        actual: 0,
         message: `paid through ${p.gateway} but the order is ${p.projected_status ?? "not projected"}: neither delivered nor refunded`,
       });
     }
@@ -130,23 +158,39 @@ export function reconcile(input: ReconciliationInput): ReconciliationOutcome {
     // Only a delivered order is a problem: a refund reported before the payment stops the payment from delivering.
     if (r.projected_status !== "fulfilled") continue;
     const subject = `order:${r.order_id}`;
-    if (!r.caught_up) { lagging.push(subject); continue; }
+    if (!r.caught_up) {
+      lagging.push(subject);
+      continue;
+    }
     differences.push({
-      kind: "gateway_refund_unapplied", subject, expected: r.amount, actual: 0,
+      kind: "gateway_refund_unapplied",
+      subject,
+      expected: r.amount,
+      actual: 0,
       message: `${r.gateway} reported a refund but the order is still fulfilled: its codes are valid and the sale booked (refund it with POST /v1/orders/{id}/refund)`,
     });
   }
   for (const l of input.ledger) {
     if (l.sum === 0 && l.unbalanced_transactions === 0) continue;
     differences.push({
-      kind: "ledger_unbalanced", subject: `ledger:${l.currency}`, expected: 0, actual: l.sum,
+      kind: "ledger_unbalanced",
+      subject: `ledger:${l.currency}`,
+      expected: 0,
+      actual: l.sum,
       message: `the ledger does not sum to zero (${l.unbalanced_transactions} unbalanced transaction(s))`,
     });
   }
   const status = differences.length > 0 ? "mismatch" : lagging.length > 0 ? "lagging" : "ok";
   return {
-    status, differences, lagging,
-    checked: { pools: input.pools.length, channels: input.channels.length, payments: input.payments.length, currencies: new Set([...input.payments, ...input.ledger].map((x) => x.currency)).size },
+    status,
+    differences,
+    lagging,
+    checked: {
+      pools: input.pools.length,
+      channels: input.channels.length,
+      payments: input.payments.length,
+      currencies: new Set([...input.payments, ...input.ledger].map((x) => x.currency)).size,
+    },
   };
 }
 

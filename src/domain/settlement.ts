@@ -72,12 +72,19 @@ export function ruleShare(rule: SettlementRule | null, lines: SplitLine[]): bigi
  * Splits `total` (default: the sum of the line amounts) between the path's channels and the merchant.
  * `path` lists the channels below the root, top-down; shares come back in the same order.
  */
-export function splitOrder(lines: SplitLine[], path: PathRule[], total = lines.reduce((s, l) => s + l.amount, 0)): Split {
+export function splitOrder(
+  lines: SplitLine[],
+  path: PathRule[],
+  total = lines.reduce((s, l) => s + l.amount, 0),
+): Split {
   const T = BigInt(Math.max(0, total));
   const asked = path.map((p) => ruleShare(p.rule, lines));
   const sum = asked.reduce((s, a) => s + a, 0n);
   const scaled = sum > T;
-  const shares = path.map((p, i) => ({ channel_id: p.channel_id, amount: Number(scaled ? (asked[i] * T) / sum : asked[i]) }));
+  const shares = path.map((p, i) => ({
+    channel_id: p.channel_id,
+    amount: Number(scaled ? (asked[i] * T) / sum : asked[i]),
+  }));
   const paid = shares.reduce((s, x) => s + x.amount, 0);
   return { total: Number(T), shares, merchant_amount: Number(T) - paid, scaled };
 }

@@ -61,9 +61,18 @@ export interface ProviderReply {
 export function parseReply(value: unknown): ProviderReply | null {
   if (!value || typeof value !== "object") return null;
   const v = value as Record<string, unknown>;
-  if (typeof v.out_trade_no !== "string" || !["succeeded", "failed", "pending", "not_found"].includes(v.status as string)) return null;
+  if (
+    typeof v.out_trade_no !== "string" ||
+    !["succeeded", "failed", "pending", "not_found"].includes(v.status as string)
+  )
+    return null;
   const text = (x: unknown) => (typeof x === "string" ? x.slice(0, 200) : null);
-  return { out_trade_no: v.out_trade_no, status: v.status as ProviderStatus, provider_ref: text(v.provider_ref), error: text(v.error) };
+  return {
+    out_trade_no: v.out_trade_no,
+    status: v.status as ProviderStatus,
+    provider_ref: text(v.provider_ref),
+    error: text(v.error),
+  };
 }
 
 /** The result of one call to the provider, as the saga sees it. */
@@ -80,12 +89,17 @@ export type Outcome =
  */
 export function classify(httpStatus: number, reply: ProviderReply | null, expected: string, signed: boolean): Outcome {
   if (!signed) return { kind: "retry", error: `provider answer ${httpStatus} without a valid signature` };
-  if (!reply || reply.out_trade_no !== expected) return { kind: "retry", error: `provider answer ${httpStatus} not understood` };
+  if (!reply || reply.out_trade_no !== expected)
+    return { kind: "retry", error: `provider answer ${httpStatus} not understood` };
   switch (reply.status) {
-    case "succeeded": return { kind: "succeeded", provider_ref: reply.provider_ref ?? null };
-    case "failed": return { kind: "failed", provider_ref: reply.provider_ref ?? null, reason: reply.error || "provider_declined" };
-    case "not_found": return { kind: "unknown" };
-    default: return { kind: "retry", error: "pending at the provider" };
+    case "succeeded":
+      return { kind: "succeeded", provider_ref: reply.provider_ref ?? null };
+    case "failed":
+      return { kind: "failed", provider_ref: reply.provider_ref ?? null, reason: reply.error || "provider_declined" };
+    case "not_found":
+      return { kind: "unknown" };
+    default:
+      return { kind: "retry", error: "pending at the provider" };
   }
 }
 

@@ -11,7 +11,9 @@ const encoder = new TextEncoder();
 const toHex = (b: ArrayBuffer) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
 
 async function hmacHex(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return toHex(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
 }
 
@@ -43,10 +45,18 @@ function equalHex(a: string, b: string): boolean {
   return diff === 0;
 }
 
-export type VerifyResult = { ok: true; t: number } | { ok: false; reason: "malformed" | "timestamp_out_of_tolerance" | "mismatch" };
+export type VerifyResult =
+  | { ok: true; t: number }
+  | { ok: false; reason: "malformed" | "timestamp_out_of_tolerance" | "mismatch" };
 
 /** Verifies a received body; `nowS` and `toleranceS` are parameters so the check stays pure. */
-export async function verifyPayload(secret: string, body: string, header: string, nowS: number, toleranceS = DEFAULT_TOLERANCE_S): Promise<VerifyResult> {
+export async function verifyPayload(
+  secret: string,
+  body: string,
+  header: string,
+  nowS: number,
+  toleranceS = DEFAULT_TOLERANCE_S,
+): Promise<VerifyResult> {
   const parsed = parseSignature(header);
   if (!parsed) return { ok: false, reason: "malformed" };
   if (Math.abs(nowS - parsed.t) > toleranceS) return { ok: false, reason: "timestamp_out_of_tolerance" };

@@ -7,9 +7,19 @@ import { inSubtree } from "./channels";
 import { ROOT_CHANNEL_ID } from "./ids";
 
 export const EVENT_CATALOGUE = [
-  "order.pending_payment", "order.processing", "order.paid", "order.fulfilled", "order.failed", "order.cancelled", "order.refunded",
-  "code.issued", "code.redeemed", "code.redemption_reversed", "code.voided",
-  "stock.low", "stock.refilled",
+  "order.pending_payment",
+  "order.processing",
+  "order.paid",
+  "order.fulfilled",
+  "order.failed",
+  "order.cancelled",
+  "order.refunded",
+  "code.issued",
+  "code.redeemed",
+  "code.redemption_reversed",
+  "code.voided",
+  "stock.low",
+  "stock.refilled",
   "balance.topped_up",
   "settlement.posted",
   "reconciliation.mismatch",
@@ -66,9 +76,15 @@ export interface SubscriptionTarget {
  * The subscriptions that receive an event: the filter matches and the event's channel lies in
  * the subscription channel's subtree (a channel hears about itself and everything below it).
  */
-export function targetsFor(event: Pick<EventLike, "type" | "data">, eventChannelPath: string | null, subs: readonly SubscriptionTarget[]): string[] {
+export function targetsFor(
+  event: Pick<EventLike, "type" | "data">,
+  eventChannelPath: string | null,
+  subs: readonly SubscriptionTarget[],
+): string[] {
   if (!isDeliverable(event.type) || eventChannelPath === null) return [];
-  return subs.filter((s) => inSubtree(eventChannelPath, s.path) && matchesFilters(s.events, event.type)).map((s) => s.id);
+  return subs
+    .filter((s) => inSubtree(eventChannelPath, s.path) && matchesFilters(s.events, event.type))
+    .map((s) => s.id);
 }
 
 const INTERNAL_KEYS = new Set(["code_index", "code_indexes", "blind_index", "hash", "ciphertext"]);
@@ -83,7 +99,14 @@ function scrub(value: unknown, depth = 0): unknown {
 
 /** The JSON body a receiver gets; `sequence` rises per `resource`, so receivers can drop stale events. */
 export function deliveryBody(event: EventLike): string {
-  return JSON.stringify({ id: event.id, type: event.type, created_at: event.created_at, resource: event.source, sequence: event.seq, data: scrub(event.data) });
+  return JSON.stringify({
+    id: event.id,
+    type: event.type,
+    created_at: event.created_at,
+    resource: event.source,
+    sequence: event.seq,
+    data: scrub(event.data),
+  });
 }
 
 /**
@@ -92,6 +115,10 @@ export function deliveryBody(event: EventLike): string {
  */
 export function settlementFor(event: EventLike, visibleChannels: ReadonlySet<string>, root: boolean): EventLike {
   if (event.type !== "settlement.posted" || root) return event;
-  const { merchant_amount: _merchant, shares, ...rest } = event.data as { merchant_amount?: unknown; shares?: { channel_id: string }[] };
+  const {
+    merchant_amount: _merchant,
+    shares,
+    ...rest
+  } = event.data as { merchant_amount?: unknown; shares?: { channel_id: string }[] };
   return { ...event, data: { ...rest, shares: (shares ?? []).filter((s) => visibleChannels.has(s.channel_id)) } };
 }

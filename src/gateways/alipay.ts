@@ -7,7 +7,15 @@
  * Answer: the plain text `success`, or Alipay retries over about 25 hours.
  */
 import { newId } from "../domain/ids";
-import { base64ToBytes, decimalToMinor, minorToDecimal, rsaPublicKey, secret, type GatewayAdapter, type VerifiedNotice } from "./types";
+import {
+  base64ToBytes,
+  decimalToMinor,
+  type GatewayAdapter,
+  minorToDecimal,
+  rsaPublicKey,
+  secret,
+  type VerifiedNotice,
+} from "./types";
 
 /** The string Alipay signs for a notice. */
 export function alipaySignContent(params: Record<string, string>): string {
@@ -23,22 +31,37 @@ export const alipayGateway: GatewayAdapter = {
   secrets: ["ALIPAY_PUBLIC_KEY", "ALIPAY_APP_ID"],
   async createPayment(order) {
     // The merchant's server signs alipay.trade.page.pay / wap.pay with its app private key and these biz fields.
-    return { biz_content: { out_trade_no: order.order_id, total_amount: minorToDecimal(order.amount), subject: order.description, product_code: "FAST_INSTANT_TRADE_PAY" }, return_url: order.return_url };
+    return {
+      biz_content: {
+        out_trade_no: order.order_id,
+        total_amount: minorToDecimal(order.amount),
+        subject: order.description,
+        product_code: "FAST_INSTANT_TRADE_PAY",
+      },
+      return_url: order.return_url,
+    };
   },
   async verifyNotification(raw, env) {
     const form = new URLSearchParams(raw.body);
     const params: Record<string, string> = {};
     for (const [k, v] of form) {
-      if (k in params || k.length > 64 || v.length > 4000) return { ok: false, reason: "malformed", message: "not an Alipay notice" };
+      if (k in params || k.length > 64 || v.length > 4000)
+        return { ok: false, reason: "malformed", message: "not an Alipay notice" };
       params[k] = v;
     }
     const signature = params.sign ? base64ToBytes(params.sign) : null;
     if (!signature) return { ok: false, reason: "signature", message: "missing sign" };
-    if (params.sign_type && params.sign_type !== "RSA2") return { ok: false, reason: "signature", message: "only RSA2 notices are accepted" };
+    if (params.sign_type && params.sign_type !== "RSA2")
+      return { ok: false, reason: "signature", message: "only RSA2 notices are accepted" };
     let valid = false;
     try {
       const key = await rsaPublicKey(secret(env, "ALIPAY_PUBLIC_KEY")!);
-      valid = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, signature, new TextEncoder().encode(alipaySignContent(params)));
+      valid = await crypto.subtle.verify(
+        "RSASSA-PKCS1-v1_5",
+        key,
+        signature,
+        new TextEncoder().encode(alipaySignContent(params)),
+      );
     } catch {
       valid = false;
     }
@@ -46,15 +69,21 @@ export const alipayGateway: GatewayAdapter = {
     if (!params.notify_id) return { ok: false, reason: "malformed", message: "notify_id missing" };
     // Alipay signs every merchant's notices with the same platform key: a notice for another app (a trade the
     // sender opened in their own account with our order id) verifies too, so the app (and seller) must be ours.
-    if (params.app_id !== secret(env, "ALIPAY_APP_ID")) return { ok: false, reason: "signature", message: "the notice is for another Alipay app" };
+    if (params.app_id !== secret(env, "ALIPAY_APP_ID"))
+      return { ok: false, reason: "signature", message: "the notice is for another Alipay app" };
     const seller = secret(env, "ALIPAY_SELLER_ID");
-    if (seller && params.seller_id !== seller) return { ok: false, reason: "signature", message: "the notice is for another Alipay seller" };
+    if (seller && params.seller_id !== seller)
+      return { ok: false, reason: "signature", message: "the notice is for another Alipay seller" };
     const amount = params.total_amount !== undefined ? decimalToMinor(params.total_amount) : null;
     const status = params.trade_status;
     const refunded = status === "TRADE_CLOSED" || params.refund_fee !== undefined;
     const kind = refunded ? "refunded" : status === "TRADE_SUCCESS" || status === "TRADE_FINISHED" ? "paid" : "other";
     const notice: VerifiedNotice = {
-      gateway: "alipay", notice_id: params.notify_id, kind, order_id: params.out_trade_no ?? null, payment_id: params.trade_no ?? null,
+      gateway: "alipay",
+      notice_id: params.notify_id,
+      kind,
+      order_id: params.out_trade_no ?? null,
+      payment_id: params.trade_no ?? null,
       amount: kind === "refunded" && params.refund_fee !== undefined ? decimalToMinor(params.refund_fee) : amount,
       currency: (params.currency ?? "CNY").toUpperCase(),
     };

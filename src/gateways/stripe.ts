@@ -5,7 +5,7 @@
  * `charge.refunded` (refund notice). Stripe currencies are lower-case; ours are ISO upper-case.
  */
 import { newId } from "../domain/ids";
-import { secret, verifyTimestamped, type GatewayAdapter, type VerifiedNotice } from "./types";
+import { type GatewayAdapter, secret, type VerifiedNotice, verifyTimestamped } from "./types";
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === "string" && v.length <= 200 ? v : null);
@@ -19,10 +19,22 @@ export const stripeGateway: GatewayAdapter = {
   async createPayment(order) {
     // Without network access we cannot create the PaymentIntent: the merchant's server creates it with these
     // parameters (metadata.order_id is how the webhook finds the order).
-    return { payment_intent_params: { amount: order.amount, currency: order.currency.toLowerCase(), metadata: { order_id: order.order_id, payment_id: order.payment_id }, description: order.description } };
+    return {
+      payment_intent_params: {
+        amount: order.amount,
+        currency: order.currency.toLowerCase(),
+        metadata: { order_id: order.order_id, payment_id: order.payment_id },
+        description: order.description,
+      },
+    };
   },
   async verifyNotification(raw, env, now) {
-    const failed = await verifyTimestamped(raw.headers.get("stripe-signature"), raw.body, secret(env, "STRIPE_WEBHOOK_SECRET")!, now);
+    const failed = await verifyTimestamped(
+      raw.headers.get("stripe-signature"),
+      raw.body,
+      secret(env, "STRIPE_WEBHOOK_SECRET")!,
+      now,
+    );
     if (failed) return failed;
     let event: Obj;
     try {
@@ -32,16 +44,42 @@ export const stripeGateway: GatewayAdapter = {
     }
     const id = str(event?.id);
     const object = ((event?.data as Obj | undefined)?.object ?? null) as Obj | null;
-    if (!id || !object || typeof object !== "object") return { ok: false, reason: "malformed", message: "not a Stripe event" };
-    const base: VerifiedNotice = { gateway: "stripe", notice_id: id, kind: "other", order_id: metaOrder(object), payment_id: str(object.id), amount: null, currency: cur(object.currency) };
+    if (!id || !object || typeof object !== "object")
+      return { ok: false, reason: "malformed", message: "not a Stripe event" };
+    const base: VerifiedNotice = {
+      gateway: "stripe",
+      notice_id: id,
+      kind: "other",
+      order_id: metaOrder(object),
+      payment_id: str(object.id),
+      amount: null,
+      currency: cur(object.currency),
+    };
     switch (event.type) {
       case "payment_intent.succeeded":
         return { ok: true, notice: { ...base, kind: "paid", amount: int(object.amount_received) } };
       case "checkout.session.completed":
         if (object.payment_status !== "paid") return { ok: true, notice: base };
-        return { ok: true, notice: { ...base, kind: "paid", order_id: base.order_id ?? str(object.client_reference_id), payment_id: str(object.payment_intent) ?? base.payment_id, amount: int(object.amount_total) } };
+        return {
+          ok: true,
+          notice: {
+            ...base,
+            kind: "paid",
+            order_id: base.order_id ?? str(object.client_reference_id),
+            payment_id: str(object.payment_intent) ?? base.payment_id,
+            amount: int(object.amount_total),
+          },
+        };
       case "charge.refunded":
-        return { ok: true, notice: { ...base, kind: "refunded", payment_id: str(object.payment_intent) ?? base.payment_id, amount: int(object.amount_refunded) } };
+        return {
+          ok: true,
+          notice: {
+            ...base,
+            kind: "refunded",
+            payment_id: str(object.payment_intent) ?? base.payment_id,
+            amount: int(object.amount_refunded),
+          },
+        };
       default:
         return { ok: true, notice: base };
     }

@@ -59,7 +59,10 @@ export interface GatewayAdapter {
   verifyNotification(raw: RawNotice, env: Env, now: number): Promise<NoticeVerdict>;
   /** The answer the gateway expects when we took the notice (it retries otherwise). */
   ack(): Ack;
-  refund(order: { order_id: string; payment_id: string | null; amount: number; currency: string }, env: Env): GatewayRefund;
+  refund(
+    order: { order_id: string; payment_id: string | null; amount: number; currency: string },
+    env: Env,
+  ): GatewayRefund;
 }
 
 export function secret(env: Env, name: string): string | null {
@@ -67,10 +70,17 @@ export function secret(env: Env, name: string): string | null {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : null;
 }
 
-export const hex = (bytes: ArrayBuffer | Uint8Array) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+export const hex = (bytes: ArrayBuffer | Uint8Array) =>
+  Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
 
 export async function hmacSha256Hex(key: string, message: string): Promise<string> {
-  const k = await crypto.subtle.importKey("raw", new TextEncoder().encode(key), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const k = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(key),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   return hex(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(message)));
 }
 
@@ -95,12 +105,20 @@ export function parseTimestampedHeader(header: string | null): { t: number; v1: 
 }
 
 /** Verifies a `t=…,v1=…` header: HMAC-SHA256(secret, `${t}.${body}`), |now − t| ≤ tolerance. */
-export async function verifyTimestamped(header: string | null, body: string, key: string, now: number, toleranceSec = 300): Promise<NoticeVerdict | null> {
+export async function verifyTimestamped(
+  header: string | null,
+  body: string,
+  key: string,
+  now: number,
+  toleranceSec = 300,
+): Promise<NoticeVerdict | null> {
   const parsed = parseTimestampedHeader(header);
   if (!parsed) return { ok: false, reason: "signature", message: "missing or malformed signature header" };
   const expected = await hmacSha256Hex(key, `${parsed.t}.${body}`);
-  if (!parsed.v1.some((v) => safeEqual(v, expected))) return { ok: false, reason: "signature", message: "signature does not match" };
-  if (Math.abs(Math.floor(now / 1000) - parsed.t) > toleranceSec) return { ok: false, reason: "stale", message: "timestamp outside the tolerance" };
+  if (!parsed.v1.some((v) => safeEqual(v, expected)))
+    return { ok: false, reason: "signature", message: "signature does not match" };
+  if (Math.abs(Math.floor(now / 1000) - parsed.t) > toleranceSec)
+    return { ok: false, reason: "stale", message: "timestamp outside the tolerance" };
   return null;
 }
 
@@ -121,7 +139,9 @@ export function rsaPublicKey(pem: string): Promise<CryptoKey> {
   let key = keyCache.get(pem);
   if (!key) {
     const der = pemToDer(pem);
-    key = der ? crypto.subtle.importKey("spki", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]) : Promise.reject(new Error("bad key"));
+    key = der
+      ? crypto.subtle.importKey("spki", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"])
+      : Promise.reject(new Error("bad key"));
     keyCache.set(pem, key);
     key.catch(() => keyCache.delete(pem));
   }

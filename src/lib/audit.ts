@@ -39,12 +39,26 @@ function routePattern(c: Context, method: string): string | null {
 /** The values of the pattern's path parameters in the actual path, last one last. */
 function pathParams(pattern: string, path: string): string[] {
   const names: string[] = [];
-  const source = pattern.split(/(\{[^}]+\})/).map((part) => {
-    if (/^\{[^}]+\}$/.test(part)) { names.push(part); return "([^/]+)"; }
-    return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }).join("");
+  const source = pattern
+    .split(/(\{[^}]+\})/)
+    .map((part) => {
+      if (/^\{[^}]+\}$/.test(part)) {
+        names.push(part);
+        return "([^/]+)";
+      }
+      return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("");
   const m = new RegExp(`^${source}/?$`).exec(path);
-  return m ? m.slice(1).map((v) => { try { return decodeURIComponent(v); } catch { return v; } }) : [];
+  return m
+    ? m.slice(1).map((v) => {
+        try {
+          return decodeURIComponent(v);
+        } catch {
+          return v;
+        }
+      })
+    : [];
 }
 
 const clip = (v: string | undefined | null, max: number) => (v ? v.slice(0, max) : null);
@@ -62,8 +76,14 @@ export const auditLog = createMiddleware<AppEnv>(async (c, next) => {
   const copy = (c.res.headers.get("content-type") ?? "").includes("application/json") ? c.res.clone() : null;
   const params = pattern ? pathParams(pattern, c.req.path) : [];
   const base = {
-    at: Date.now(), actor_key_id: auth.keyId, actor_channel_id: auth.channelId, action, status,
-    ip: clip(c.req.header("cf-connecting-ip"), 64), user_agent: clip(c.req.header("user-agent"), 256), request_id: clip(c.get("requestId"), 64),
+    at: Date.now(),
+    actor_key_id: auth.keyId,
+    actor_channel_id: auth.channelId,
+    action,
+    status,
+    ip: clip(c.req.header("cf-connecting-ip"), 64),
+    user_agent: clip(c.req.header("user-agent"), 256),
+    request_id: clip(c.get("requestId"), 64),
   };
   const write = async () => {
     try {
@@ -72,18 +92,44 @@ export const auditLog = createMiddleware<AppEnv>(async (c, next) => {
         try {
           const body = (await copy.json()) as { id?: unknown } | null;
           if (body && typeof body.id === "string" && ID_SHAPE.test(body.id)) resourceId = body.id;
-        } catch { /* not JSON after all */ }
+        } catch {
+          /* not JSON after all */
+        }
       }
       resourceId ??= [...params].reverse().find((p) => ID_SHAPE.test(p)) ?? null;
       await c.env.DB.prepare(
         "INSERT INTO audit_log (id, at, actor_key_id, actor_channel_id, action, resource_id, status, ip, user_agent, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-      ).bind(newId("aud", base.at), base.at, base.actor_key_id, base.actor_channel_id, base.action, resourceId, base.status, base.ip, base.user_agent, base.request_id).run();
+      )
+        .bind(
+          newId("aud", base.at),
+          base.at,
+          base.actor_key_id,
+          base.actor_channel_id,
+          base.action,
+          resourceId,
+          base.status,
+          base.ip,
+          base.user_agent,
+          base.request_id,
+        )
+        .run();
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", what: "audit_write_failed", request_id: base.request_id, error: err instanceof Error ? err.name : "unknown" }));
+      console.error(
+        JSON.stringify({
+          level: "error",
+          what: "audit_write_failed",
+          request_id: base.request_id,
+          error: err instanceof Error ? err.name : "unknown",
+        }),
+      );
     }
   };
   let ctx: ExecutionContext | null = null;
-  try { ctx = c.executionCtx; } catch { /* no execution context (app.request in a unit test) */ }
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    /* no execution context (app.request in a unit test) */
+  }
   if (ctx) ctx.waitUntil(write());
   else await write();
 });

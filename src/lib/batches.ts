@@ -3,13 +3,21 @@
  * all-or-nothing imports. Order of writes: D1 index first, then staged codes in the
  * pools, then one publish per pool, so a failure part-way leaves nothing visible.
  */
-import { DEFAULT_RULE, hasDefaultShape, MIN_ENTROPY_BITS, normalizeCode, ruleEntropyBits, type CodeRule } from "../domain/code-format";
-import { newId } from "../domain/ids";
-import { checkImportLines, type ImportLine, type LineError } from "../domain/import-lines";
+
 import { claimIndexes, existingIndexes, releaseIndexes } from "../db/code-index";
 import type { Product } from "../db/products";
-import { generateInto, type LoadResult } from "../objects/sku-pool-jobs";
+import {
+  type CodeRule,
+  DEFAULT_RULE,
+  hasDefaultShape,
+  MIN_ENTROPY_BITS,
+  normalizeCode,
+  ruleEntropyBits,
+} from "../domain/code-format";
+import { newId } from "../domain/ids";
+import { checkImportLines, type ImportLine, type LineError } from "../domain/import-lines";
 import { skuPool } from "../objects/sku-pool";
+import { generateInto, type LoadResult } from "../objects/sku-pool-jobs";
 import { codeKeys, lookupKey } from "../security/code-crypto";
 import { prepareCodes } from "../security/code-sealer";
 import { requireSecrets } from "../security/secrets";
@@ -46,8 +54,15 @@ interface BatchRow {
 
 export function toBatch(row: BatchRow): BatchView {
   return {
-    id: row.id, object: "batch", product_id: row.product_id, source: row.source as BatchView["source"], status: row.status as BatchView["status"],
-    total: row.total, done: row.done, error: row.error, created_at: new Date(row.created_at).toISOString(),
+    id: row.id,
+    object: "batch",
+    product_id: row.product_id,
+    source: row.source as BatchView["source"],
+    status: row.status as BatchView["status"],
+    total: row.total,
+    done: row.done,
+    error: row.error,
+    created_at: new Date(row.created_at).toISOString(),
     completed_at: row.completed_at ? new Date(row.completed_at).toISOString() : null,
   };
 }
@@ -59,24 +74,35 @@ export async function getBatch(db: D1Database, id: string): Promise<BatchView | 
 
 async function createBatchRow(db: D1Database, product: Product, source: string, total: number): Promise<string> {
   const id = newId("bat");
-  await db.prepare("INSERT INTO batches (id, product_id, source, status, total, done, created_at) VALUES (?1, ?2, ?3, 'running', ?4, 0, ?5)")
-    .bind(id, product.id, source, total, Date.now()).run();
+  await db
+    .prepare(
+      "INSERT INTO batches (id, product_id, source, status, total, done, created_at) VALUES (?1, ?2, ?3, 'running', ?4, 0, ?5)",
+    )
+    .bind(id, product.id, source, total, Date.now())
+    .run();
   return id;
 }
 
 async function completeBatch(db: D1Database, id: string, done: number): Promise<void> {
-  await db.prepare("UPDATE batches SET status = 'completed', done = ?1, completed_at = ?2 WHERE id = ?3").bind(done, Date.now(), id).run();
+  await db
+    .prepare("UPDATE batches SET status = 'completed', done = ?1, completed_at = ?2 WHERE id = ?3")
+    .bind(done, Date.now(), id)
+    .run();
 }
 
 function assertHasInventory(product: Product): void {
-  if (product.kind === "topup") throw unprocessable("no_inventory", "topup products are fulfilled by a provider and hold no codes");
+  if (product.kind === "topup")
+    throw unprocessable("no_inventory", "topup products are fulfilled by a provider and hold no codes");
   if (product.status === "archived") throw unprocessable("product_archived", "an archived product takes no new codes");
 }
 
 export function resolveRule(partial: Partial<CodeRule>): CodeRule {
   const rule = { ...DEFAULT_RULE, ...partial };
   if (ruleEntropyBits(rule) < MIN_ENTROPY_BITS) {
-    throw unprocessable("weak_rule", `codes by this rule carry ${ruleEntropyBits(rule).toFixed(1)} random bits; at least ${MIN_ENTROPY_BITS} are required`);
+    throw unprocessable(
+      "weak_rule",
+      `codes by this rule carry ${ruleEntropyBits(rule).toFixed(1)} random bits; at least ${MIN_ENTROPY_BITS} are required`,
+    );
   }
   return rule;
 }
@@ -91,7 +117,16 @@ export async function generateBatch(env: Env, product: Product, rule: CodeRule, 
   const batchId = await createBatchRow(env.DB, product, "generate", count);
   const split = perShard(count, product.shards);
   if (count > INLINE_GENERATE_MAX) {
-    await Promise.all(split.map((n, shard) => n > 0 && skuPool(env, { productId: product.id, shard }).startJob({ productId: product.id, shard }, { batchId, kind: product.kind, rule, total: n })));
+    await Promise.all(
+      split.map(
+        (n, shard) =>
+          n > 0 &&
+          skuPool(env, { productId: product.id, shard }).startJob(
+            { productId: product.id, shard },
+            { batchId, kind: product.kind, rule, total: n },
+          ),
+      ),
+    );
     return (await getBatch(env.DB, batchId))!;
   }
   let stored = 0;
@@ -100,7 +135,16 @@ export async function generateBatch(env: Env, product: Product, rule: CodeRule, 
     const pool = skuPool(env, ref);
     // The pool does the RPC-side work; generation happens here, so a small batch completes within the request.
     let done = 0;
-    while (done < n) done += await generateInto(env, { loadCodes: (r, b, k, c) => pool.loadCodes(r, b, k, c) as Promise<LoadResult> }, ref, batchId, product.kind, rule, Math.min(LOAD_CHUNK, n - done));
+    while (done < n)
+      done += await generateInto(
+        env,
+        { loadCodes: (r, b, k, c) => pool.loadCodes(r, b, k, c) as Promise<LoadResult> },
+        ref,
+        batchId,
+        product.kind,
+        rule,
+        Math.min(LOAD_CHUNK, n - done),
+      );
     await pool.publishBatch(ref, batchId);
     stored += done;
   }
@@ -117,9 +161,19 @@ export async function importBatch(env: Env, product: Product, lines: ImportLine[
   const checked = new Set<string>();
   await Promise.all(shaped.map(async (n) => (await lookupKey(keys, n)).ok && checked.add(n)));
   const { ok, errors } = checkImportLines(lines, product.kind === "card", (n) => checked.has(n), firstLine);
-  const prepared = await prepareCodes(keys, ok.map((l) => ({ display: l.display, normalized: l.normalized, pin: l.pin })));
-  const known = await existingIndexes(env.DB, prepared.map((p) => p.idx));
-  prepared.forEach((p, i) => known.has(p.idx) && errors.push({ line: ok[i].line, error: "duplicate_existing", message: "this code is already stored" }));
+  const prepared = await prepareCodes(
+    keys,
+    ok.map((l) => ({ display: l.display, normalized: l.normalized, pin: l.pin })),
+  );
+  const known = await existingIndexes(
+    env.DB,
+    prepared.map((p) => p.idx),
+  );
+  prepared.forEach(
+    (p, i) =>
+      known.has(p.idx) &&
+      errors.push({ line: ok[i].line, error: "duplicate_existing", message: "this code is already stored" }),
+  );
   if (errors.length) throw importRefused(errors);
 
   const batchId = await createBatchRow(env.DB, product, "import", prepared.length);
@@ -131,19 +185,39 @@ export async function importBatch(env: Env, product: Product, lines: ImportLine[
       if (slice.length === 0) continue;
       const ref = { productId: product.id, shard };
       const claimed = await claimIndexes(env.DB, { productId: product.id, shard, batchId }, slice);
-      if (claimed.size !== slice.length) throw conflict("import_conflict", "another import stored some of these codes at the same moment; nothing was stored");
+      if (claimed.size !== slice.length)
+        throw conflict(
+          "import_conflict",
+          "another import stored some of these codes at the same moment; nothing was stored",
+        );
       for (let i = 0; i < slice.length; i += LOAD_CHUNK) {
-        const { duplicates } = await skuPool(env, ref).loadCodes(ref, batchId, keys.sealKeyId, slice.slice(i, i + LOAD_CHUNK));
-        if (duplicates.length) throw conflict("import_conflict", "some codes are already in this product; nothing was stored");
+        const { duplicates } = await skuPool(env, ref).loadCodes(
+          ref,
+          batchId,
+          keys.sealKeyId,
+          slice.slice(i, i + LOAD_CHUNK),
+        );
+        if (duplicates.length)
+          throw conflict("import_conflict", "some codes are already in this product; nothing was stored");
       }
     }
   } catch (err) {
-    await Promise.all(slices.map((_, shard) => skuPool(env, { productId: product.id, shard }).discardBatch({ productId: product.id, shard }, batchId)));
+    await Promise.all(
+      slices.map((_, shard) =>
+        skuPool(env, { productId: product.id, shard }).discardBatch({ productId: product.id, shard }, batchId),
+      ),
+    );
     await releaseIndexes(env.DB, batchId);
-    await env.DB.prepare("UPDATE batches SET status = 'failed', error = ?1 WHERE id = ?2").bind(err instanceof ApiError ? err.code : "import_failed", batchId).run();
+    await env.DB.prepare("UPDATE batches SET status = 'failed', error = ?1 WHERE id = ?2")
+      .bind(err instanceof ApiError ? err.code : "import_failed", batchId)
+      .run();
     throw err;
   }
-  await Promise.all(slices.map((_, shard) => skuPool(env, { productId: product.id, shard }).publishBatch({ productId: product.id, shard }, batchId)));
+  await Promise.all(
+    slices.map((_, shard) =>
+      skuPool(env, { productId: product.id, shard }).publishBatch({ productId: product.id, shard }, batchId),
+    ),
+  );
   await completeBatch(env.DB, batchId, prepared.length);
   return (await getBatch(env.DB, batchId))!;
 }

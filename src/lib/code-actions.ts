@@ -40,20 +40,42 @@ export function refused(reason: CodeRefusal, details?: Record<string, unknown>):
   return new ApiError(status, reason, message, details);
 }
 
-async function fail(env: Env, ctx: ExecutionContext, caller: Caller, action: string, result: string, productId: string | null, reason: CodeRefusal, details?: Record<string, unknown>): Promise<never> {
+async function fail(
+  env: Env,
+  ctx: ExecutionContext,
+  caller: Caller,
+  action: string,
+  result: string,
+  productId: string | null,
+  reason: CodeRefusal,
+  details?: Record<string, unknown>,
+): Promise<never> {
   ctx.waitUntil(
-    env.DB.prepare("INSERT INTO redemption_attempts (id, action, result, product_id, channel_id, ip, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-      .bind(newId("att"), action, result, productId, caller.channelId, caller.ip, Date.now()).run().catch(() => undefined),
+    env.DB.prepare(
+      "INSERT INTO redemption_attempts (id, action, result, product_id, channel_id, ip, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+      .bind(newId("att"), action, result, productId, caller.channelId, caller.ip, Date.now())
+      .run()
+      .catch(() => undefined),
   );
   if (GUESSES.has(reason)) await countFailure(env, caller.plan);
   throw refused(reason, details);
 }
 
-export async function verifyCode(env: Env, ctx: ExecutionContext, caller: Caller, body: CodeInput): Promise<CodeView & { product_id: string }> {
+export async function verifyCode(
+  env: Env,
+  ctx: ExecutionContext,
+  caller: Caller,
+  body: CodeInput,
+): Promise<CodeView & { product_id: string }> {
   await assertNotLocked(env, caller.plan);
   const hit = await lookupCode(env, body.code, body.pin);
   if (!hit.found) return fail(env, ctx, caller, "verify", `not_found_${hit.stage}`, null, "code_not_found");
-  const result = await skuPool(env, hit.ref).verify(hit.ref, { index: hit.index, pinHash: hit.pinHash, now: Date.now() });
+  const result = await skuPool(env, hit.ref).verify(hit.ref, {
+    index: hit.index,
+    pinHash: hit.pinHash,
+    now: Date.now(),
+  });
   if (!result.ok) return fail(env, ctx, caller, "verify", result.reason, hit.ref.productId, result.reason);
   return { product_id: hit.ref.productId, ...result.code };
 }
@@ -72,10 +94,36 @@ export async function redeemCode(env: Env, ctx: ExecutionContext, caller: Caller
   if (!hit.found) return fail(env, ctx, caller, "redeem", `not_found_${hit.stage}`, null, "code_not_found");
   const id = newId("rdm");
   const now = Date.now();
-  const result = await skuPool(env, hit.ref).redeem(hit.ref, { index: hit.index, pinHash: hit.pinHash, now, redemptionId: id, redeemer: body.redeemer ?? null, channelId: caller.channelId });
-  if (!result.ok) return fail(env, ctx, caller, "redeem", result.reason, hit.ref.productId, result.reason, result.redeemed_at ? { redeemed_at: result.redeemed_at } : undefined);
+  const result = await skuPool(env, hit.ref).redeem(hit.ref, {
+    index: hit.index,
+    pinHash: hit.pinHash,
+    now,
+    redemptionId: id,
+    redeemer: body.redeemer ?? null,
+    channelId: caller.channelId,
+  });
+  if (!result.ok)
+    return fail(
+      env,
+      ctx,
+      caller,
+      "redeem",
+      result.reason,
+      hit.ref.productId,
+      result.reason,
+      result.redeemed_at ? { redeemed_at: result.redeemed_at } : undefined,
+    );
   // Written now so a reversal can find its pool at once; the events projection fills in the rest.
-  await env.DB.prepare("INSERT OR IGNORE INTO redemptions (id, product_id, shard, channel_id, last4, redeemer, redeemed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-    .bind(id, hit.ref.productId, hit.ref.shard, caller.channelId, result.code.last4, body.redeemer ?? null, now).run();
-  return { id, product_id: hit.ref.productId, last4: result.code.last4, redeemed_at: result.code.redeemed_at!, expires_at: result.code.expires_at };
+  await env.DB.prepare(
+    "INSERT OR IGNORE INTO redemptions (id, product_id, shard, channel_id, last4, redeemer, redeemed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+  )
+    .bind(id, hit.ref.productId, hit.ref.shard, caller.channelId, result.code.last4, body.redeemer ?? null, now)
+    .run();
+  return {
+    id,
+    product_id: hit.ref.productId,
+    last4: result.code.last4,
+    redeemed_at: result.code.redeemed_at!,
+    expires_at: result.code.expires_at,
+  };
 }

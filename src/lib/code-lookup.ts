@@ -2,8 +2,9 @@
  * From a typed code to its SkuPool: normalise, reject a wrong check at the edge (no
  * storage touched), compute the blind index and PIN hash, then one D1 primary-key read.
  */
-import { normalizeCode, normalizePin } from "../domain/code-format";
+
 import { lookupIndex } from "../db/code-index";
+import { normalizeCode, normalizePin } from "../domain/code-format";
 import type { PoolRef } from "../objects/sku-pool";
 import { codeKeys, lookupKey, pinHash } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";

@@ -17,19 +17,46 @@ import { ApiError } from "./errors";
 
 export const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 
-const cache = new Map<string, { auth: { keyId: string; channelId: string; path: string; root: boolean; origins: string[] } | null; at: number }>();
+const cache = new Map<
+  string,
+  { auth: { keyId: string; channelId: string; path: string; root: boolean; origins: string[] } | null; at: number }
+>();
 const CACHE_MS = 30_000;
 
 export async function createPublishableKey(db: D1Database, channelId: string, name: string | null, origins: string[]) {
   const secret = `pk_${base64urlEncode(crypto.getRandomValues(new Uint8Array(24)))}`;
-  const row = { id: newId("key"), channel_id: channelId, name, prefix: secret.slice(0, 11), allowed_origins: [...new Set(origins)], created_at: Date.now() };
-  await db.prepare("INSERT INTO publishable_keys (id, channel_id, name, prefix, hash, allowed_origins, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-    .bind(row.id, channelId, name, row.prefix, await sha256Hex(secret), JSON.stringify(row.allowed_origins), row.created_at).run();
+  const row = {
+    id: newId("key"),
+    channel_id: channelId,
+    name,
+    prefix: secret.slice(0, 11),
+    allowed_origins: [...new Set(origins)],
+    created_at: Date.now(),
+  };
+  await db
+    .prepare(
+      "INSERT INTO publishable_keys (id, channel_id, name, prefix, hash, allowed_origins, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(
+      row.id,
+      channelId,
+      name,
+      row.prefix,
+      await sha256Hex(secret),
+      JSON.stringify(row.allowed_origins),
+      row.created_at,
+    )
+    .run();
   return { ...row, secret };
 }
 
 export async function revokePublishableKey(db: D1Database, channelId: string, keyId: string): Promise<boolean> {
-  const row = await db.prepare("UPDATE publishable_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND channel_id = ?3 RETURNING id").bind(Date.now(), keyId, channelId).first();
+  const row = await db
+    .prepare(
+      "UPDATE publishable_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND channel_id = ?3 RETURNING id",
+    )
+    .bind(Date.now(), keyId, channelId)
+    .first();
   cache.clear();
   return row !== null;
 }
@@ -38,9 +65,20 @@ async function lookup(env: Env, token: string, now: number) {
   const hash = await sha256Hex(token);
   const hit = cache.get(hash);
   if (hit && now - hit.at < CACHE_MS) return hit.auth;
-  const row = await env.DB.prepare("SELECT k.id, k.channel_id, k.allowed_origins, c.path FROM publishable_keys k JOIN channels c ON c.id = k.channel_id WHERE k.hash = ?1 AND k.revoked_at IS NULL")
-    .bind(hash).first<{ id: string; channel_id: string; allowed_origins: string; path: string }>();
-  const auth = row ? { keyId: row.id, channelId: row.channel_id, path: row.path, root: row.channel_id === ROOT_CHANNEL_ID, origins: JSON.parse(row.allowed_origins) as string[] } : null;
+  const row = await env.DB.prepare(
+    "SELECT k.id, k.channel_id, k.allowed_origins, c.path FROM publishable_keys k JOIN channels c ON c.id = k.channel_id WHERE k.hash = ?1 AND k.revoked_at IS NULL",
+  )
+    .bind(hash)
+    .first<{ id: string; channel_id: string; allowed_origins: string; path: string }>();
+  const auth = row
+    ? {
+        keyId: row.id,
+        channelId: row.channel_id,
+        path: row.path,
+        root: row.channel_id === ROOT_CHANNEL_ID,
+        origins: JSON.parse(row.allowed_origins) as string[],
+      }
+    : null;
   cache.set(hash, { auth, at: now });
   return auth;
 }
@@ -55,7 +93,13 @@ function corsHeaders(c: Context<AppEnv>, origin: string): void {
 export const checkoutPreflight = createMiddleware<AppEnv>(async (c, next) => {
   const origin = c.req.header("origin");
   if (c.req.method !== "OPTIONS" || !origin) return next();
-  const allowed = ORIGIN.test(origin) && (await c.env.DB.prepare("SELECT 1 AS ok FROM publishable_keys k, json_each(k.allowed_origins) o WHERE k.revoked_at IS NULL AND o.value = ?1 LIMIT 1").bind(origin).first()) !== null;
+  const allowed =
+    ORIGIN.test(origin) &&
+    (await c.env.DB.prepare(
+      "SELECT 1 AS ok FROM publishable_keys k, json_each(k.allowed_origins) o WHERE k.revoked_at IS NULL AND o.value = ?1 LIMIT 1",
+    )
+      .bind(origin)
+      .first()) !== null;
   if (!allowed) return c.body(null, 204);
   corsHeaders(c, origin);
   c.header("Access-Control-Allow-Methods", "GET, POST");
@@ -67,11 +111,18 @@ export const checkoutPreflight = createMiddleware<AppEnv>(async (c, next) => {
 /** Authenticates a publishable key and checks the Origin; sets `auth` (no scopes) for the checkout routes. */
 export const requirePublishableKey = createMiddleware<AppEnv>(async (c, next) => {
   const match = /^Bearer\s+(pk_[A-Za-z0-9_-]{10,60})$/i.exec(c.req.header("authorization") ?? "");
-  if (!match) throw new ApiError(401, "unauthorized", "send 'Authorization: Bearer <publishable key pk_…>'", undefined, { "WWW-Authenticate": "Bearer" });
+  if (!match)
+    throw new ApiError(401, "unauthorized", "send 'Authorization: Bearer <publishable key pk_…>'", undefined, {
+      "WWW-Authenticate": "Bearer",
+    });
   const auth = await lookup(c.env, match[1], Date.now());
-  if (!auth) throw new ApiError(401, "unauthorized", "the publishable key is unknown or revoked", undefined, { "WWW-Authenticate": "Bearer" });
+  if (!auth)
+    throw new ApiError(401, "unauthorized", "the publishable key is unknown or revoked", undefined, {
+      "WWW-Authenticate": "Bearer",
+    });
   const origin = c.req.header("origin");
-  if (origin !== undefined && !auth.origins.includes(origin)) throw new ApiError(403, "origin_not_allowed", "this publishable key does not allow the request's Origin");
+  if (origin !== undefined && !auth.origins.includes(origin))
+    throw new ApiError(403, "origin_not_allowed", "this publishable key does not allow the request's Origin");
   if (origin) corsHeaders(c, origin);
   c.set("auth", { channelId: auth.channelId, path: auth.path, keyId: auth.keyId, scopes: new Set(), root: auth.root });
   await next();

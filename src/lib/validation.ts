@@ -14,14 +14,22 @@ export function describeIssues(issues: Issue[]): string {
     .join("; ");
 }
 
-export const validationHook = (result: { success: boolean; error?: { issues: Issue[] }; target?: string }, c: Context) => {
+export const validationHook = (
+  result: { success: boolean; error?: { issues: Issue[] }; target?: string },
+  c: Context,
+) => {
   if (!result.success) {
     const issues = result.error?.issues ?? [];
     return c.json(
-      errorBody("validation_error", describeIssues(issues) || "invalid request", {
-        issues: issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
-        ...(result.target ? { in: result.target } : {}),
-      }, c.get("requestId")),
+      errorBody(
+        "validation_error",
+        describeIssues(issues) || "invalid request",
+        {
+          issues: issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+          ...(result.target ? { in: result.target } : {}),
+        },
+        c.get("requestId"),
+      ),
       400,
     );
   }

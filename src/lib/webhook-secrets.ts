@@ -27,7 +27,9 @@ function keys(env: Env): { keys: Promise<Map<string, CryptoKey>>; currentId: str
   const secrets = requireSecrets(env);
   if (cache && cache.source === secrets) return cache;
   const all = [{ id: secrets.encryptionKeyId, key: secrets.encryptionKey }, ...secrets.oldEncryptionKeys];
-  const map = Promise.all(all.map(async (k) => [k.id, await derive(k.key)] as const)).then((entries) => new Map(entries));
+  const map = Promise.all(all.map(async (k) => [k.id, await derive(k.key)] as const)).then(
+    (entries) => new Map(entries),
+  );
   cache = { source: secrets, keys: map, currentId: secrets.encryptionKeyId };
   return cache;
 }
@@ -36,21 +38,41 @@ export function newWebhookSecret(): string {
   return `whsec_${base64urlEncode(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
-export async function sealWebhookSecret(env: Env, subscriptionId: string, secret: string): Promise<{ sealed: string; keyId: string }> {
+export async function sealWebhookSecret(
+  env: Env,
+  subscriptionId: string,
+  secret: string,
+): Promise<{ sealed: string; keyId: string }> {
   const k = keys(env);
   const key = (await k.keys).get(k.currentId)!;
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(subscriptionId) }, key, encoder.encode(secret)));
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: encoder.encode(subscriptionId) },
+      key,
+      encoder.encode(secret),
+    ),
+  );
   const out = new Uint8Array(12 + ct.length);
   out.set(iv);
   out.set(ct, 12);
   return { sealed: base64urlEncode(out), keyId: k.currentId };
 }
 
-export async function openWebhookSecret(env: Env, subscriptionId: string, sealed: string, keyId: string): Promise<string> {
+export async function openWebhookSecret(
+  env: Env,
+  subscriptionId: string,
+  sealed: string,
+  keyId: string,
+): Promise<string> {
   const key = (await keys(env).keys).get(keyId);
   const bytes = base64urlDecode(sealed);
-  if (!key || !bytes || bytes.length < 29) throw new Error(`webhook secret of ${subscriptionId} cannot be opened (key id ${keyId})`);
-  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: encoder.encode(subscriptionId) }, key, bytes.subarray(12));
+  if (!key || !bytes || bytes.length < 29)
+    throw new Error(`webhook secret of ${subscriptionId} cannot be opened (key id ${keyId})`);
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: encoder.encode(subscriptionId) },
+    key,
+    bytes.subarray(12),
+  );
   return decoder.decode(plain);
 }

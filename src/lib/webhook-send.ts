@@ -4,8 +4,8 @@
  * redirects, with a timeout, and record the attempt and its outcome on the delivery.
  */
 import { ROOT_CHANNEL_ID } from "../domain/ids";
-import { deliveryBody, settlementFor } from "../domain/webhook-targets";
 import { signPayload } from "../domain/webhook-signature";
+import { deliveryBody, settlementFor } from "../domain/webhook-targets";
 import type { DomainEvent } from "../objects/outbox";
 import { checkWebhookUrl } from "../security/ssrf";
 import { openWebhookSecret } from "./webhook-secrets";
@@ -13,21 +13,57 @@ import { openWebhookSecret } from "./webhook-secrets";
 export const USER_AGENT = "VoucherEdge-Webhooks/1";
 
 export interface SubscriptionRow {
-  id: string; channel_id: string; url: string; events: string; description: string | null; status: string;
-  secret_sealed: string; secret_key_id: string; created_at: number; updated_at: number; deleted_at: number | null;
+  id: string;
+  channel_id: string;
+  url: string;
+  events: string;
+  description: string | null;
+  status: string;
+  secret_sealed: string;
+  secret_key_id: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
 }
 export interface DeliveryRow {
-  id: string; subscription_id: string; event_id: string; event_type: string; status: string; attempts: number; last_status_code: number | null;
-  last_error: string | null; next_attempt_at: number | null; enqueued_at: number | null; delivered_at: number | null; created_at: number; updated_at: number;
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  enqueued_at: number | null;
+  delivered_at: number | null;
+  created_at: number;
+  updated_at: number;
 }
-export interface DeliveryContext { delivery: DeliveryRow; sub: SubscriptionRow | null; event: DomainEvent | null }
-export interface AttemptResult { ok: boolean; attempt: number; status_code: number | null; error: string | null; duration_ms: number }
+export interface DeliveryContext {
+  delivery: DeliveryRow;
+  sub: SubscriptionRow | null;
+  event: DomainEvent | null;
+}
+export interface AttemptResult {
+  ok: boolean;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
 
 export async function loadDelivery(db: D1Database, deliveryId: string): Promise<DeliveryContext | null> {
-  const delivery = await db.prepare("SELECT * FROM webhook_deliveries WHERE id = ?1").bind(deliveryId).first<DeliveryRow>();
+  const delivery = await db
+    .prepare("SELECT * FROM webhook_deliveries WHERE id = ?1")
+    .bind(deliveryId)
+    .first<DeliveryRow>();
   if (!delivery) return null;
   const [sub, ev] = await Promise.all([
-    db.prepare("SELECT * FROM webhook_subscriptions WHERE id = ?1").bind(delivery.subscription_id).first<SubscriptionRow>(),
+    db
+      .prepare("SELECT * FROM webhook_subscriptions WHERE id = ?1")
+      .bind(delivery.subscription_id)
+      .first<SubscriptionRow>(),
     db.prepare("SELECT body FROM webhook_events WHERE id = ?1").bind(delivery.event_id).first<{ body: string }>(),
   ]);
   return { delivery, sub, event: ev ? (JSON.parse(ev.body) as DomainEvent) : null };
@@ -52,7 +88,12 @@ function timeoutMs(env: Env): number {
   return Number.isFinite(n) && n >= 100 && n <= 30_000 ? n : 10_000;
 }
 
-async function send(env: Env, sub: SubscriptionRow, delivery: DeliveryRow, event: DomainEvent): Promise<{ status_code: number | null; error: string | null }> {
+async function send(
+  env: Env,
+  sub: SubscriptionRow,
+  delivery: DeliveryRow,
+  event: DomainEvent,
+): Promise<{ status_code: number | null; error: string | null }> {
   const verdict = checkWebhookUrl(sub.url, env.ENVIRONMENT);
   if (!verdict.ok) return { status_code: null, error: `url_refused: ${verdict.reason}` };
   const body = deliveryBody(await scopedToSubscriber(env.DB, sub, event));
@@ -65,7 +106,11 @@ async function send(env: Env, sub: SubscriptionRow, delivery: DeliveryRow, event
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs(env)),
       headers: {
-        "Content-Type": "application/json", "Voucher-Signature": signature, "Voucher-Event-Id": event.id, "Voucher-Delivery-Id": delivery.id, "User-Agent": USER_AGENT,
+        "Content-Type": "application/json",
+        "Voucher-Signature": signature,
+        "Voucher-Event-Id": event.id,
+        "Voucher-Delivery-Id": delivery.id,
+        "User-Agent": USER_AGENT,
       },
     });
     await res.body?.cancel().catch(() => undefined); // the receiver's answer body is never read nor stored
@@ -74,15 +119,29 @@ async function send(env: Env, sub: SubscriptionRow, delivery: DeliveryRow, event
     return { status_code: res.status, error: `http_${res.status}` };
   } catch (err) {
     const name = err instanceof Error ? err.name : "";
-    return { status_code: null, error: name === "TimeoutError" || name === "AbortError" ? "timeout" : `network_error: ${err instanceof Error ? err.message.slice(0, 120) : "unknown"}` };
+    return {
+      status_code: null,
+      error:
+        name === "TimeoutError" || name === "AbortError"
+          ? "timeout"
+          : `network_error: ${err instanceof Error ? err.message.slice(0, 120) : "unknown"}`,
+    };
   }
 }
 
 /** Sends one attempt now and records it. `nextAttemptAt` is set by the caller that schedules a retry. */
-export async function attemptDelivery(env: Env, ctx: DeliveryContext, trigger: "queue" | "replay" | "ping", nextAttemptAt: (ok: boolean) => number | null = () => null): Promise<AttemptResult> {
+export async function attemptDelivery(
+  env: Env,
+  ctx: DeliveryContext,
+  trigger: "queue" | "replay" | "ping",
+  nextAttemptAt: (ok: boolean) => number | null = () => null,
+): Promise<AttemptResult> {
   const { delivery, sub, event } = ctx;
   const start = Date.now();
-  const outcome = sub && event ? await send(env, sub, delivery, event) : { status_code: null, error: event ? "subscription_missing" : "event_missing" };
+  const outcome =
+    sub && event
+      ? await send(env, sub, delivery, event)
+      : { status_code: null, error: event ? "subscription_missing" : "event_missing" };
   const ok = outcome.error === null;
   const now = Date.now();
   const duration_ms = now - start;

@@ -49,7 +49,9 @@ export class AbuseGuard extends DurableObject<Env> {
   /** Whether any of these subjects is locked now. */
   check(subjects: string[], now = Date.now()): LockState {
     for (const subject of subjects) {
-      const lock = this.sql.exec<{ until: number }>("SELECT until FROM locks WHERE subject = ? AND until > ?", subject, now).toArray()[0];
+      const lock = this.sql
+        .exec<{ until: number }>("SELECT until FROM locks WHERE subject = ? AND until > ?", subject, now)
+        .toArray()[0];
       if (lock) return { locked: true, subject, until: lock.until };
     }
     return { locked: false };
@@ -60,15 +62,38 @@ export class AbuseGuard extends DurableObject<Env> {
     let state: LockState = { locked: false };
     for (const s of subjects) {
       this.sql.exec("INSERT INTO failures (subject, at) VALUES (?, ?)", s.id, now);
-      const n = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM failures WHERE subject = ? AND at > ?", s.id, now - s.budget.windowMs).one().n;
-      const locked = this.sql.exec<{ until: number }>("SELECT until FROM locks WHERE subject = ? AND until > ?", s.id, now).toArray()[0];
+      const n = this.sql
+        .exec<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM failures WHERE subject = ? AND at > ?",
+          s.id,
+          now - s.budget.windowMs,
+        )
+        .one().n;
+      const locked = this.sql
+        .exec<{ until: number }>("SELECT until FROM locks WHERE subject = ? AND until > ?", s.id, now)
+        .toArray()[0];
       if (!locked && n >= s.budget.failures) {
         const until = now + s.budget.lockMs;
         this.sql.exec("INSERT OR REPLACE INTO locks (subject, until) VALUES (?, ?)", s.id, until);
-        recordEvent(this.sql, `guard:${s.id}`, "security.locked", { subject: s.id, failures: n, window_seconds: s.budget.windowMs / 1000, until: new Date(until).toISOString() }, now);
+        recordEvent(
+          this.sql,
+          `guard:${s.id}`,
+          "security.locked",
+          {
+            subject: s.id,
+            failures: n,
+            window_seconds: s.budget.windowMs / 1000,
+            until: new Date(until).toISOString(),
+          },
+          now,
+        );
         void this.ctx.storage.setAlarm(now);
       }
-      const lock = locked?.until ?? this.sql.exec<{ until: number }>("SELECT until FROM locks WHERE subject = ? AND until > ?", s.id, now).toArray()[0]?.until;
+      const lock =
+        locked?.until ??
+        this.sql
+          .exec<{ until: number }>("SELECT until FROM locks WHERE subject = ? AND until > ?", s.id, now)
+          .toArray()[0]?.until;
       if (lock && !state.locked) state = { locked: true, subject: s.id, until: lock };
     }
     // Keep the tables small: a day of history is more than any window.
@@ -78,11 +103,23 @@ export class AbuseGuard extends DurableObject<Env> {
   }
 
   /** Takes one from a fixed-window budget (`limit` per `windowMs`); refuses with the time until the window ends. */
-  take(subject: string, limit: number, windowMs: number, now = Date.now()): { ok: true } | { ok: false; retryAfterMs: number } {
+  take(
+    subject: string,
+    limit: number,
+    windowMs: number,
+    now = Date.now(),
+  ): { ok: true } | { ok: false; retryAfterMs: number } {
     const start = now - (now % windowMs);
-    const used = this.sql.exec<{ count: number }>("SELECT count FROM counters WHERE subject = ? AND window_start = ?", subject, start).toArray()[0]?.count ?? 0;
+    const used =
+      this.sql
+        .exec<{ count: number }>("SELECT count FROM counters WHERE subject = ? AND window_start = ?", subject, start)
+        .toArray()[0]?.count ?? 0;
     if (used >= limit) return { ok: false, retryAfterMs: start + windowMs - now };
-    this.sql.exec("INSERT INTO counters (subject, window_start, count) VALUES (?, ?, 1) ON CONFLICT (subject, window_start) DO UPDATE SET count = count + 1", subject, start);
+    this.sql.exec(
+      "INSERT INTO counters (subject, window_start, count) VALUES (?, ?, 1) ON CONFLICT (subject, window_start) DO UPDATE SET count = count + 1",
+      subject,
+      start,
+    );
     this.sql.exec("DELETE FROM counters WHERE window_start < ?", now - 86_400_000);
     return { ok: true };
   }

@@ -16,9 +16,9 @@
  *   refund_id, late_success 0|1 (provider said success after we refunded: for reconciliation), updated_at
  */
 import type { OrderRecord } from "../domain/orders";
-import { maskAccount, outTradeNo, type Outcome, type ProviderRequest, type TopupView } from "../domain/topup";
-import * as funds from "./channel-balance";
+import { maskAccount, type Outcome, outTradeNo, type ProviderRequest, type TopupView } from "../domain/topup";
 import { publicOrder } from "./channel-account";
+import * as funds from "./channel-balance";
 import { recordEvent } from "./outbox";
 
 export const TOPUP_SCHEMA = `
@@ -45,32 +45,60 @@ export interface TopupMessage {
 }
 
 type Row = {
-  order_id: string; channel_id: string; line: number; status: "processing" | "succeeded" | "failed"; attempts: number; dispatched: number;
-  enqueued: number; provider_ref: string | null; last_error: string | null; refund_id: string | null; late_success: number;
+  order_id: string;
+  channel_id: string;
+  line: number;
+  status: "processing" | "succeeded" | "failed";
+  attempts: number;
+  dispatched: number;
+  enqueued: number;
+  provider_ref: string | null;
+  last_error: string | null;
+  refund_id: string | null;
+  late_success: number;
 };
 
-const row = (sql: SqlStorage, orderId: string) => sql.exec<Row>("SELECT * FROM topups WHERE order_id = ?", orderId).toArray()[0] ?? null;
+const row = (sql: SqlStorage, orderId: string) =>
+  sql.exec<Row>("SELECT * FROM topups WHERE order_id = ?", orderId).toArray()[0] ?? null;
 const load = (sql: SqlStorage, orderId: string) => {
   const r = sql.exec<{ record: string }>("SELECT record FROM orders WHERE id = ?", orderId).toArray()[0];
   return r ? (JSON.parse(r.record) as OrderRecord) : null;
 };
 const save = (sql: SqlStorage, order: OrderRecord) =>
-  sql.exec("INSERT OR REPLACE INTO orders (id, status, record, updated_at) VALUES (?, ?, ?, ?)", order.id, order.status, JSON.stringify(order), order.updated_at);
+  sql.exec(
+    "INSERT OR REPLACE INTO orders (id, status, record, updated_at) VALUES (?, ?, ?, ?)",
+    order.id,
+    order.status,
+    JSON.stringify(order),
+    order.updated_at,
+  );
 const source = (order: OrderRecord) => `channel:${order.channel_id}`;
 
 /** Step 1 (inside placeOrder, after the funds are reserved): the order becomes `processing`. The caller saves it. */
 export function start(sql: SqlStorage, order: OrderRecord, now: number): void {
   order.status = "processing";
   const line = order.lines.findIndex((l) => l.topup);
-  sql.exec("INSERT OR IGNORE INTO topups (order_id, channel_id, line, status, updated_at) VALUES (?, ?, ?, 'processing', ?)", order.id, order.channel_id, line, now);
+  sql.exec(
+    "INSERT OR IGNORE INTO topups (order_id, channel_id, line, status, updated_at) VALUES (?, ?, ?, 'processing', ?)",
+    order.id,
+    order.channel_id,
+    line,
+    now,
+  );
   recordEvent(sql, source(order), "order.processing", { order: publicOrder(order) }, now);
 }
 
 /** Sends the queue message of every top-up not yet enqueued (after placeOrder, and from the alarm after a crash). */
 export async function enqueuePending(sql: SqlStorage, queue: Queue<TopupMessage>): Promise<number> {
-  const rows = sql.exec<{ order_id: string; channel_id: string }>("SELECT order_id, channel_id FROM topups WHERE enqueued = 0 LIMIT 100").toArray();
+  const rows = sql
+    .exec<{ order_id: string; channel_id: string }>(
+      "SELECT order_id, channel_id FROM topups WHERE enqueued = 0 LIMIT 100",
+    )
+    .toArray();
   if (rows.length === 0) return 0;
-  await queue.sendBatch(rows.map((r) => ({ body: { order_id: r.order_id, channel_id: r.channel_id }, contentType: "json" as const })));
+  await queue.sendBatch(
+    rows.map((r) => ({ body: { order_id: r.order_id, channel_id: r.channel_id }, contentType: "json" as const })),
+  );
   for (const r of rows) sql.exec("UPDATE topups SET enqueued = 1 WHERE order_id = ?", r.order_id);
   return rows.length;
 }
@@ -90,8 +118,12 @@ export function begin(sql: SqlStorage, orderId: string, final: boolean, now: num
   if (r.status !== "processing") return { done: true, status: r.status };
   const spec = order.lines[r.line];
   const request: ProviderRequest = {
-    out_trade_no: outTradeNo(orderId, r.line), sku: spec.topup!.sku, account: spec.topup!.account,
-    ...(spec.topup!.face_value !== null ? { amount: spec.topup!.face_value * spec.quantity, currency: spec.currency } : {}),
+    out_trade_no: outTradeNo(orderId, r.line),
+    sku: spec.topup!.sku,
+    account: spec.topup!.account,
+    ...(spec.topup!.face_value !== null
+      ? { amount: spec.topup!.face_value * spec.quantity, currency: spec.currency }
+      : {}),
   };
   if (final) return { done: false, mode: r.dispatched ? "query" : "none", request, attempts: r.attempts };
   if (order.funds === "reserved") {
@@ -99,7 +131,16 @@ export function begin(sql: SqlStorage, orderId: string, final: boolean, now: num
     funds.commit(sql, orderId, order.total_amount, now);
     const paid: OrderRecord = { ...order, funds: "committed", updated_at: now };
     save(sql, paid);
-    recordEvent(sql, source(paid), "order.paid", { order: publicOrder(paid), payment: { method: "balance", amount: order.total_amount, currency: order.currency } }, now);
+    recordEvent(
+      sql,
+      source(paid),
+      "order.paid",
+      {
+        order: publicOrder(paid),
+        payment: { method: "balance", amount: order.total_amount, currency: order.currency },
+      },
+      now,
+    );
   }
   const attempts = r.attempts + 1;
   sql.exec("UPDATE topups SET attempts = ?, dispatched = 1, updated_at = ? WHERE order_id = ?", attempts, now, orderId);
@@ -109,7 +150,12 @@ export function begin(sql: SqlStorage, orderId: string, final: boolean, now: num
 
 /** A transient problem: kept for support, the message is retried by the consumer. */
 export function note(sql: SqlStorage, orderId: string, error: string, now: number): void {
-  sql.exec("UPDATE topups SET last_error = ?, updated_at = ? WHERE order_id = ? AND status = 'processing'", error.slice(0, 200), now, orderId);
+  sql.exec(
+    "UPDATE topups SET last_error = ?, updated_at = ? WHERE order_id = ? AND status = 'processing'",
+    error.slice(0, 200),
+    now,
+    orderId,
+  );
 }
 
 export type Final = Extract<Outcome, { kind: "succeeded" | "failed" }>;
@@ -122,7 +168,12 @@ export function finish(sql: SqlStorage, orderId: string, outcome: Final, now: nu
   if (r.status !== "processing") {
     // Money already went back but the provider says it delivered: flag it for reconciliation, never re-charge silently.
     if (r.status === "failed" && outcome.kind === "succeeded" && !r.late_success) {
-      sql.exec("UPDATE topups SET late_success = 1, provider_ref = COALESCE(?, provider_ref), last_error = 'provider reported success after the refund', updated_at = ? WHERE order_id = ?", outcome.provider_ref, now, orderId);
+      sql.exec(
+        "UPDATE topups SET late_success = 1, provider_ref = COALESCE(?, provider_ref), last_error = 'provider reported success after the refund', updated_at = ? WHERE order_id = ?",
+        outcome.provider_ref,
+        now,
+        orderId,
+      );
     }
     return false;
   }
@@ -132,9 +183,23 @@ export function finish(sql: SqlStorage, orderId: string, outcome: Final, now: nu
     if (order.funds === "reserved") {
       funds.commit(sql, orderId, order.total_amount, now);
       next = { ...next, funds: "committed" };
-      recordEvent(sql, source(next), "order.paid", { order: publicOrder(next), payment: { method: "balance", amount: order.total_amount, currency: order.currency } }, now);
+      recordEvent(
+        sql,
+        source(next),
+        "order.paid",
+        {
+          order: publicOrder(next),
+          payment: { method: "balance", amount: order.total_amount, currency: order.currency },
+        },
+        now,
+      );
     }
-    sql.exec("UPDATE topups SET status = 'succeeded', provider_ref = ?, last_error = NULL, updated_at = ? WHERE order_id = ?", ref, now, orderId);
+    sql.exec(
+      "UPDATE topups SET status = 'succeeded', provider_ref = ?, last_error = NULL, updated_at = ? WHERE order_id = ?",
+      ref,
+      now,
+      orderId,
+    );
     save(sql, next);
     recordEvent(sql, source(next), "order.fulfilled", { order: publicOrder(next) }, now);
     return true;
@@ -149,14 +214,35 @@ export function finish(sql: SqlStorage, orderId: string, outcome: Final, now: nu
     refundId = `rfd_${orderId.slice(4)}`;
     refund(sql, orderId, order.total_amount, reason, now);
   }
-  sql.exec("UPDATE topups SET status = 'failed', provider_ref = ?, last_error = ?, refund_id = ?, updated_at = ? WHERE order_id = ?", ref, reason, refundId, now, orderId);
+  sql.exec(
+    "UPDATE topups SET status = 'failed', provider_ref = ?, last_error = ?, refund_id = ?, updated_at = ? WHERE order_id = ?",
+    ref,
+    reason,
+    refundId,
+    now,
+    orderId,
+  );
   save(sql, next);
   sql.exec("DELETE FROM purchases WHERE order_id = ?", orderId); // a failed top-up does not count against per-customer limits
   recordEvent(sql, source(next), "order.failed", { order: publicOrder(next) }, now);
   if (refundId) {
-    recordEvent(sql, source(next), "order.refunded", {
-      order: publicOrder(next), refund: { id: refundId, amount: order.total_amount, currency: order.currency, to: "balance", reason, was_fulfilled: false },
-    }, now);
+    recordEvent(
+      sql,
+      source(next),
+      "order.refunded",
+      {
+        order: publicOrder(next),
+        refund: {
+          id: refundId,
+          amount: order.total_amount,
+          currency: order.currency,
+          to: "balance",
+          reason,
+          was_fulfilled: false,
+        },
+      },
+      now,
+    );
   }
   return true;
 }
@@ -166,7 +252,12 @@ function refund(sql: SqlStorage, orderId: string, amount: number, reason: string
   sql.exec("UPDATE account SET balance = balance + ? WHERE id = 1", amount);
   sql.exec(
     "INSERT INTO movements (id, kind, amount, balance_after, order_id, note, actor, created_at) VALUES (?, 'refund', ?, ?, ?, ?, 'topup', ?)",
-    `mov_refund_${orderId}`, amount, funds.account(sql).balance, orderId, `top-up failed: ${reason}`.slice(0, 200), now,
+    `mov_refund_${orderId}`,
+    amount,
+    funds.account(sql).balance,
+    orderId,
+    `top-up failed: ${reason}`.slice(0, 200),
+    now,
   );
 }
 
@@ -174,5 +265,11 @@ function refund(sql: SqlStorage, orderId: string, amount: number, reason: string
 export function view(sql: SqlStorage, order: OrderRecord): TopupView | null {
   const r = row(sql, order.id);
   if (!r) return null;
-  return { status: r.status, account: maskAccount(order.lines[r.line].topup?.account ?? ""), provider_ref: r.provider_ref, attempts: r.attempts, last_error: r.last_error };
+  return {
+    status: r.status,
+    account: maskAccount(order.lines[r.line].topup?.account ?? ""),
+    provider_ref: r.provider_ref,
+    attempts: r.attempts,
+    last_error: r.last_error,
+  };
 }

@@ -30,11 +30,19 @@ export interface DomainEvent<T = Record<string, unknown>> {
   data: T;
 }
 
-export function recordEvent(sql: SqlStorage, source: string, type: string, data: Record<string, unknown>, now = Date.now()): void {
+export function recordEvent(
+  sql: SqlStorage,
+  source: string,
+  type: string,
+  data: Record<string, unknown>,
+  now = Date.now(),
+): void {
   const id = newId("evt", now);
   // A high-water mark in meta keeps the sequence rising after flushed rows are deleted.
   const next = sql
-    .exec<{ v: number }>("SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_seq'), 0) + 1 AS v")
+    .exec<{ v: number }>(
+      "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_seq'), 0) + 1 AS v",
+    )
     .one().v;
   sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('outbox_seq', ?)", String(next));
   const event: DomainEvent = { id, type, created_at: new Date(now).toISOString(), source, seq: next, data };
@@ -49,7 +57,9 @@ export function pendingEvents(sql: SqlStorage): number {
 export async function flushOutbox(sql: SqlStorage, queue: Queue, max = 100): Promise<number> {
   let sent = 0;
   for (;;) {
-    const rows = sql.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox ORDER BY seq LIMIT ?", max).toArray();
+    const rows = sql
+      .exec<{ seq: number; body: string }>("SELECT seq, body FROM outbox ORDER BY seq LIMIT ?", max)
+      .toArray();
     if (rows.length === 0) return sent;
     await queue.sendBatch(rows.map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const })));
     sql.exec("DELETE FROM outbox WHERE seq <= ?", rows[rows.length - 1].seq);
@@ -59,5 +69,7 @@ export async function flushOutbox(sql: SqlStorage, queue: Queue, max = 100): Pro
 
 /** How many events this object has written so far (its stream position); reconciliation compares it with what D1 applied. */
 export function outboxPosition(sql: SqlStorage): number {
-  return sql.exec<{ v: number }>("SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_seq'), 0) AS v").one().v;
+  return sql
+    .exec<{ v: number }>("SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_seq'), 0) AS v")
+    .one().v;
 }

@@ -33,7 +33,15 @@ export interface ChannelRef {
   path: string;
 }
 
-type AllocationRow = { channel_id: string; parent_id: string; path: string; quota: number; low_water: number | null; refill: number | null; low_alerted: number };
+type AllocationRow = {
+  channel_id: string;
+  parent_id: string;
+  path: string;
+  quota: number;
+  low_water: number | null;
+  refill: number | null;
+  low_alerted: number;
+};
 
 export function allocation(sql: SqlStorage, channelId: string): AllocationRow | null {
   return sql.exec<AllocationRow>("SELECT * FROM allocations WHERE channel_id = ?", channelId).toArray()[0] ?? null;
@@ -41,9 +49,11 @@ export function allocation(sql: SqlStorage, channelId: string): AllocationRow | 
 
 /** Exact unallocated stock: counts every available code, so only for views, not hot paths. */
 export function unallocated(sql: SqlStorage): number {
-  return sql.exec<{ n: number }>(
-    "SELECT (SELECT COUNT(*) FROM codes WHERE status = 'available') - (SELECT COALESCE(SUM(quota), 0) FROM allocations) AS n",
-  ).one().n;
+  return sql
+    .exec<{ n: number }>(
+      "SELECT (SELECT COUNT(*) FROM codes WHERE status = 'available') - (SELECT COALESCE(SUM(quota), 0) FROM allocations) AS n",
+    )
+    .one().n;
 }
 
 /**
@@ -52,12 +62,22 @@ export function unallocated(sql: SqlStorage): number {
  */
 export function unallocatedUpTo(sql: SqlStorage, atLeast: number): number {
   const quotas = sql.exec<{ q: number }>("SELECT COALESCE(SUM(quota), 0) AS q FROM allocations").one().q;
-  const available = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM (SELECT 1 FROM codes WHERE status = 'available' LIMIT ?)", quotas + atLeast).one().n;
+  const available = sql
+    .exec<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM (SELECT 1 FROM codes WHERE status = 'available' LIMIT ?)",
+      quotas + atLeast,
+    )
+    .one().n;
   return available - quotas;
 }
 
 function ensureRow(sql: SqlStorage, ch: ChannelRef): void {
-  sql.exec("INSERT OR IGNORE INTO allocations (channel_id, parent_id, path, quota) VALUES (?, ?, ?, 0)", ch.id, ch.parentId, ch.path);
+  sql.exec(
+    "INSERT OR IGNORE INTO allocations (channel_id, parent_id, path, quota) VALUES (?, ?, ?, 0)",
+    ch.id,
+    ch.parentId,
+    ch.path,
+  );
 }
 
 function addQuota(sql: SqlStorage, channelId: string, delta: number): void {
@@ -66,7 +86,7 @@ function addQuota(sql: SqlStorage, channelId: string, delta: number): void {
 
 /** What `channelId` may sell now: its quota, or unallocated stock for the root. */
 export function sellable(sql: SqlStorage, channelId: string): number {
-  return channelId === ROOT_CHANNEL_ID ? unallocatedUpTo(sql, 1_000) : allocation(sql, channelId)?.quota ?? 0;
+  return channelId === ROOT_CHANNEL_ID ? unallocatedUpTo(sql, 1_000) : (allocation(sql, channelId)?.quota ?? 0);
 }
 
 export type MoveResult =
@@ -77,23 +97,51 @@ export type MoveResult =
  * Moves quota between a parent and its direct child (`quantity` < 0 gives it back).
  * The root's side is unallocated stock.
  */
-export function moveQuota(sql: SqlStorage, source: string, child: ChannelRef, quantity: number, productId: string): MoveResult {
+export function moveQuota(
+  sql: SqlStorage,
+  source: string,
+  child: ChannelRef,
+  quantity: number,
+  productId: string,
+): MoveResult {
   ensureRow(sql, child);
   const fromRoot = child.parentId === ROOT_CHANNEL_ID;
   const giver = quantity > 0 ? (fromRoot ? null : child.parentId) : child.id;
-  const have = giver === null ? unallocatedUpTo(sql, Math.abs(quantity)) : allocation(sql, giver)?.quota ?? 0;
+  const have = giver === null ? unallocatedUpTo(sql, Math.abs(quantity)) : (allocation(sql, giver)?.quota ?? 0);
   if (have < Math.abs(quantity)) return { ok: false, reason: "insufficient_quota", available: Math.max(0, have) };
   addQuota(sql, child.id, quantity);
   if (!fromRoot) addQuota(sql, child.parentId, -quantity);
   const row = allocation(sql, child.id)!;
-  if (row.low_water !== null && row.quota >= row.low_water) sql.exec("UPDATE allocations SET low_alerted = 0 WHERE channel_id = ?", child.id);
-  recordEvent(sql, source, "stock.allocated", { product_id: productId, channel_id: child.id, from: child.parentId, quantity, quota: row.quota });
-  return { ok: true, quota: row.quota, source_quota: fromRoot ? null : allocation(sql, child.parentId)?.quota ?? 0, unallocated: unallocated(sql) };
+  if (row.low_water !== null && row.quota >= row.low_water)
+    sql.exec("UPDATE allocations SET low_alerted = 0 WHERE channel_id = ?", child.id);
+  recordEvent(sql, source, "stock.allocated", {
+    product_id: productId,
+    channel_id: child.id,
+    from: child.parentId,
+    quantity,
+    quota: row.quota,
+  });
+  return {
+    ok: true,
+    quota: row.quota,
+    source_quota: fromRoot ? null : (allocation(sql, child.parentId)?.quota ?? 0),
+    unallocated: unallocated(sql),
+  };
 }
 
-export function configureReplenishment(sql: SqlStorage, ch: ChannelRef, lowWater: number | null, refill: number | null): void {
+export function configureReplenishment(
+  sql: SqlStorage,
+  ch: ChannelRef,
+  lowWater: number | null,
+  refill: number | null,
+): void {
   ensureRow(sql, ch);
-  sql.exec("UPDATE allocations SET low_water = ?, refill = ?, low_alerted = 0 WHERE channel_id = ?", lowWater, refill, ch.id);
+  sql.exec(
+    "UPDATE allocations SET low_water = ?, refill = ?, low_alerted = 0 WHERE channel_id = ?",
+    lowWater,
+    refill,
+    ch.id,
+  );
 }
 
 /** Takes `quantity` from what the channel may sell; false when it has not enough. */
@@ -115,35 +163,69 @@ export function restoreQuota(sql: SqlStorage, channelId: string, quantity: numbe
  * (`stock.refilled`), else raise `stock.low` once per crossing. A refill taken from a
  * parent's quota may push the parent below its own mark, so the check climbs the tree.
  */
-export function replenish(sql: SqlStorage, source: string, productId: string, channelId: string, now = Date.now()): void {
+export function replenish(
+  sql: SqlStorage,
+  source: string,
+  productId: string,
+  channelId: string,
+  now = Date.now(),
+): void {
   for (let id: string | null = channelId, hops = 0; id && id !== ROOT_CHANNEL_ID && hops < 8; hops++) {
     const row: AllocationRow | null = allocation(sql, id);
     if (!row || row.low_water === null || row.quota >= row.low_water) return;
     const fromRoot: boolean = row.parent_id === ROOT_CHANNEL_ID;
     const refill = row.refill ?? 0;
-    const sourceHas = fromRoot ? unallocatedUpTo(sql, Math.max(refill, 1)) : allocation(sql, row.parent_id)?.quota ?? 0;
+    const sourceHas = fromRoot
+      ? unallocatedUpTo(sql, Math.max(refill, 1))
+      : (allocation(sql, row.parent_id)?.quota ?? 0);
     if (refill > 0 && sourceHas >= refill) {
       addQuota(sql, id, refill);
       if (!fromRoot) addQuota(sql, row.parent_id, -refill);
       const quota = row.quota + refill;
-      sql.exec("UPDATE allocations SET low_alerted = ? WHERE channel_id = ?", quota >= row.low_water ? 0 : row.low_alerted, id);
-      recordEvent(sql, source, "stock.refilled", { product_id: productId, channel_id: id, from: row.parent_id, quantity: refill, quota }, now);
+      sql.exec(
+        "UPDATE allocations SET low_alerted = ? WHERE channel_id = ?",
+        quota >= row.low_water ? 0 : row.low_alerted,
+        id,
+      );
+      recordEvent(
+        sql,
+        source,
+        "stock.refilled",
+        { product_id: productId, channel_id: id, from: row.parent_id, quantity: refill, quota },
+        now,
+      );
       id = fromRoot ? null : row.parent_id;
     } else {
       if (!row.low_alerted) {
         sql.exec("UPDATE allocations SET low_alerted = 1 WHERE channel_id = ?", id);
-        recordEvent(sql, source, "stock.low", { product_id: productId, channel_id: id, quota: row.quota, low_water: row.low_water, source_available: sourceHas }, now);
+        recordEvent(
+          sql,
+          source,
+          "stock.low",
+          {
+            product_id: productId,
+            channel_id: id,
+            quota: row.quota,
+            low_water: row.low_water,
+            source_available: sourceHas,
+          },
+          now,
+        );
       }
       return;
     }
   }
 }
 
-export function allocationsUnder(sql: SqlStorage, path: string): { channel_id: string; quota: number; low_water: number | null; refill: number | null }[] {
+export function allocationsUnder(
+  sql: SqlStorage,
+  path: string,
+): { channel_id: string; quota: number; low_water: number | null; refill: number | null }[] {
   return sql
     .exec<{ channel_id: string; quota: number; low_water: number | null; refill: number | null }>(
       "SELECT channel_id, quota, low_water, refill FROM allocations WHERE substr(path, 1, length(?)) = ? ORDER BY channel_id",
-      path, path,
+      path,
+      path,
     )
     .toArray();
 }

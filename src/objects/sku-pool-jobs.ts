@@ -5,8 +5,9 @@
  * a chunk counts as done only once D1 confirmed its index rows (codes whose index entry
  * collided with another product are unstaged), and the last chunk publishes the whole batch.
  */
-import type { CodeRule } from "../domain/code-format";
+
 import { claimIndexes } from "../db/code-index";
+import type { CodeRule } from "../domain/code-format";
 import { codeKeys } from "../security/code-crypto";
 import { generateCodes, prepareCodes } from "../security/code-sealer";
 import { requireSecrets } from "../security/secrets";
@@ -38,7 +39,10 @@ export interface JobHost {
 
 async function prepare(env: Env, kind: string, rule: CodeRule, count: number) {
   const keys = await codeKeys(requireSecrets(env));
-  return { keyId: keys.sealKeyId, codes: await prepareCodes(keys, await generateCodes(keys, rule, count, kind === "card")) };
+  return {
+    keyId: keys.sealKeyId,
+    codes: await prepareCodes(keys, await generateCodes(keys, rule, count, kind === "card")),
+  };
 }
 
 /**
@@ -46,10 +50,25 @@ async function prepare(env: Env, kind: string, rule: CodeRule, count: number) {
  * superset of stored codes). Codes that collide with an existing index entry are dropped.
  * Returns how many were stored. Used for batches small enough to finish inside a request.
  */
-export async function generateInto(env: Env, host: Pick<JobHost, "loadCodes">, ref: PoolRef, batchId: string, kind: string, rule: CodeRule, count: number): Promise<number> {
+export async function generateInto(
+  env: Env,
+  host: Pick<JobHost, "loadCodes">,
+  ref: PoolRef,
+  batchId: string,
+  kind: string,
+  rule: CodeRule,
+  count: number,
+): Promise<number> {
   const { keyId, codes } = await prepare(env, kind, rule, count);
   const claimed = await claimIndexes(env.DB, { productId: ref.productId, shard: ref.shard, batchId }, codes);
-  return (await host.loadCodes(ref, batchId, keyId, codes.filter((c) => claimed.has(c.idx)))).inserted;
+  return (
+    await host.loadCodes(
+      ref,
+      batchId,
+      keyId,
+      codes.filter((c) => claimed.has(c.idx)),
+    )
+  ).inserted;
 }
 
 const failures = new Map<string, number>();
@@ -68,7 +87,12 @@ export async function runJob(env: Env, ref: PoolRef, job: JobRow, host: JobHost,
     while (Date.now() < deadline && done + inFlightCount < job.total) {
       // Let requests waiting for this object (issues, redemptions) in between chunks.
       await new Promise((resolve) => setTimeout(resolve, 0));
-      const { keyId, codes } = await prepare(env, job.kind, rule, Math.min(JOB_CHUNK, job.total - done - inFlightCount));
+      const { keyId, codes } = await prepare(
+        env,
+        job.kind,
+        rule,
+        Math.min(JOB_CHUNK, job.total - done - inFlightCount),
+      );
       // Staging is local and synchronous; the D1 round trip of this chunk overlaps the next chunk's crypto.
       const { inserted } = await host.loadCodes(ref, job.batch_id, keyId, codes);
       for (const c of codes) unconfirmed.add(c.idx);
@@ -90,14 +114,18 @@ export async function runJob(env: Env, ref: PoolRef, job: JobRow, host: JobHost,
     failures.set(job.batch_id, n);
     if (n >= 3) {
       host.markJob(job.batch_id, done, "failed", err instanceof Error ? err.message.slice(0, 200) : "unknown");
-      await env.DB.prepare("UPDATE batches SET status = 'failed', error = ?1 WHERE id = ?2").bind("generation failed", job.batch_id).run();
+      await env.DB.prepare("UPDATE batches SET status = 'failed', error = ?1 WHERE id = ?2")
+        .bind("generation failed", job.batch_id)
+        .run();
       return;
     }
   }
   if (done >= job.total) {
     host.publishBatch(ref, job.batch_id);
     host.markJob(job.batch_id, done, "completed");
-    await env.DB.prepare("UPDATE batches SET done = ?1, status = 'completed', completed_at = ?2 WHERE id = ?3").bind(done, Date.now(), job.batch_id).run();
+    await env.DB.prepare("UPDATE batches SET done = ?1, status = 'completed', completed_at = ?2 WHERE id = ?3")
+      .bind(done, Date.now(), job.batch_id)
+      .run();
   } else {
     host.markJob(job.batch_id, done, "running");
     await env.DB.prepare("UPDATE batches SET done = ?1 WHERE id = ?2").bind(done, job.batch_id).run();

@@ -47,8 +47,11 @@ function guard(sql: SqlStorage, source: string, q: CodeQuery): Guarded {
       const failures = row.pin_failures + 1;
       const lock = failures >= MAX_PIN_FAILURES ? 1 : 0;
       sql.exec("UPDATE codes SET pin_failures = ?, locked = ? WHERE id = ?", failures, lock, row.id);
-      if (lock) recordEvent(sql, source, "code.locked", { code_id: row.id, last4: row.last4, order_id: row.order_id }, q.now);
-      return lock ? { ok: false, reason: "card_locked", row, locked_now: true } : { ok: false, reason: "code_not_found", row };
+      if (lock)
+        recordEvent(sql, source, "code.locked", { code_id: row.id, last4: row.last4, order_id: row.order_id }, q.now);
+      return lock
+        ? { ok: false, reason: "card_locked", row, locked_now: true }
+        : { ok: false, reason: "code_not_found", row };
     }
     if (row.pin_failures > 0) sql.exec("UPDATE codes SET pin_failures = 0 WHERE id = ?", row.id);
   }
@@ -90,25 +93,62 @@ export function redeemCode(sql: SqlStorage, source: string, input: RedeemInput):
   if (row.status === "voided") return { ok: false, reason: "code_voided" };
   if (row.status === "redeemed") return { ok: false, reason: "already_redeemed", redeemed_at: toIso(row.redeemed_at) };
   if (isExpired(row.expires_at, input.now)) return { ok: false, reason: "code_expired" };
-  sql.exec("UPDATE codes SET status = 'redeemed', redeemed_at = ? WHERE id = ? AND status = 'issued'", input.now, row.id);
+  sql.exec(
+    "UPDATE codes SET status = 'redeemed', redeemed_at = ? WHERE id = ? AND status = 'issued'",
+    input.now,
+    row.id,
+  );
   sql.exec(
     "INSERT INTO redemptions (id, code_id, redeemer, channel_id, redeemed_at) VALUES (?, ?, ?, ?, ?)",
-    input.redemptionId, row.id, input.redeemer, input.channelId, input.now,
+    input.redemptionId,
+    row.id,
+    input.redeemer,
+    input.channelId,
+    input.now,
   );
-  recordEvent(sql, source, "code.redeemed", {
-    redemption_id: input.redemptionId, code_index: row.idx, last4: row.last4, order_id: row.order_id,
-    channel_id: input.channelId, redeemer: input.redeemer, redeemed_at: toIso(input.now),
-  }, input.now);
-  return { ok: true, redemption_id: input.redemptionId, code: view({ ...row, status: "redeemed", redeemed_at: input.now }, input.now) };
+  recordEvent(
+    sql,
+    source,
+    "code.redeemed",
+    {
+      redemption_id: input.redemptionId,
+      code_index: row.idx,
+      last4: row.last4,
+      order_id: row.order_id,
+      channel_id: input.channelId,
+      redeemer: input.redeemer,
+      redeemed_at: toIso(input.now),
+    },
+    input.now,
+  );
+  return {
+    ok: true,
+    redemption_id: input.redemptionId,
+    code: view({ ...row, status: "redeemed", redeemed_at: input.now }, input.now),
+  };
 }
 
 export type ReverseResult =
   | { ok: true; redemption_id: string; reversed_at: string }
   | { ok: false; reason: "redemption_not_found" | "already_reversed" | "reversal_window_passed" | "code_not_redeemed" };
 
-export function reverseRedemption(sql: SqlStorage, source: string, redemptionId: string, windowMs: number, now: number): ReverseResult {
+export function reverseRedemption(
+  sql: SqlStorage,
+  source: string,
+  redemptionId: string,
+  windowMs: number,
+  now: number,
+): ReverseResult {
   const r = sql
-    .exec<{ code_id: number; redeemed_at: number; reversed_at: number | null; idx: string; status: string; last4: string; order_id: string | null }>(
+    .exec<{
+      code_id: number;
+      redeemed_at: number;
+      reversed_at: number | null;
+      idx: string;
+      status: string;
+      last4: string;
+      order_id: string | null;
+    }>(
       "SELECT r.code_id, r.redeemed_at, r.reversed_at, c.idx, c.status, c.last4, c.order_id FROM redemptions r JOIN codes c ON c.id = r.code_id WHERE r.id = ?",
       redemptionId,
     )
@@ -119,13 +159,25 @@ export function reverseRedemption(sql: SqlStorage, source: string, redemptionId:
   if (r.status !== "redeemed") return { ok: false, reason: "code_not_redeemed" };
   sql.exec("UPDATE codes SET status = 'issued', redeemed_at = NULL WHERE id = ?", r.code_id);
   sql.exec("UPDATE redemptions SET reversed_at = ? WHERE id = ?", now, redemptionId);
-  recordEvent(sql, source, "code.redemption_reversed", {
-    redemption_id: redemptionId, code_index: r.idx, last4: r.last4, order_id: r.order_id, reversed_at: toIso(now),
-  }, now);
+  recordEvent(
+    sql,
+    source,
+    "code.redemption_reversed",
+    {
+      redemption_id: redemptionId,
+      code_index: r.idx,
+      last4: r.last4,
+      order_id: r.order_id,
+      reversed_at: toIso(now),
+    },
+    now,
+  );
   return { ok: true, redemption_id: redemptionId, reversed_at: toIso(now)! };
 }
 
-export type VoidResult = { ok: true; last4: string } | { ok: false; reason: "code_not_found" | "already_redeemed" | "code_voided" };
+export type VoidResult =
+  | { ok: true; last4: string }
+  | { ok: false; reason: "code_not_found" | "already_redeemed" | "code_voided" };
 
 /** Voids a code that has not been redeemed; held and issued codes can be voided (e.g. leaked). */
 export function voidCode(sql: SqlStorage, source: string, index: string, reason: string, now: number): VoidResult {
@@ -134,7 +186,13 @@ export function voidCode(sql: SqlStorage, source: string, index: string, reason:
   if (row.status === "redeemed") return { ok: false, reason: "already_redeemed" };
   if (row.status === "voided") return { ok: false, reason: "code_voided" };
   sql.exec("UPDATE codes SET status = 'voided', voided_at = ? WHERE id = ?", now, row.id);
-  recordEvent(sql, source, "code.voided", { code_index: row.idx, last4: row.last4, order_id: row.order_id, reason }, now);
+  recordEvent(
+    sql,
+    source,
+    "code.voided",
+    { code_index: row.idx, last4: row.last4, order_id: row.order_id, reason },
+    now,
+  );
   return { ok: true, last4: row.last4 };
 }
 

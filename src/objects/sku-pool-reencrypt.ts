@@ -11,7 +11,7 @@
  * Everything takes the keys as an argument, so tests can drive it with keys they construct.
  */
 import { toIso } from "../domain/validity";
-import { seal, unseal, type CodeKeys } from "../security/code-crypto";
+import { type CodeKeys, seal, unseal } from "../security/code-crypto";
 import { recordEvent } from "./outbox";
 
 export const REENCRYPT_CHUNK = 2_000;
@@ -43,16 +43,25 @@ export interface RevealedCode {
 }
 
 /** The codes of an order line, decrypted with the key each row names. */
-export async function revealLine(sql: SqlStorage, keys: CodeKeys, orderId: string, line: number): Promise<RevealedCode[]> {
+export async function revealLine(
+  sql: SqlStorage,
+  keys: CodeKeys,
+  orderId: string,
+  line: number,
+): Promise<RevealedCode[]> {
   const rows = sql
     .exec<{ idx: string; sealed: string; key_id: string; expires_at: number | null }>(
-      "SELECT idx, sealed, key_id, expires_at FROM codes WHERE order_id = ? AND line = ? ORDER BY id", orderId, line,
+      "SELECT idx, sealed, key_id, expires_at FROM codes WHERE order_id = ? AND line = ? ORDER BY id",
+      orderId,
+      line,
     )
     .toArray();
   return Promise.all(
     rows.map(async (r) => {
       const secret = await unseal(keys, r.idx, r.sealed, r.key_id);
-      return secret.p === undefined ? { code: secret.c, expires_at: toIso(r.expires_at) } : { code: secret.c, pin: secret.p, expires_at: toIso(r.expires_at) };
+      return secret.p === undefined
+        ? { code: secret.c, expires_at: toIso(r.expires_at) }
+        : { code: secret.c, pin: secret.p, expires_at: toIso(r.expires_at) };
     }),
   );
 }
@@ -68,7 +77,10 @@ export function readJob(sql: SqlStorage): ReencryptJob | null {
 }
 
 function writeJob(sql: SqlStorage, job: ReencryptJob): void {
-  sql.exec("INSERT INTO meta (key, value) VALUES ('reencrypt', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(job));
+  sql.exec(
+    "INSERT INTO meta (key, value) VALUES ('reencrypt', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    JSON.stringify(job),
+  );
 }
 
 /** Starts (or restarts) the job; a running job is left as it is. Returns true when the alarm has work. */
@@ -87,7 +99,14 @@ export function reencryptStatus(sql: SqlStorage, currentKeyId: string): Reencryp
     if (r.key_id !== currentKeyId) remaining += r.n;
   }
   const job = readJob(sql);
-  return { status: job?.status ?? "idle", current_key_id: currentKeyId, remaining, reencrypted: job?.reencrypted ?? 0, by_key_id: byKey, error: job?.error ?? null };
+  return {
+    status: job?.status ?? "idle",
+    current_key_id: currentKeyId,
+    remaining,
+    reencrypted: job?.reencrypted ?? 0,
+    by_key_id: byKey,
+    error: job?.error ?? null,
+  };
 }
 
 /**
@@ -95,12 +114,22 @@ export function reencryptStatus(sql: SqlStorage, currentKeyId: string): Reencryp
  * while work remains. A code under a key id we do not hold fails the job (the old key was removed
  * too early) rather than the alarm, so holds and the outbox keep moving.
  */
-export async function advanceReencrypt(sql: SqlStorage, source: string, keys: CodeKeys, budgetMs: number, ref?: { productId: string; shard: number }): Promise<boolean> {
+export async function advanceReencrypt(
+  sql: SqlStorage,
+  source: string,
+  keys: CodeKeys,
+  budgetMs: number,
+  ref?: { productId: string; shard: number },
+): Promise<boolean> {
   const job = readJob(sql);
   if (job?.status !== "running") return false;
   const deadline = Date.now() + budgetMs;
   const rows = sql
-    .exec<{ id: number; idx: string; sealed: string; key_id: string }>("SELECT id, idx, sealed, key_id FROM codes WHERE key_id != ? ORDER BY id LIMIT ?", keys.sealKeyId, REENCRYPT_CHUNK)
+    .exec<{ id: number; idx: string; sealed: string; key_id: string }>(
+      "SELECT id, idx, sealed, key_id FROM codes WHERE key_id != ? ORDER BY id LIMIT ?",
+      keys.sealKeyId,
+      REENCRYPT_CHUNK,
+    )
     .toArray();
   const updates: [number, string, string][] = [];
   try {
@@ -110,7 +139,12 @@ export async function advanceReencrypt(sql: SqlStorage, source: string, keys: Co
       slice.forEach((r, j) => updates.push([r.id, sealed[j], r.key_id]));
     }
   } catch (err) {
-    writeJob(sql, { ...job, status: "failed", finished_at: Date.now(), error: err instanceof Error ? err.message.slice(0, 200) : "unknown" });
+    writeJob(sql, {
+      ...job,
+      status: "failed",
+      finished_at: Date.now(),
+      error: err instanceof Error ? err.message.slice(0, 200) : "unknown",
+    });
     return false;
   }
   // One synchronous statement: the chunk lands whole. The key_id guard skips a row changed meanwhile.
@@ -118,7 +152,8 @@ export async function advanceReencrypt(sql: SqlStorage, source: string, keys: Co
     sql.exec(
       `UPDATE codes SET sealed = json_extract(u.value, '$[1]'), key_id = ?
        FROM json_each(?) AS u WHERE codes.id = json_extract(u.value, '$[0]') AND codes.key_id = json_extract(u.value, '$[2]')`,
-      keys.sealKeyId, JSON.stringify(updates),
+      keys.sealKeyId,
+      JSON.stringify(updates),
     );
   }
   const reencrypted = job.reencrypted + updates.length;
@@ -128,6 +163,11 @@ export async function advanceReencrypt(sql: SqlStorage, source: string, keys: Co
     return true;
   }
   writeJob(sql, { ...job, status: "completed", reencrypted, finished_at: Date.now() });
-  recordEvent(sql, source, "codes.reencrypted", { product_id: ref?.productId ?? null, shard: ref?.shard ?? null, key_id: keys.sealKeyId, count: reencrypted });
+  recordEvent(sql, source, "codes.reencrypted", {
+    product_id: ref?.productId ?? null,
+    shard: ref?.shard ?? null,
+    key_id: keys.sealKeyId,
+    count: reencrypted,
+  });
   return false;
 }

@@ -11,13 +11,13 @@ import { toIso, type Validity } from "../domain/validity";
 import { codeKeys } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
 import { flushOutbox, outboxPosition, pendingEvents, recordEvent } from "./outbox";
-import { runJob, type JobRow } from "./sku-pool-jobs";
-import * as reencryption from "./sku-pool-reencrypt";
+import { type PreparedCode, SKU_POOL_SCHEMA } from "./sku-pool.schema";
 import * as quotas from "./sku-pool-allocations";
 import * as issuing from "./sku-pool-issue";
 import { changed } from "./sku-pool-issue";
+import { type JobRow, runJob } from "./sku-pool-jobs";
 import * as redemption from "./sku-pool-redemption";
-import { SKU_POOL_SCHEMA, type PreparedCode } from "./sku-pool.schema";
+import * as reencryption from "./sku-pool-reencrypt";
 
 export interface PoolRef {
   productId: string;
@@ -35,7 +35,9 @@ export type IssueResult =
   | { ok: false; reason: "out_of_stock" | "quota_exceeded"; available: number }
   | { ok: false; reason: "order_returned" };
 
-export type HoldResult = { ok: true; expires_at: string } | { ok: false; reason: "out_of_stock" | "quota_exceeded"; available: number };
+export type HoldResult =
+  | { ok: true; expires_at: string }
+  | { ok: false; reason: "out_of_stock" | "quota_exceeded"; available: number };
 
 export interface StockCounts {
   unallocated: number;
@@ -64,27 +66,48 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** Stages codes of a loading batch; they stay invisible until `publishBatch`. Duplicates inside the product are skipped and returned. */
-  loadCodes(ref: PoolRef, batchId: string, keyId: string, codes: PreparedCode[]): { inserted: number; duplicates: string[] } {
+  loadCodes(
+    ref: PoolRef,
+    batchId: string,
+    keyId: string,
+    codes: PreparedCode[],
+  ): { inserted: number; duplicates: string[] } {
     this.remember(ref);
     const rows = JSON.stringify(codes.map((c) => [c.idx, c.sealed, c.last4, c.pin_hash]));
     const duplicates = this.sql
-      .exec<{ idx: string }>("SELECT idx FROM codes WHERE idx IN (SELECT json_extract(value, '$[0]') FROM json_each(?))", rows)
+      .exec<{ idx: string }>(
+        "SELECT idx FROM codes WHERE idx IN (SELECT json_extract(value, '$[0]') FROM json_each(?))",
+        rows,
+      )
       .toArray()
       .map((r) => r.idx);
-    const inserted = changed(this.sql, this.sql.exec(
-      `INSERT INTO codes (idx, sealed, key_id, last4, pin_hash, batch_id, status)
+    const inserted = changed(
+      this.sql,
+      this.sql.exec(
+        `INSERT INTO codes (idx, sealed, key_id, last4, pin_hash, batch_id, status)
        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, json_extract(value, '$[2]'), json_extract(value, '$[3]'), ?, 'staged'
        FROM json_each(?) WHERE true ON CONFLICT (idx) DO NOTHING`,
-      keyId, batchId, rows,
-    ));
+        keyId,
+        batchId,
+        rows,
+      ),
+    );
     return { inserted, duplicates };
   }
 
   /** Makes a batch's staged codes available in one step, so a batch is all-or-nothing. */
   publishBatch(ref: PoolRef, batchId: string): { published: number } {
-    const published = changed(this.sql, this.sql.exec("UPDATE codes SET status = 'available' WHERE batch_id = ? AND status = 'staged'", batchId));
+    const published = changed(
+      this.sql,
+      this.sql.exec("UPDATE codes SET status = 'available' WHERE batch_id = ? AND status = 'staged'", batchId),
+    );
     if (published > 0) {
-      recordEvent(this.sql, poolName(ref), "batch.published", { product_id: ref.productId, shard: ref.shard, batch_id: batchId, count: published });
+      recordEvent(this.sql, poolName(ref), "batch.published", {
+        product_id: ref.productId,
+        shard: ref.shard,
+        batch_id: batchId,
+        count: published,
+      });
       this.wake();
     }
     return { published };
@@ -92,11 +115,20 @@ export class SkuPool extends DurableObject<Env> {
 
   /** Drops staged codes of a batch whose index entries were not confirmed (called by the job runner). */
   unstage(batchId: string, indexes: string[]): void {
-    this.sql.exec("DELETE FROM codes WHERE batch_id = ? AND status = 'staged' AND idx IN (SELECT value FROM json_each(?))", batchId, JSON.stringify(indexes));
+    this.sql.exec(
+      "DELETE FROM codes WHERE batch_id = ? AND status = 'staged' AND idx IN (SELECT value FROM json_each(?))",
+      batchId,
+      JSON.stringify(indexes),
+    );
   }
 
   discardBatch(ref: PoolRef, batchId: string): { discarded: number } {
-    return { discarded: changed(this.sql, this.sql.exec("DELETE FROM codes WHERE batch_id = ? AND status = 'staged'", batchId)) };
+    return {
+      discarded: changed(
+        this.sql,
+        this.sql.exec("DELETE FROM codes WHERE batch_id = ? AND status = 'staged'", batchId),
+      ),
+    };
   }
 
   /** Starts a background generation job; the alarm works through it in chunks. */
@@ -104,7 +136,10 @@ export class SkuPool extends DurableObject<Env> {
     this.remember(ref);
     this.sql.exec(
       "INSERT OR IGNORE INTO jobs (batch_id, kind, rule, total, done, status) VALUES (?, ?, ?, ?, 0, 'running')",
-      job.batchId, job.kind, JSON.stringify(job.rule), job.total,
+      job.batchId,
+      job.kind,
+      JSON.stringify(job.rule),
+      job.total,
     );
     this.wake();
   }
@@ -123,7 +158,13 @@ export class SkuPool extends DurableObject<Env> {
 
   /** Progress of a background job; called by the job runner inside this object. */
   markJob(batchId: string, done: number, status: string, error?: string): void {
-    this.sql.exec("UPDATE jobs SET done = ?, status = ?, error = ? WHERE batch_id = ?", done, status, error ?? null, batchId);
+    this.sql.exec(
+      "UPDATE jobs SET done = ?, status = ?, error = ? WHERE batch_id = ?",
+      done,
+      status,
+      error ?? null,
+      batchId,
+    );
   }
 
   /** Issues `quantity` codes to an order line. Idempotent: the same order line gets the same codes. */
@@ -143,7 +184,9 @@ export class SkuPool extends DurableObject<Env> {
 
   /** The codes of an order, decrypted, for the order's own channel. */
   async orderCodes(ref: PoolRef, orderId: string): Promise<Record<number, IssuedCode[]>> {
-    const lines = this.sql.exec<{ line: number }>("SELECT DISTINCT line FROM codes WHERE order_id = ?", orderId).toArray();
+    const lines = this.sql
+      .exec<{ line: number }>("SELECT DISTINCT line FROM codes WHERE order_id = ?", orderId)
+      .toArray();
     const out: Record<number, IssuedCode[]> = {};
     for (const { line } of lines) out[line] = await this.revealLine(orderId, line);
     return out;
@@ -158,7 +201,10 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** Turns a live hold into issued codes of an order line. */
-  async confirmHold(ref: PoolRef, req: { holdId: string; orderId: string; line: number; validity: Validity }): Promise<IssueResult | { ok: false; reason: "hold_not_found" | "hold_expired" }> {
+  async confirmHold(
+    ref: PoolRef,
+    req: { holdId: string; orderId: string; line: number; validity: Validity },
+  ): Promise<IssueResult | { ok: false; reason: "hold_not_found" | "hold_expired" }> {
     const result = issuing.confirmHold(this.sql, poolName(ref), ref.productId, req, Date.now());
     this.wake();
     return result.ok ? { ok: true, codes: await this.revealLine(result.orderId, req.line) } : result;
@@ -195,22 +241,64 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** Voids an order's issued codes in this pool for a refund, or none when one is redeemed; `check` only looks. */
-  voidOrder(ref: PoolRef, orderId: string, reason: string, check: boolean): { ok: true; voided: number; at: number } | { ok: false; reason: "code_redeemed" } {
+  voidOrder(
+    ref: PoolRef,
+    orderId: string,
+    reason: string,
+    check: boolean,
+  ): { ok: true; voided: number; at: number } | { ok: false; reason: "code_redeemed" } {
     const now = Date.now();
-    if (this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM codes WHERE order_id = ? AND status = 'redeemed'", orderId).one().n > 0) return { ok: false, reason: "code_redeemed" };
+    if (
+      this.sql
+        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM codes WHERE order_id = ? AND status = 'redeemed'", orderId)
+        .one().n > 0
+    )
+      return { ok: false, reason: "code_redeemed" };
     if (check) return { ok: true, voided: 0, at: now };
-    const rows = this.sql.exec<{ idx: string; last4: string }>("SELECT idx, last4 FROM codes WHERE order_id = ? AND status = 'issued'", orderId).toArray();
-    this.sql.exec("UPDATE codes SET status = 'voided', voided_at = ? WHERE order_id = ? AND status = 'issued'", now, orderId);
-    for (const r of rows) recordEvent(this.sql, poolName(ref), "code.voided", { code_index: r.idx, last4: r.last4, order_id: orderId, reason }, now);
+    const rows = this.sql
+      .exec<{ idx: string; last4: string }>(
+        "SELECT idx, last4 FROM codes WHERE order_id = ? AND status = 'issued'",
+        orderId,
+      )
+      .toArray();
+    this.sql.exec(
+      "UPDATE codes SET status = 'voided', voided_at = ? WHERE order_id = ? AND status = 'issued'",
+      now,
+      orderId,
+    );
+    for (const r of rows)
+      recordEvent(
+        this.sql,
+        poolName(ref),
+        "code.voided",
+        { code_index: r.idx, last4: r.last4, order_id: orderId, reason },
+        now,
+      );
     this.wake();
     return { ok: true, voided: rows.length, at: now };
   }
 
   /** Undoes `voidOrder` (the codes it voided at `at`), when a refund is refused in another pool of the order. */
   unvoidOrder(ref: PoolRef, orderId: string, at: number): { restored: number } {
-    const rows = this.sql.exec<{ idx: string; last4: string }>("SELECT idx, last4 FROM codes WHERE order_id = ? AND status = 'voided' AND voided_at = ?", orderId, at).toArray();
-    this.sql.exec("UPDATE codes SET status = 'issued', voided_at = NULL WHERE order_id = ? AND status = 'voided' AND voided_at = ?", orderId, at);
-    for (const r of rows) recordEvent(this.sql, poolName(ref), "code.unvoided", { code_index: r.idx, last4: r.last4, order_id: orderId, reason: "refund_refused" });
+    const rows = this.sql
+      .exec<{ idx: string; last4: string }>(
+        "SELECT idx, last4 FROM codes WHERE order_id = ? AND status = 'voided' AND voided_at = ?",
+        orderId,
+        at,
+      )
+      .toArray();
+    this.sql.exec(
+      "UPDATE codes SET status = 'issued', voided_at = NULL WHERE order_id = ? AND status = 'voided' AND voided_at = ?",
+      orderId,
+      at,
+    );
+    for (const r of rows)
+      recordEvent(this.sql, poolName(ref), "code.unvoided", {
+        code_index: r.idx,
+        last4: r.last4,
+        order_id: orderId,
+        reason: "refund_refused",
+      });
     this.wake();
     return { restored: rows.length };
   }
@@ -228,13 +316,18 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** Quotas of the channels under `path`, and what the root has not given out. */
-  allocations(ref: PoolRef, path: string): { unallocated: number; allocations: ReturnType<typeof quotas.allocationsUnder> } {
+  allocations(
+    ref: PoolRef,
+    path: string,
+  ): { unallocated: number; allocations: ReturnType<typeof quotas.allocationsUnder> } {
     return { unallocated: quotas.unallocated(this.sql), allocations: quotas.allocationsUnder(this.sql, path) };
   }
 
   stock(_ref: PoolRef): StockCounts {
     const counts: StockCounts = { unallocated: 0, total: 0, available: 0, held: 0, issued: 0, redeemed: 0, voided: 0 };
-    for (const row of this.sql.exec<{ status: keyof StockCounts; n: number }>("SELECT status, COUNT(*) AS n FROM codes WHERE status != 'staged' GROUP BY status")) {
+    for (const row of this.sql.exec<{ status: keyof StockCounts; n: number }>(
+      "SELECT status, COUNT(*) AS n FROM codes WHERE status != 'staged' GROUP BY status",
+    )) {
       counts[row.status] = row.n;
       counts.total += row.n;
     }
@@ -257,11 +350,25 @@ export class SkuPool extends DurableObject<Env> {
     // other requests are never starved (longer alarms stalled local D1 reads for minutes).
     if (job && ref) await runJob(this.env, ref, job, this, 1_500);
     // Re-encryption: up to 2,000 codes and about a second per alarm.
-    const reencrypting = !job && ref !== null && (await reencryption.advanceReencrypt(this.sql, poolName(ref), await codeKeys(requireSecrets(this.env)), 1_000, ref));
+    const reencrypting =
+      !job &&
+      ref !== null &&
+      (await reencryption.advanceReencrypt(
+        this.sql,
+        poolName(ref),
+        await codeKeys(requireSecrets(this.env)),
+        1_000,
+        ref,
+      ));
     await flushOutbox(this.sql, this.env.EVENTS);
-    const more = reencrypting || reencryption.readJob(this.sql)?.status === "running" ||
-      this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'running'").one().n > 0 || pendingEvents(this.sql) > 0;
-    const nextHold = this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM holds WHERE state = 'held'").one().t;
+    const more =
+      reencrypting ||
+      reencryption.readJob(this.sql)?.status === "running" ||
+      this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE status = 'running'").one().n > 0 ||
+      pendingEvents(this.sql) > 0;
+    const nextHold = this.sql
+      .exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM holds WHERE state = 'held'")
+      .one().t;
     if (more) await this.ctx.storage.setAlarm(Date.now());
     else if (nextHold !== null) await this.ctx.storage.setAlarm(nextHold);
   }

@@ -6,14 +6,18 @@
  * max_retries, go to the dead-letter queue.
  */
 import type { DomainEvent } from "../objects/outbox";
-import { projectionStatements } from "./projections";
 import { ledgerStatements, publishSettlements } from "./ledger";
+import { projectionStatements } from "./projections";
 import { fanOutWebhooks } from "./webhook-fanout";
 
 function statementsFor(env: Env, event: DomainEvent): D1PreparedStatement[] {
   return [
     ...projectionStatements(env.DB, event),
-    env.DB.prepare("INSERT OR IGNORE INTO processed_events (event_id, type, processed_at) VALUES (?1, ?2, ?3)").bind(event.id, event.type, Date.now()),
+    env.DB.prepare("INSERT OR IGNORE INTO processed_events (event_id, type, processed_at) VALUES (?1, ?2, ?3)").bind(
+      event.id,
+      event.type,
+      Date.now(),
+    ),
     // Counted only when the line above inserted (changes() = 1): reconciliation compares this count with the
     // object's own event count to tell a lagging projection from a wrong one.
     env.DB.prepare(
@@ -24,24 +28,39 @@ function statementsFor(env: Env, event: DomainEvent): D1PreparedStatement[] {
 }
 
 async function alreadyApplied(env: Env, ids: string[]): Promise<Set<string>> {
-  const { results } = await env.DB.prepare("SELECT event_id FROM processed_events WHERE event_id IN (SELECT value FROM json_each(?1))")
-    .bind(JSON.stringify(ids)).all<{ event_id: string }>();
+  const { results } = await env.DB.prepare(
+    "SELECT event_id FROM processed_events WHERE event_id IN (SELECT value FROM json_each(?1))",
+  )
+    .bind(JSON.stringify(ids))
+    .all<{ event_id: string }>();
   return new Set(results.map((r) => r.event_id));
 }
 
 export async function handleEvents(batch: MessageBatch<DomainEvent>, env: Env): Promise<void> {
   try {
-    const seen = await alreadyApplied(env, batch.messages.map((m) => m.body.id));
+    const seen = await alreadyApplied(
+      env,
+      batch.messages.map((m) => m.body.id),
+    );
     const fresh = new Map<string, DomainEvent>();
     for (const m of batch.messages) if (!seen.has(m.body.id)) fresh.set(m.body.id, m.body);
     // Ledger rows go into the same D1 transaction as the projections and processed_events (queues/ledger.ts);
     // the ledger also posts parked refunds whose sale has arrived, so it runs even when every event was seen.
-    const statements = [...[...fresh.values()].flatMap((e) => statementsFor(env, e)), ...(await ledgerStatements(env, [...fresh.values()]))];
+    const statements = [
+      ...[...fresh.values()].flatMap((e) => statementsFor(env, e)),
+      ...(await ledgerStatements(env, [...fresh.values()])),
+    ];
     if (statements.length > 0) await env.DB.batch(statements);
     // After the commit: announce posted splits (deterministic ids, so a redelivery repeats the same event).
-    await publishSettlements(env, batch.messages.map((m) => m.body));
+    await publishSettlements(
+      env,
+      batch.messages.map((m) => m.body),
+    );
     // Webhook deliveries for every event of the batch, redelivered ones too: unique per (subscription, event), enqueued once.
-    await fanOutWebhooks(env, batch.messages.map((m) => m.body));
+    await fanOutWebhooks(
+      env,
+      batch.messages.map((m) => m.body),
+    );
     batch.ackAll();
     return;
   } catch {
@@ -50,12 +69,21 @@ export async function handleEvents(batch: MessageBatch<DomainEvent>, env: Env): 
   for (const message of batch.messages) {
     const event = message.body;
     try {
-      if ((await alreadyApplied(env, [event.id])).size === 0) await env.DB.batch([...statementsFor(env, event), ...(await ledgerStatements(env, [event]))]);
+      if ((await alreadyApplied(env, [event.id])).size === 0)
+        await env.DB.batch([...statementsFor(env, event), ...(await ledgerStatements(env, [event]))]);
       await publishSettlements(env, [event]);
       await fanOutWebhooks(env, [event]);
       message.ack();
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", at: "events", event_id: event?.id, type: event?.type, error: err instanceof Error ? err.message.slice(0, 200) : "unknown" }));
+      console.error(
+        JSON.stringify({
+          level: "error",
+          at: "events",
+          event_id: event?.id,
+          type: event?.type,
+          error: err instanceof Error ? err.message.slice(0, 200) : "unknown",
+        }),
+      );
       message.retry({ delaySeconds: Math.min(300, 2 ** message.attempts) });
     }
   }

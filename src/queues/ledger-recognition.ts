@@ -11,7 +11,7 @@
  * a root order (which never gets a sale) posts nothing, and anything parked longer than the grace is dropped.
  */
 import { ROOT_CHANNEL_ID } from "../domain/ids";
-import { recognitionAmount, recognitionPosting, recognitionReversal, type Leg, type Posting } from "../domain/ledger";
+import { type Leg, type Posting, recognitionAmount, recognitionPosting, recognitionReversal } from "../domain/ledger";
 import type { DomainEvent } from "../objects/outbox";
 
 type Data = Record<string, any>;
@@ -36,10 +36,17 @@ export type Guard = { order_id: string; state: string } | { requires: string };
 export function redemptionOf(e: DomainEvent): { redemption_id: string; order_id: string } | null {
   if (e.type !== "code.redeemed" && e.type !== "code.redemption_reversed") return null;
   const d = e.data as Data;
-  return isStr(d?.redemption_id) && isStr(d?.order_id) ? { redemption_id: d.redemption_id, order_id: d.order_id } : null;
+  return isStr(d?.redemption_id) && isStr(d?.order_id)
+    ? { redemption_id: d.redemption_id, order_id: d.order_id }
+    : null;
 }
 
-export interface PostedRecognition { order_id: string; channel_id: string | null; currency: string; legs: Leg[] }
+export interface PostedRecognition {
+  order_id: string;
+  channel_id: string | null;
+  currency: string;
+  legs: Leg[];
+}
 export interface RecognitionLoad {
   /** Per order: recognitions posted and not reversed, and revenue recognised. */
   state: Map<string, { active: number; recognised: number }>;
@@ -50,35 +57,62 @@ export interface RecognitionLoad {
 }
 
 /** One D1 round trip: the orders' recognition state, the redemptions' postings, which orders are root orders. */
-export async function loadRecognitions(db: D1Database, orderIds: string[], redemptionIds: string[]): Promise<RecognitionLoad> {
+export async function loadRecognitions(
+  db: D1Database,
+  orderIds: string[],
+  redemptionIds: string[],
+): Promise<RecognitionLoad> {
   const out: RecognitionLoad = { state: new Map(), posted: new Map(), rootOrders: new Set() };
   if (orderIds.length === 0) return out;
   const orders = JSON.stringify([...new Set(orderIds)]);
   const [state, posted, roots] = await db.batch<any>([
-    db.prepare(
-      `SELECT t.order_id, SUM(CASE t.type WHEN 'recognition' THEN 1 ELSE -1 END) AS active, -COALESCE(SUM(e.amount), 0) AS recognised
+    db
+      .prepare(
+        `SELECT t.order_id, SUM(CASE t.type WHEN 'recognition' THEN 1 ELSE -1 END) AS active, -COALESCE(SUM(e.amount), 0) AS recognised
        FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn_id = t.id AND e.account_id = 'merchant:revenue'
        WHERE t.order_id IN (SELECT value FROM json_each(?1)) AND t.type IN ('recognition', 'recognition_reversal') GROUP BY t.order_id`,
-    ).bind(orders),
-    db.prepare(
-      `SELECT t.source_key, t.order_id, t.channel_id, t.currency, e.account_id, e.channel_id AS leg_channel, e.amount, a.owner, a.kind
+      )
+      .bind(orders),
+    db
+      .prepare(
+        `SELECT t.source_key, t.order_id, t.channel_id, t.currency, e.account_id, e.channel_id AS leg_channel, e.amount, a.owner, a.kind
        FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn_id = t.id LEFT JOIN ledger_accounts a ON a.id = e.account_id
        WHERE t.source_key IN (SELECT 'recognise:' || value FROM json_each(?1) UNION ALL SELECT 'unrecognise:' || value FROM json_each(?1))
        ORDER BY t.source_key, e.line`,
-    ).bind(JSON.stringify([...new Set(redemptionIds)])),
-    db.prepare("SELECT id FROM orders WHERE id IN (SELECT value FROM json_each(?1)) AND channel_id = ?2").bind(orders, ROOT_CHANNEL_ID),
+      )
+      .bind(JSON.stringify([...new Set(redemptionIds)])),
+    db
+      .prepare("SELECT id FROM orders WHERE id IN (SELECT value FROM json_each(?1)) AND channel_id = ?2")
+      .bind(orders, ROOT_CHANNEL_ID),
   ]);
-  for (const r of state.results as { order_id: string; active: number; recognised: number }[]) out.state.set(r.order_id, { active: r.active, recognised: r.recognised });
+  for (const r of state.results as { order_id: string; active: number; recognised: number }[])
+    out.state.set(r.order_id, { active: r.active, recognised: r.recognised });
   for (const r of posted.results as Data[]) {
     let p = out.posted.get(r.source_key);
-    if (!p) out.posted.set(r.source_key, (p = { order_id: r.order_id, channel_id: r.channel_id, currency: r.currency, legs: [] }));
-    if (r.account_id !== null) p.legs.push({ account: r.account_id, owner: r.owner ?? "platform", kind: r.kind ?? "revenue", channel_id: r.leg_channel, amount: r.amount ?? 0 });
+    if (!p)
+      out.posted.set(
+        r.source_key,
+        (p = { order_id: r.order_id, channel_id: r.channel_id, currency: r.currency, legs: [] }),
+      );
+    if (r.account_id !== null)
+      p.legs.push({
+        account: r.account_id,
+        owner: r.owner ?? "platform",
+        kind: r.kind ?? "revenue",
+        channel_id: r.leg_channel,
+        amount: r.amount ?? 0,
+      });
   }
   for (const r of roots.results as { id: string }[]) out.rootOrders.add(r.id);
   return out;
 }
 
-export interface SaleView { channel_id: string; currency: string; units: number | null; legs: Leg[] }
+export interface SaleView {
+  channel_id: string;
+  currency: string;
+  units: number | null;
+  legs: Leg[];
+}
 
 export type RecognitionAction =
   /** Post (if the guard holds; otherwise park, waiting for `waits_for`). */
@@ -94,11 +128,18 @@ export type RecognitionAction =
  * What one redemption or reversal does, given the sales (posted and of this batch) and the loaded state, which
  * it updates in memory so the next event of the same order in the batch is computed after it.
  */
-export function planRecognition(e: DomainEvent, sales: Map<string, SaleView>, load: RecognitionLoad, at: number, drop: boolean): RecognitionAction {
+export function planRecognition(
+  e: DomainEvent,
+  sales: Map<string, SaleView>,
+  load: RecognitionLoad,
+  at: number,
+  drop: boolean,
+): RecognitionAction {
   const r = redemptionOf(e)!;
   const sale = sales.get(r.order_id);
   const recogniseKey = `recognise:${r.redemption_id}`;
-  const nothing = () => (load.rootOrders.has(r.order_id) ? ({ kind: "done" } as const) : drop ? ({ kind: "drop" } as const) : null);
+  const nothing = () =>
+    load.rootOrders.has(r.order_id) ? ({ kind: "done" } as const) : drop ? ({ kind: "drop" } as const) : null;
   if (sale && sale.units === null) return { kind: "done" }; // revenue was recognised at sale (posted before this change)
   const state = load.state.get(r.order_id) ?? { active: 0, recognised: 0 };
   if (e.type === "code.redeemed") {
@@ -106,14 +147,33 @@ export function planRecognition(e: DomainEvent, sales: Map<string, SaleView>, lo
     if (!sale) return nothing() ?? { kind: "park", waits_for: `sale:${r.order_id}`, reason: "redemption_before_sale" };
     const share = -sale.legs.filter((l) => l.kind === "deferred_revenue").reduce((s, l) => s + l.amount, 0);
     const amount = recognitionAmount({ share, units: sale.units!, ...state });
-    const posting = recognitionPosting({ redemption_id: r.redemption_id, event_id: e.id, order_id: r.order_id, channel_id: sale.channel_id, currency: sale.currency, amount, at });
+    const posting = recognitionPosting({
+      redemption_id: r.redemption_id,
+      event_id: e.id,
+      order_id: r.order_id,
+      channel_id: sale.channel_id,
+      currency: sale.currency,
+      amount,
+      at,
+    });
     load.state.set(r.order_id, { active: state.active + 1, recognised: state.recognised + amount });
-    load.posted.set(recogniseKey, { order_id: r.order_id, channel_id: sale.channel_id, currency: sale.currency, legs: posting.legs });
-    return { kind: "post", posting, guard: { order_id: r.order_id, state: `${state.active}:${state.recognised}` }, waits_for: `sale:${r.order_id}` };
+    load.posted.set(recogniseKey, {
+      order_id: r.order_id,
+      channel_id: sale.channel_id,
+      currency: sale.currency,
+      legs: posting.legs,
+    });
+    return {
+      kind: "post",
+      posting,
+      guard: { order_id: r.order_id, state: `${state.active}:${state.recognised}` },
+      waits_for: `sale:${r.order_id}`,
+    };
   }
   if (load.posted.has(`un${recogniseKey}`)) return { kind: "done" };
   const recognition = load.posted.get(recogniseKey);
-  if (!recognition) return nothing() ?? { kind: "park", waits_for: recogniseKey, reason: "reversal_before_recognition" };
+  if (!recognition)
+    return nothing() ?? { kind: "park", waits_for: recogniseKey, reason: "reversal_before_recognition" };
   const posting = recognitionReversal(r.redemption_id, e.id, recognition, at);
   const undone = recognition.legs.filter((l) => l.kind === "revenue").reduce((s, l) => s + l.amount, 0); // ≤ 0: revenue is a credit
   load.state.set(r.order_id, { active: state.active - 1, recognised: state.recognised + undone });

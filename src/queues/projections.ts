@@ -13,7 +13,11 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
   const d = event.data as Data;
   const seq = event.seq;
   const setCodes = (sql: string, ...binds: unknown[]) =>
-    db.prepare(`UPDATE code_index SET ${sql}, version = ?1 WHERE blind_index IN (SELECT value FROM json_each(?2)) AND version < ?1`).bind(seq, indexes(d), ...binds);
+    db
+      .prepare(
+        `UPDATE code_index SET ${sql}, version = ?1 WHERE blind_index IN (SELECT value FROM json_each(?2)) AND version < ?1`,
+      )
+      .bind(seq, indexes(d), ...binds);
   switch (event.type) {
     // Every order.* event carries the order as it is after the change (see publicOrder).
     case "order.fulfilled":
@@ -33,16 +37,36 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
              WHERE excluded.updated_at >= orders.updated_at`,
           )
           .bind(
-            o.id, o.channel_id, o.status, o.customer_ref ?? null, o.external_ref ?? null, o.currency, o.total_amount,
-            (o.items as { quantity: number }[]).reduce((s, i) => s + i.quantity, 0), JSON.stringify(o.items), o.failure_reason ?? null, ms(o.created_at), ms(o.updated_at),
+            o.id,
+            o.channel_id,
+            o.status,
+            o.customer_ref ?? null,
+            o.external_ref ?? null,
+            o.currency,
+            o.total_amount,
+            (o.items as { quantity: number }[]).reduce((s, i) => s + i.quantity, 0),
+            JSON.stringify(o.items),
+            o.failure_reason ?? null,
+            ms(o.created_at),
+            ms(o.updated_at),
           ),
         ...(event.type === "order.refunded" && d.refund ? [refundRow(db, o, d.refund as Data, event.created_at)] : []),
       ];
     }
     case "code.issued":
-      return [setCodes("status = 'issued', order_id = ?3, channel_id = ?4, issued_at = ?5, expires_at = ?6", d.order_id, d.channel_id, ms(d.issued_at), ms(d.expires_at))];
+      return [
+        setCodes(
+          "status = 'issued', order_id = ?3, channel_id = ?4, issued_at = ?5, expires_at = ?6",
+          d.order_id,
+          d.channel_id,
+          ms(d.issued_at),
+          ms(d.expires_at),
+        ),
+      ];
     case "code.returned":
-      return [setCodes("status = 'available', order_id = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL")];
+      return [
+        setCodes("status = 'available', order_id = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL"),
+      ];
     case "code.voided":
       return [setCodes("status = 'voided'")];
     case "code.unvoided":
@@ -61,14 +85,34 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
             `INSERT INTO redemptions (id, product_id, shard, channel_id, order_id, last4, redeemer, redeemed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id`,
           )
-          .bind(d.redemption_id, productId, Number(shard), d.channel_id, d.order_id ?? null, d.last4, d.redeemer ?? null, ms(d.redeemed_at)),
+          .bind(
+            d.redemption_id,
+            productId,
+            Number(shard),
+            d.channel_id,
+            d.order_id ?? null,
+            d.last4,
+            d.redeemer ?? null,
+            ms(d.redeemed_at),
+          ),
       ];
     }
     case "stock.low":
     case "stock.refilled":
       return [
-        db.prepare("INSERT OR IGNORE INTO stock_events (id, product_id, channel_id, type, quantity, quota, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-          .bind(event.id, d.product_id, d.channel_id, event.type, (d.quantity as number | undefined) ?? null, d.quota, Date.parse(event.created_at)),
+        db
+          .prepare(
+            "INSERT OR IGNORE INTO stock_events (id, product_id, channel_id, type, quantity, quota, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+          )
+          .bind(
+            event.id,
+            d.product_id,
+            d.channel_id,
+            event.type,
+            (d.quantity as number | undefined) ?? null,
+            d.quota,
+            Date.parse(event.created_at),
+          ),
       ];
     default:
       return [];
@@ -85,5 +129,17 @@ function refundRow(db: D1Database, o: Data, r: Data, at: string): D1PreparedStat
       `INSERT OR IGNORE INTO refunds (id, order_id, channel_id, amount, currency, "to", gateway, gateway_refund_id, reason, was_fulfilled, created_at)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
     )
-    .bind(r.id, o.id, o.channel_id, r.amount, r.currency, r.to, r.gateway ?? null, r.gateway_refund_id ?? null, String(r.reason ?? ""), r.was_fulfilled ? 1 : 0, Date.parse(at));
+    .bind(
+      r.id,
+      o.id,
+      o.channel_id,
+      r.amount,
+      r.currency,
+      r.to,
+      r.gateway ?? null,
+      r.gateway_refund_id ?? null,
+      String(r.reason ?? ""),
+      r.was_fulfilled ? 1 : 0,
+      Date.parse(at),
+    );
 }

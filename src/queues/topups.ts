@@ -8,15 +8,19 @@
  * max_retries the queue dead-letters the message and the DLQ pass asks the provider one last
  * time, then ends the order as failed (refunded) unless the provider says it succeeded.
  */
-import { retryDelaySeconds, type Outcome } from "../domain/topup";
+import { type Outcome, retryDelaySeconds } from "../domain/topup";
 import { channelAccount } from "../objects/channel-account";
 import type { Begin, TopupMessage } from "../objects/channel-topup";
-import { providerConfig, queryTopup, retryScale, submitTopup, type ProviderConfig } from "../providers/topup-provider";
+import { type ProviderConfig, providerConfig, queryTopup, retryScale, submitTopup } from "../providers/topup-provider";
 
 const validMessage = (b: unknown): b is TopupMessage =>
-  !!b && typeof b === "object" && /^ord_[a-z0-9]{1,40}$/.test(String((b as TopupMessage).order_id)) && /^chn_[a-z0-9]{1,40}$/.test(String((b as TopupMessage).channel_id));
+  !!b &&
+  typeof b === "object" &&
+  /^ord_[a-z0-9]{1,40}$/.test(String((b as TopupMessage).order_id)) &&
+  /^chn_[a-z0-9]{1,40}$/.test(String((b as TopupMessage).channel_id));
 
-const log = (at: string, order_id: string, detail: Record<string, unknown>) => console.log(JSON.stringify({ level: "info", at, order_id, ...detail }));
+const log = (at: string, order_id: string, detail: Record<string, unknown>) =>
+  console.log(JSON.stringify({ level: "info", at, order_id, ...detail }));
 
 /** Talks to the provider for one step; never throws (a bug in the adapter counts as a transient error). */
 async function callProvider(cfg: ProviderConfig, step: Extract<Begin, { done: false }>): Promise<Outcome> {
@@ -64,7 +68,11 @@ async function lastChance(message: Message<unknown>, env: Env): Promise<void> {
   const config = providerConfig(env);
   let outcome: Outcome = { kind: "retry", error: "never sent to the provider" };
   if (step.mode === "query" && config.ok) {
-    try { outcome = await queryTopup(config.config, step.request.out_trade_no); } catch { outcome = { kind: "retry", error: "status query failed" }; }
+    try {
+      outcome = await queryTopup(config.config, step.request.out_trade_no);
+    } catch {
+      outcome = { kind: "retry", error: "status query failed" };
+    }
   }
   if (outcome.kind !== "succeeded" && outcome.kind !== "failed") {
     const why = outcome.kind === "retry" ? outcome.error : "unknown at the provider";
@@ -78,12 +86,20 @@ async function lastChance(message: Message<unknown>, env: Env): Promise<void> {
 /** One message at a time per order, all orders of the batch in parallel; a throw retries only that message. */
 export async function handleTopups(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const dlq = batch.queue.endsWith("-dlq");
-  await Promise.all(batch.messages.map(async (m) => {
-    try {
-      await (dlq ? lastChance(m, env) : attempt(m, env));
-    } catch (err) {
-      console.error(JSON.stringify({ level: "error", at: dlq ? "topups-dlq" : "topups", error: err instanceof Error ? err.message.slice(0, 200) : "unknown" }));
-      m.retry({ delaySeconds: retryDelaySeconds(m.attempts, retryScale(env)) });
-    }
-  }));
+  await Promise.all(
+    batch.messages.map(async (m) => {
+      try {
+        await (dlq ? lastChance(m, env) : attempt(m, env));
+      } catch (err) {
+        console.error(
+          JSON.stringify({
+            level: "error",
+            at: dlq ? "topups-dlq" : "topups",
+            error: err instanceof Error ? err.message.slice(0, 200) : "unknown",
+          }),
+        );
+        m.retry({ delaySeconds: retryDelaySeconds(m.attempts, retryScale(env)) });
+      }
+    }),
+  );
 }

@@ -23,12 +23,25 @@ async function deliverOne(message: Message<WebhookMessage>, env: Env, scale: num
   // Already delivered (or dead, or gone): a duplicate message sends nothing.
   if (!ctx || ctx.delivery.status === "delivered" || ctx.delivery.status === "dead") return message.ack();
   if (!ctx.sub || ctx.sub.status !== "active") {
-    await env.DB.prepare("UPDATE webhook_deliveries SET last_error = 'subscription_inactive', next_attempt_at = NULL, updated_at = ?2 WHERE id = ?1").bind(id, Date.now()).run();
+    await env.DB.prepare(
+      "UPDATE webhook_deliveries SET last_error = 'subscription_inactive', next_attempt_at = NULL, updated_at = ?2 WHERE id = ?1",
+    )
+      .bind(id, Date.now())
+      .run();
     return message.ack();
   }
   const delay = retryDelaySeconds(message.attempts, scale, Math.random());
-  const result = await attemptDelivery(env, ctx, "queue", (ok) => (ok || delay === null ? null : Date.now() + delay * 1000));
-  log({ delivery_id: id, attempt: result.attempt, ok: result.ok, status_code: result.status_code, error: result.error, duration_ms: result.duration_ms });
+  const result = await attemptDelivery(env, ctx, "queue", (ok) =>
+    ok || delay === null ? null : Date.now() + delay * 1000,
+  );
+  log({
+    delivery_id: id,
+    attempt: result.attempt,
+    ok: result.ok,
+    status_code: result.status_code,
+    error: result.error,
+    duration_ms: result.duration_ms,
+  });
   if (result.ok) return message.ack();
   // With no delay left this is the last attempt: retrying hands the message to the dead-letter queue.
   message.retry({ delaySeconds: delay ?? 0 });
@@ -41,7 +54,13 @@ export async function handleWebhookDeliveries(batch: MessageBatch<WebhookMessage
       try {
         await deliverOne(message, env, scale);
       } catch (err) {
-        console.error(JSON.stringify({ level: "error", at: "webhooks", error: err instanceof Error ? err.message.slice(0, 200) : "unknown" }));
+        console.error(
+          JSON.stringify({
+            level: "error",
+            at: "webhooks",
+            error: err instanceof Error ? err.message.slice(0, 200) : "unknown",
+          }),
+        );
         message.retry({ delaySeconds: retryDelaySeconds(message.attempts, scale, Math.random()) ?? 0 });
       }
     }),
@@ -54,7 +73,9 @@ export async function handleWebhookDeadLetters(batch: MessageBatch<WebhookMessag
   if (ids.length > 0) {
     await env.DB.prepare(
       "UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND status != 'delivered'",
-    ).bind(JSON.stringify(ids), now).run();
+    )
+      .bind(JSON.stringify(ids), now)
+      .run();
     log({ dead: ids });
   }
   batch.ackAll();

@@ -8,7 +8,7 @@ import type { AppEnv } from "../lib/context";
 import { validationHook } from "../lib/validation";
 import { skuPool } from "../objects/sku-pool";
 import type { ReencryptStatus } from "../objects/sku-pool-reencrypt";
-import { requireRoot, requireScope, type Auth } from "../security/auth";
+import { type Auth, requireRoot, requireScope } from "../security/auth";
 import { requireSecrets } from "../security/secrets";
 import { commonErrors, json } from "./schemas";
 
@@ -21,7 +21,9 @@ const ProductProgress = z
   .object({
     product_id: z.string(),
     shards: z.number().int(),
-    status: z.enum(["idle", "running", "completed", "failed"]).openapi({ description: "running while any shard runs; failed if any shard failed" }),
+    status: z
+      .enum(["idle", "running", "completed", "failed"])
+      .openapi({ description: "running while any shard runs; failed if any shard failed" }),
     remaining: z.number().int().openapi({ description: "Codes still sealed under an old key id" }),
     reencrypted: z.number().int(),
     by_key_id: z.record(z.string(), z.number().int()),
@@ -33,7 +35,10 @@ const Progress = z
   .object({
     object: z.literal("reencryption"),
     current_key_id: z.string(),
-    remaining: z.number().int().openapi({ description: "Codes still under old key ids, over all products; 0 when the old key may be removed" }),
+    remaining: z
+      .number()
+      .int()
+      .openapi({ description: "Codes still under old key ids, over all products; 0 when the old key may be removed" }),
     products: z.array(ProductProgress),
   })
   .openapi("ReencryptProgress");
@@ -44,14 +49,27 @@ function guard(auth: Auth): void {
 }
 
 async function overProducts(env: Env, ask: (ref: { productId: string; shard: number }) => Promise<ReencryptStatus>) {
-  const products = (await env.DB.prepare("SELECT id, shards FROM products ORDER BY id").all<{ id: string; shards: number }>()).results;
-  const refs = products.flatMap((p) => Array.from({ length: Math.max(1, p.shards) }, (_, shard) => ({ productId: p.id, shard })));
+  const products = (
+    await env.DB.prepare("SELECT id, shards FROM products ORDER BY id").all<{ id: string; shards: number }>()
+  ).results;
+  const refs = products.flatMap((p) =>
+    Array.from({ length: Math.max(1, p.shards) }, (_, shard) => ({ productId: p.id, shard })),
+  );
   const answers: ReencryptStatus[] = [];
-  for (let i = 0; i < refs.length; i += PARALLEL) answers.push(...(await Promise.all(refs.slice(i, i + PARALLEL).map(ask))));
+  for (let i = 0; i < refs.length; i += PARALLEL)
+    answers.push(...(await Promise.all(refs.slice(i, i + PARALLEL).map(ask))));
   const out = new Map<string, z.infer<typeof ProductProgress>>();
   refs.forEach((ref, i) => {
     const a = answers[i];
-    const p = out.get(ref.productId) ?? { product_id: ref.productId, shards: 0, status: "idle" as const, remaining: 0, reencrypted: 0, by_key_id: {}, errors: [] };
+    const p = out.get(ref.productId) ?? {
+      product_id: ref.productId,
+      shards: 0,
+      status: "idle" as const,
+      remaining: 0,
+      reencrypted: 0,
+      by_key_id: {},
+      errors: [],
+    };
     p.shards += 1;
     p.remaining += a.remaining;
     p.reencrypted += a.reencrypted;
@@ -62,12 +80,20 @@ async function overProducts(env: Env, ask: (ref: { productId: string; shard: num
     out.set(ref.productId, p);
   });
   const list = [...out.values()];
-  return { object: "reencryption" as const, current_key_id: requireSecrets(env).encryptionKeyId, remaining: list.reduce((s, p) => s + p.remaining, 0), products: list };
+  return {
+    object: "reencryption" as const,
+    current_key_id: requireSecrets(env).encryptionKeyId,
+    remaining: list.reduce((s, p) => s + p.remaining, 0),
+    products: list,
+  };
 }
 
 adminApp.openapi(
   createRoute({
-    method: "post", path: "/admin/reencrypt", tags, summary: "Re-encrypt every stored code under the current encryption key (background job per product shard)",
+    method: "post",
+    path: "/admin/reencrypt",
+    tags,
+    summary: "Re-encrypt every stored code under the current encryption key (background job per product shard)",
     responses: { 202: json(Progress, "The job started on every shard; progress as of now"), ...commonErrors },
   }),
   async (c) => {
@@ -78,7 +104,10 @@ adminApp.openapi(
 
 adminApp.openapi(
   createRoute({
-    method: "get", path: "/admin/reencrypt", tags, summary: "Progress of the re-encryption: codes still under old key ids, per product",
+    method: "get",
+    path: "/admin/reencrypt",
+    tags,
+    summary: "Progress of the re-encryption: codes still under old key ids, per product",
     responses: { 200: json(Progress, "Progress per product"), ...commonErrors },
   }),
   async (c) => {

@@ -1,42 +1,60 @@
 /** /v1/audit: read the append-only audit log (newest first). There is no route that changes it. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../lib/context";
 import type { AuditEntry } from "../lib/audit";
+import type { AppEnv } from "../lib/context";
 import { validationHook } from "../lib/validation";
 import { requireScope } from "../security/auth";
-import { commonErrors, IsoDate, json, listOf, page, PageQuery } from "./schemas";
+import { commonErrors, IsoDate, json, listOf, PageQuery, page } from "./schemas";
 
 export const auditApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Audit"];
 
 const AuditEntrySchema = z
   .object({
-    id: z.string(), object: z.literal("audit_entry"), at: z.string(),
-    actor_key_id: z.string().openapi({ description: "The API key (or \"admin_token\") that made the request" }),
+    id: z.string(),
+    object: z.literal("audit_entry"),
+    at: z.string(),
+    actor_key_id: z.string().openapi({ description: 'The API key (or "admin_token") that made the request' }),
     actor_channel_id: z.string(),
     action: z.string().openapi({ example: "POST /v1/products/{id}/batches" }),
-    resource_id: z.string().nullable(), status: z.number().int(),
-    ip: z.string().nullable(), user_agent: z.string().nullable(), request_id: z.string().nullable(),
+    resource_id: z.string().nullable(),
+    status: z.number().int(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    request_id: z.string().nullable(),
   })
   .openapi("AuditEntry");
 
 const AuditQuery = PageQuery.extend({
   actor_key_id: z.string().max(64).optional(),
-  action: z.string().max(200).optional().openapi({ description: "Prefix of the action, e.g. \"POST /v1/products\"" }),
+  action: z.string().max(200).optional().openapi({ description: 'Prefix of the action, e.g. "POST /v1/products"' }),
   resource_id: z.string().max(64).optional(),
   from: IsoDate.optional().openapi({ description: "Entries at or after this instant" }),
   to: IsoDate.optional().openapi({ description: "Entries before this instant" }),
 });
 
 const view = (r: AuditEntry) => ({
-  id: r.id, object: "audit_entry" as const, at: new Date(r.at).toISOString(), actor_key_id: r.actor_key_id, actor_channel_id: r.actor_channel_id,
-  action: r.action, resource_id: r.resource_id, status: r.status, ip: r.ip, user_agent: r.user_agent, request_id: r.request_id,
+  id: r.id,
+  object: "audit_entry" as const,
+  at: new Date(r.at).toISOString(),
+  actor_key_id: r.actor_key_id,
+  actor_channel_id: r.actor_channel_id,
+  action: r.action,
+  resource_id: r.resource_id,
+  status: r.status,
+  ip: r.ip,
+  user_agent: r.user_agent,
+  request_id: r.request_id,
 });
 
 auditApp.openapi(
   createRoute({
-    method: "get", path: "/audit", tags, summary: "Audit entries of the caller's subtree (admin mutations and code reveals), newest first",
-    request: { query: AuditQuery }, responses: { 200: json(listOf(AuditEntrySchema, "AuditList"), "A page of audit entries"), ...commonErrors },
+    method: "get",
+    path: "/audit",
+    tags,
+    summary: "Audit entries of the caller's subtree (admin mutations and code reveals), newest first",
+    request: { query: AuditQuery },
+    responses: { 200: json(listOf(AuditEntrySchema, "AuditList"), "A page of audit entries"), ...commonErrors },
   }),
   async (c) => {
     const auth = c.get("auth");
@@ -44,9 +62,13 @@ auditApp.openapi(
     const q = c.req.valid("query");
     const where: string[] = [];
     const binds: unknown[] = [];
-    const add = (clause: (n: string) => string, value: unknown) => { binds.push(value); where.push(clause(`?${binds.length}`)); };
+    const add = (clause: (n: string) => string, value: unknown) => {
+      binds.push(value);
+      where.push(clause(`?${binds.length}`));
+    };
     // The root sees everything; a channel only what was done by keys of its subtree.
-    if (!auth.root) add((p) => `actor_channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(${p})) = ${p})`, auth.path);
+    if (!auth.root)
+      add((p) => `actor_channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(${p})) = ${p})`, auth.path);
     if (q.actor_key_id) add((p) => `actor_key_id = ${p}`, q.actor_key_id);
     if (q.action) add((p) => `substr(action, 1, length(${p})) = ${p}`, q.action);
     if (q.resource_id) add((p) => `resource_id = ${p}`, q.resource_id);
@@ -55,7 +77,9 @@ auditApp.openapi(
     if (q.cursor) add((p) => `id < ${p}`, q.cursor);
     binds.push(q.limit + 1);
     const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?${binds.length}`;
-    const { results } = await c.env.DB.prepare(sql).bind(...binds).all<AuditEntry>();
+    const { results } = await c.env.DB.prepare(sql)
+      .bind(...binds)
+      .all<AuditEntry>();
     c.header("Cache-Control", "no-store");
     return c.json(page(results.map(view), q.limit), 200);
   },

@@ -5,10 +5,10 @@
  * /v1/public/payments/{gateway}/notify (routes/payment-notify.ts).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { getProducts } from "../db/products";
 import { suspendedOnPath } from "../db/channels";
-import { checkOrderLimit } from "../domain/limits";
+import { getProducts } from "../db/products";
 import { newId } from "../domain/ids";
+import { checkOrderLimit } from "../domain/limits";
 import { ORDER_STATUSES, type OrderLineSpec } from "../domain/orders";
 import { saleState } from "../domain/validity";
 import { gateways, missingSecret } from "../gateways/registry";
@@ -33,26 +33,60 @@ checkoutApp.use("/checkout/*", requirePublishableKey, publicRateLimit);
 
 const CheckoutCreate = z
   .object({
-    items: z.array(z.object({ product_id: z.string().regex(/^prd_[a-z0-9]{1,40}$/), quantity: z.number().int().min(1).max(100) }).strict()).min(1).max(10),
+    items: z
+      .array(
+        z
+          .object({ product_id: z.string().regex(/^prd_[a-z0-9]{1,40}$/), quantity: z.number().int().min(1).max(100) })
+          .strict(),
+      )
+      .min(1)
+      .max(10),
     gateway: z.enum(GATEWAYS),
     customer_ref: z.string().trim().min(1).max(200).optional(),
-    return_url: z.string().url().max(500).regex(/^https?:\/\//).optional(),
+    return_url: z
+      .string()
+      .url()
+      .max(500)
+      .regex(/^https?:\/\//)
+      .optional(),
   })
   .strict()
-  .refine((o) => new Set(o.items.map((i) => i.product_id)).size === o.items.length, "each product appears once in items")
+  .refine(
+    (o) => new Set(o.items.map((i) => i.product_id)).size === o.items.length,
+    "each product appears once in items",
+  )
   .openapi("CheckoutCreate");
 
-const CheckoutSchema = z.object({
-  order_id: z.string(), object: z.literal("checkout"), status: z.enum(ORDER_STATUSES), amount: z.number(), currency: z.string(), expires_at: z.string(),
-  client_secret: z.string().optional(), payment: z.record(z.string(), z.unknown()),
-  items: z.array(z.object({ product_id: z.string(), quantity: z.number(), unit_price: z.number(), codes: z.array(z.object({ code: z.string(), pin: z.string().optional(), expires_at: z.string().nullable() })).optional() })),
-}).openapi("Checkout");
+const CheckoutSchema = z
+  .object({
+    order_id: z.string(),
+    object: z.literal("checkout"),
+    status: z.enum(ORDER_STATUSES),
+    amount: z.number(),
+    currency: z.string(),
+    expires_at: z.string(),
+    client_secret: z.string().optional(),
+    payment: z.record(z.string(), z.unknown()),
+    items: z.array(
+      z.object({
+        product_id: z.string(),
+        quantity: z.number(),
+        unit_price: z.number(),
+        codes: z
+          .array(z.object({ code: z.string(), pin: z.string().optional(), expires_at: z.string().nullable() }))
+          .optional(),
+      }),
+    ),
+  })
+  .openapi("Checkout");
 
 /** The order's client secret: derived (HMAC with the code HMAC key, domain-separated), so it is never stored. */
 async function clientSecret(env: Env, orderId: string): Promise<string> {
   const secrets = readSecrets(env);
   if (!secrets.ok) throw new ApiError(503, "misconfigured", secrets.problem);
-  const key = await crypto.subtle.importKey("raw", secrets.secrets.hmacKey, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", secrets.secrets.hmacKey, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return `${orderId}_secret_${hex(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`checkout-client-secret:${orderId}`))).slice(0, 40)}`;
 }
 
@@ -63,8 +97,20 @@ const holdTtlMs = (env: Env) => {
 
 checkoutApp.openapi(
   createRoute({
-    method: "post", path: "/checkout", tags, summary: "Start a consumer checkout (publishable key): the order holds its codes until paid",
-    request: { headers: z.object({ "idempotency-key": z.string().min(8).max(128).regex(/^[\x21-\x7e]+$/) }), body: jsonBody(CheckoutCreate) },
+    method: "post",
+    path: "/checkout",
+    tags,
+    summary: "Start a consumer checkout (publishable key): the order holds its codes until paid",
+    request: {
+      headers: z.object({
+        "idempotency-key": z
+          .string()
+          .min(8)
+          .max(128)
+          .regex(/^[\x21-\x7e]+$/),
+      }),
+      body: jsonBody(CheckoutCreate),
+    },
     responses: { 201: json(CheckoutSchema, "Waiting for payment"), ...commonErrors, ...errorResponses(409, 410, 422) },
   }),
   async (c) => {
@@ -73,10 +119,16 @@ checkoutApp.openapi(
     const key = c.req.valid("header")["idempotency-key"];
     const missing = missingSecret(c.env, body.gateway);
     if (missing || (body.gateway === "sandbox" && (c.env.ENVIRONMENT as string) === "production")) {
-      throw unprocessable("gateway_not_configured", `the ${body.gateway} gateway is not configured${missing ? ` (secret ${missing} is not set)` : ""}`);
+      throw unprocessable(
+        "gateway_not_configured",
+        `the ${body.gateway} gateway is not configured${missing ? ` (secret ${missing} is not set)` : ""}`,
+      );
     }
     const ids = body.items.map((i) => i.product_id);
-    const [products, suspended] = await Promise.all([getProducts(c.env.DB, ids), auth.root ? false : suspendedOnPath(c.env.DB, auth.path)]);
+    const [products, suspended] = await Promise.all([
+      getProducts(c.env.DB, ids),
+      auth.root ? false : suspendedOnPath(c.env.DB, auth.path),
+    ]);
     if (suspended) throw new ApiError(403, "channel_suspended", "this channel or one of its parents is suspended");
     const prices = await resolvePrices(c.env.DB, auth, products);
     const now = Date.now();
@@ -88,41 +140,100 @@ checkoutApp.openapi(
       const sale = saleState(p.validity, now);
       const limit = checkOrderLimit(p.limits, item.quantity);
       if (p.status !== "active") throw unprocessable("product_inactive", `product ${p.id} is ${p.status}`);
-      if (p.kind === "topup") throw unprocessable("topup_not_supported", "topup products cannot be bought through checkout");
+      if (p.kind === "topup")
+        throw unprocessable("topup_not_supported", "topup products cannot be bought through checkout");
       if (sale === "ended") throw new ApiError(410, "product_expired", `product ${p.id} is no longer on sale`);
       if (sale === "not_started") throw unprocessable("product_not_started", `product ${p.id} is not on sale yet`);
-      if (!limit.ok) throw unprocessable("per_order_limit", `at most ${limit.limit} of ${p.id} per order`, { product_id: p.id, limit: limit.limit });
-      if (lines.length && lines[0].currency !== p.currency) throw unprocessable("mixed_currency", "all items of an order share one currency");
-      lines.push({ product_id: p.id, quantity: item.quantity, unit_price: price, currency: p.currency, validity: p.validity, shards: p.shards, per_customer_max: p.limits.per_customer_max, per_customer_window_days: p.limits.per_customer_window_days });
+      if (!limit.ok)
+        throw unprocessable("per_order_limit", `at most ${limit.limit} of ${p.id} per order`, {
+          product_id: p.id,
+          limit: limit.limit,
+        });
+      if (lines.length && lines[0].currency !== p.currency)
+        throw unprocessable("mixed_currency", "all items of an order share one currency");
+      lines.push({
+        product_id: p.id,
+        quantity: item.quantity,
+        unit_price: price,
+        currency: p.currency,
+        validity: p.validity,
+        shards: p.shards,
+        per_customer_max: p.limits.per_customer_max,
+        per_customer_window_days: p.limits.per_customer_window_days,
+      });
     }
     const requestHash = await sha256Hex(JSON.stringify(body));
-    const result = await channelAccount(c.env, auth.channelId).beginCheckout({ channelId: auth.channelId, idempotencyKey: key, requestHash, customerRef: body.customer_ref ?? null, lines, gateway: body.gateway, ttlMs: holdTtlMs(c.env) });
+    const result = await channelAccount(c.env, auth.channelId).beginCheckout({
+      channelId: auth.channelId,
+      idempotencyKey: key,
+      requestHash,
+      customerRef: body.customer_ref ?? null,
+      lines,
+      gateway: body.gateway,
+      ttlMs: holdTtlMs(c.env),
+    });
     if (!result.ok) {
-      if (result.reason === "idempotency_mismatch") throw conflict("idempotency_mismatch", "this Idempotency-Key was used with a different request body");
-      if (result.reason === "per_customer_limit") throw unprocessable("per_customer_limit", `this customer may buy at most ${result.limit} of ${result.product_id}`, { product_id: result.product_id, limit: result.limit });
-      throw conflict(result.reason, `not enough ${result.reason === "quota_exceeded" ? "quota" : "stock"} of ${result.product_id}`, { product_id: result.product_id, order_id: result.order_id });
+      if (result.reason === "idempotency_mismatch")
+        throw conflict("idempotency_mismatch", "this Idempotency-Key was used with a different request body");
+      if (result.reason === "per_customer_limit")
+        throw unprocessable(
+          "per_customer_limit",
+          `this customer may buy at most ${result.limit} of ${result.product_id}`,
+          { product_id: result.product_id, limit: result.limit },
+        );
+      throw conflict(
+        result.reason,
+        `not enough ${result.reason === "quota_exceeded" ? "quota" : "stock"} of ${result.product_id}`,
+        { product_id: result.product_id, order_id: result.order_id },
+      );
     }
     const { order, checkout } = result;
     // The notice endpoint finds the order's channel here; written before the buyer can pay.
-    await c.env.DB.prepare("INSERT OR IGNORE INTO checkout_orders (order_id, channel_id, gateway, payment_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")
-      .bind(order.id, order.channel_id, checkout.gateway, checkout.payment_id, order.created_at).run();
+    await c.env.DB.prepare(
+      "INSERT OR IGNORE INTO checkout_orders (order_id, channel_id, gateway, payment_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+      .bind(order.id, order.channel_id, checkout.gateway, checkout.payment_id, order.created_at)
+      .run();
     const params = await gateways[checkout.gateway].createPayment(
-      { order_id: order.id, payment_id: checkout.payment_id, amount: order.total_amount, currency: order.currency, description: `Order ${order.id}`, return_url: body.return_url ?? null }, c.env,
+      {
+        order_id: order.id,
+        payment_id: checkout.payment_id,
+        amount: order.total_amount,
+        currency: order.currency,
+        description: `Order ${order.id}`,
+        return_url: body.return_url ?? null,
+      },
+      c.env,
     );
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     c.header("Cache-Control", "no-store");
-    return c.json({
-      order_id: order.id, object: "checkout" as const, status: order.status, amount: order.total_amount, currency: order.currency, expires_at: new Date(checkout.expires_at).toISOString(),
-      client_secret: await clientSecret(c.env, order.id), payment: { gateway: checkout.gateway, payment_id: checkout.payment_id, ...params },
-      items: order.lines.map((l) => ({ product_id: l.product_id, quantity: l.quantity, unit_price: l.unit_price })),
-    }, 201);
+    return c.json(
+      {
+        order_id: order.id,
+        object: "checkout" as const,
+        status: order.status,
+        amount: order.total_amount,
+        currency: order.currency,
+        expires_at: new Date(checkout.expires_at).toISOString(),
+        client_secret: await clientSecret(c.env, order.id),
+        payment: { gateway: checkout.gateway, payment_id: checkout.payment_id, ...params },
+        items: order.lines.map((l) => ({ product_id: l.product_id, quantity: l.quantity, unit_price: l.unit_price })),
+      },
+      201,
+    );
   },
 );
 
 checkoutApp.openapi(
   createRoute({
-    method: "get", path: "/checkout/{order_id}", tags, summary: "A checkout's status; its codes once paid (publishable key and the order's client secret)",
-    request: { params: z.object({ order_id: z.string().regex(/^ord_[a-z0-9]{1,40}$/) }), query: z.object({ client_secret: z.string().min(10).max(200) }) },
+    method: "get",
+    path: "/checkout/{order_id}",
+    tags,
+    summary: "A checkout's status; its codes once paid (publishable key and the order's client secret)",
+    request: {
+      params: z.object({ order_id: z.string().regex(/^ord_[a-z0-9]{1,40}$/) }),
+      query: z.object({ client_secret: z.string().min(10).max(200) }),
+    },
     responses: { 200: json(CheckoutSchema, "The checkout"), ...commonErrors },
   }),
   async (c) => {
@@ -138,14 +249,43 @@ checkoutApp.openapi(
     const revealed = order.status === "fulfilled" && codes !== null;
     if (revealed) {
       // Code reveals are audited like GET /v1/orders/{id}; never the codes themselves.
-      c.executionCtx.waitUntil(c.env.DB.prepare("INSERT INTO audit_log (id, at, actor_key_id, actor_channel_id, action, resource_id, status, ip, user_agent, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 200, ?7, ?8, ?9)")
-        .bind(newId("aud"), Date.now(), auth.keyId, auth.channelId, "GET /v1/checkout/{order_id}", order_id, c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null, c.req.header("user-agent")?.slice(0, 256) ?? null, c.get("requestId")).run().catch(() => undefined));
+      c.executionCtx.waitUntil(
+        c.env.DB.prepare(
+          "INSERT INTO audit_log (id, at, actor_key_id, actor_channel_id, action, resource_id, status, ip, user_agent, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 200, ?7, ?8, ?9)",
+        )
+          .bind(
+            newId("aud"),
+            Date.now(),
+            auth.keyId,
+            auth.channelId,
+            "GET /v1/checkout/{order_id}",
+            order_id,
+            c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null,
+            c.req.header("user-agent")?.slice(0, 256) ?? null,
+            c.get("requestId"),
+          )
+          .run()
+          .catch(() => undefined),
+      );
     }
     c.header("Cache-Control", "no-store");
-    return c.json({
-      order_id, object: "checkout" as const, status: order.status, amount: order.total_amount, currency: order.currency, expires_at: new Date(checkout.expires_at).toISOString(),
-      payment: { gateway: checkout.gateway, payment_id: checkout.payment_id, paid: checkout.paid !== null },
-      items: order.lines.map((l, i) => ({ product_id: l.product_id, quantity: l.quantity, unit_price: l.unit_price, ...(revealed ? { codes: codes![i] ?? [] } : {}) })),
-    }, 200);
+    return c.json(
+      {
+        order_id,
+        object: "checkout" as const,
+        status: order.status,
+        amount: order.total_amount,
+        currency: order.currency,
+        expires_at: new Date(checkout.expires_at).toISOString(),
+        payment: { gateway: checkout.gateway, payment_id: checkout.payment_id, paid: checkout.paid !== null },
+        items: order.lines.map((l, i) => ({
+          product_id: l.product_id,
+          quantity: l.quantity,
+          unit_price: l.unit_price,
+          ...(revealed ? { codes: codes![i] ?? [] } : {}),
+        })),
+      },
+      200,
+    );
   },
 );

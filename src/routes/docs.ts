@@ -11,6 +11,9 @@ const page = `<!doctype html>
 <script src="/docs.js"></script></body></html>`;
 
 docsApp.get("/docs", (c) => {
-  c.header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+  c.header(
+    "Content-Security-Policy",
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+  );
   return c.html(page);
 });

@@ -1,70 +1,153 @@
 /** /v1/orders: place an order (idempotent), read one with its codes, list the channel's orders. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { checkOrderLimit } from "../domain/limits";
-import { ORDER_STATUSES, type OrderLineSpec, type OrderRecord } from "../domain/orders";
-import { saleState } from "../domain/validity";
 import { suspendedOnPath } from "../db/channels";
 import { getProducts } from "../db/products";
-import { resolvePrices } from "../lib/prices";
+import { checkOrderLimit } from "../domain/limits";
+import { ORDER_STATUSES, type OrderLineSpec, type OrderRecord } from "../domain/orders";
+import { ACCOUNT_MAX, isTopupOrder, type TopupView, validAccount } from "../domain/topup";
+import { saleState } from "../domain/validity";
 import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
+import { resolvePrices } from "../lib/prices";
 import { validationHook } from "../lib/validation";
 import { abuseGuard } from "../objects/abuse-guard";
-import { channelAccount, publicOrder, type OrderResult } from "../objects/channel-account";
+import { channelAccount, type OrderResult, publicOrder } from "../objects/channel-account";
 import type { IssuedCode } from "../objects/sku-pool";
-import { requireScope, sha256Hex } from "../security/auth";
-import { ACCOUNT_MAX, isTopupOrder, validAccount, type TopupView } from "../domain/topup";
 import { providerConfig } from "../providers/topup-provider";
-import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, page, PageQuery } from "./schemas";
+import { requireScope, sha256Hex } from "../security/auth";
+import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
 
 export const ordersApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Orders"];
 
-const TopupAccount = z.string().max(ACCOUNT_MAX).refine(validAccount, "1–64 printable characters, no control characters, no spaces at the ends")
-  .openapi({ description: "topup products only: the account to recharge (phone number, game uid…)", example: "13800138000" });
-const TopupSchema = z.object({ status: z.enum(["processing", "succeeded", "failed"]), account: z.string(), provider_ref: z.string().nullable(), attempts: z.number(), last_error: z.string().nullable() }).openapi("TopupStatus");
+const TopupAccount = z
+  .string()
+  .max(ACCOUNT_MAX)
+  .refine(validAccount, "1–64 printable characters, no control characters, no spaces at the ends")
+  .openapi({
+    description: "topup products only: the account to recharge (phone number, game uid…)",
+    example: "13800138000",
+  });
+const TopupSchema = z
+  .object({
+    status: z.enum(["processing", "succeeded", "failed"]),
+    account: z.string(),
+    provider_ref: z.string().nullable(),
+    attempts: z.number(),
+    last_error: z.string().nullable(),
+  })
+  .openapi("TopupStatus");
 
 const OrderCreate = z
   .object({
-    items: z.array(z.object({ product_id: z.string().regex(/^prd_[a-z0-9]{1,40}$/), quantity: z.number().int().min(1).max(1000), account: TopupAccount.optional() }).strict()).min(1).max(20),
-    customer_ref: z.string().trim().min(1).max(200).optional().openapi({ description: "Your id for the buyer; per-customer limits count by it" }),
+    items: z
+      .array(
+        z
+          .object({
+            product_id: z.string().regex(/^prd_[a-z0-9]{1,40}$/),
+            quantity: z.number().int().min(1).max(1000),
+            account: TopupAccount.optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(20),
+    customer_ref: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: "Your id for the buyer; per-customer limits count by it" }),
     external_ref: z.string().trim().min(1).max(200).optional().openapi({ description: "Your order number" }),
   })
   .strict()
-  .refine((o) => new Set(o.items.map((i) => i.product_id)).size === o.items.length, "each product appears once in items")
+  .refine(
+    (o) => new Set(o.items.map((i) => i.product_id)).size === o.items.length,
+    "each product appears once in items",
+  )
   .openapi("OrderCreate");
 
-const CodeSchema = z.object({ code: z.string(), pin: z.string().optional(), url: z.string().optional(), expires_at: z.string().nullable() }).openapi("IssuedCode");
+const CodeSchema = z
+  .object({
+    code: z.string(),
+    pin: z.string().optional(),
+    url: z.string().optional(),
+    expires_at: z.string().nullable(),
+  })
+  .openapi("IssuedCode");
 const OrderSchema = z
   .object({
-    id: z.string(), object: z.literal("order"), channel_id: z.string(), status: z.enum(ORDER_STATUSES),
-    customer_ref: z.string().nullable(), external_ref: z.string().nullable(), currency: z.string(), total_amount: z.number(), failure_reason: z.string().nullable(),
-    items: z.array(z.object({ product_id: z.string(), quantity: z.number(), unit_price: z.number(), amount: z.number(), codes: z.array(CodeSchema).optional() })),
-    created_at: z.string(), updated_at: z.string(), topup: TopupSchema.optional().openapi({ description: "topup orders: the recharge at the provider, account masked" }),
+    id: z.string(),
+    object: z.literal("order"),
+    channel_id: z.string(),
+    status: z.enum(ORDER_STATUSES),
+    customer_ref: z.string().nullable(),
+    external_ref: z.string().nullable(),
+    currency: z.string(),
+    total_amount: z.number(),
+    failure_reason: z.string().nullable(),
+    items: z.array(
+      z.object({
+        product_id: z.string(),
+        quantity: z.number(),
+        unit_price: z.number(),
+        amount: z.number(),
+        codes: z.array(CodeSchema).optional(),
+      }),
+    ),
+    created_at: z.string(),
+    updated_at: z.string(),
+    topup: TopupSchema.optional().openapi({
+      description: "topup orders: the recharge at the provider, account masked",
+    }),
   })
   .openapi("Order");
 const IdempotencyHeader = z.object({
-  "idempotency-key": z.string().min(8).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII").openapi({ description: "Unique per order attempt; kept 24 h" }),
+  "idempotency-key": z
+    .string()
+    .min(8)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/, "printable ASCII")
+    .openapi({ description: "Unique per order attempt; kept 24 h" }),
 });
 
 /** The order as the API shows it, with codes (and claim URLs for link products) when given. */
-function orderView(order: OrderRecord, codes: Record<number, IssuedCode[]> | null, claimUrls: Map<string, string | null>, topup?: TopupView | null) {
+function orderView(
+  order: OrderRecord,
+  codes: Record<number, IssuedCode[]> | null,
+  claimUrls: Map<string, string | null>,
+  topup?: TopupView | null,
+) {
   const base = publicOrder(order);
   return {
-    ...base, object: "order" as const, ...(topup ? { topup } : {}),
+    ...base,
+    object: "order" as const,
+    ...(topup ? { topup } : {}),
     items: base.items.map((item, line) => {
       if (!codes) return item;
       const template = claimUrls.get(item.product_id);
-      return { ...item, codes: (codes[line] ?? []).map((c) => (template ? { ...c, url: template.replace("{code}", encodeURIComponent(c.code)) } : c)) };
+      return {
+        ...item,
+        codes: (codes[line] ?? []).map((c) =>
+          template ? { ...c, url: template.replace("{code}", encodeURIComponent(c.code)) } : c,
+        ),
+      };
     }),
   };
 }
 
 /** Top-up items: one per order, quantity 1, with an account; the provider must be configured. */
-function topupProblem(env: Env, kind: string, item: { quantity: number; account?: string }, items: number): ApiError | null {
+function topupProblem(
+  env: Env,
+  kind: string,
+  item: { quantity: number; account?: string },
+  items: number,
+): ApiError | null {
   if (kind !== "topup") return unprocessable("account_not_allowed", "account is only for topup products");
   if (item.account === undefined) return unprocessable("account_required", "topup items need the account to recharge");
-  if (items !== 1 || item.quantity !== 1) return unprocessable("topup_single_item", "a topup order holds one item of quantity 1");
+  if (items !== 1 || item.quantity !== 1)
+    return unprocessable("topup_single_item", "a topup order holds one item of quantity 1");
   const config = providerConfig(env);
   return config.ok ? null : new ApiError(503, "misconfigured", `top-ups need ${config.missing}`);
 }
@@ -74,23 +157,47 @@ function refusal(result: Exclude<OrderResult, { ok: true }>): ApiError {
     case "idempotency_mismatch":
       return conflict("idempotency_mismatch", "this Idempotency-Key was used with a different request body");
     case "per_customer_limit":
-      return unprocessable("per_customer_limit", `this customer may buy at most ${result.limit} of ${result.product_id}`, { product_id: result.product_id, limit: result.limit });
+      return unprocessable(
+        "per_customer_limit",
+        `this customer may buy at most ${result.limit} of ${result.product_id}`,
+        { product_id: result.product_id, limit: result.limit },
+      );
     case "insufficient_balance":
-      return conflict("insufficient_balance", "the channel's balance and credit do not cover this order", { available: result.available });
+      return conflict("insufficient_balance", "the channel's balance and credit do not cover this order", {
+        available: result.available,
+      });
     case "currency_mismatch":
-      return unprocessable("currency_mismatch", `the channel's balance is in ${result.currency}`, { currency: result.currency });
+      return unprocessable("currency_mismatch", `the channel's balance is in ${result.currency}`, {
+        currency: result.currency,
+      });
     case "quota_exceeded":
-      return conflict("quota_exceeded", `the channel's quota of ${result.product_id} is too small`, { product_id: result.product_id, available: result.available, ...(result.order ? { order_id: result.order.id } : {}) });
+      return conflict("quota_exceeded", `the channel's quota of ${result.product_id} is too small`, {
+        product_id: result.product_id,
+        available: result.available,
+        ...(result.order ? { order_id: result.order.id } : {}),
+      });
     default:
-      return conflict("out_of_stock", `not enough stock of ${result.product_id}`, { product_id: result.product_id, available: result.available, ...(result.order ? { order_id: result.order.id } : {}) });
+      return conflict("out_of_stock", `not enough stock of ${result.product_id}`, {
+        product_id: result.product_id,
+        available: result.available,
+        ...(result.order ? { order_id: result.order.id } : {}),
+      });
   }
 }
 
 ordersApp.openapi(
   createRoute({
-    method: "post", path: "/orders", tags, summary: "Place an order and receive its codes",
+    method: "post",
+    path: "/orders",
+    tags,
+    summary: "Place an order and receive its codes",
     request: { headers: IdempotencyHeader, body: jsonBody(OrderCreate) },
-    responses: { 201: json(OrderSchema, "Fulfilled, with codes"), 202: json(OrderSchema, "A topup order, processing at the provider (see docs/topup.md)"), ...commonErrors, ...errorResponses(409, 422) },
+    responses: {
+      201: json(OrderSchema, "Fulfilled, with codes"),
+      202: json(OrderSchema, "A topup order, processing at the provider (see docs/topup.md)"),
+      ...commonErrors,
+      ...errorResponses(409, 422),
+    },
   }),
   async (c) => {
     const auth = c.get("auth");
@@ -101,7 +208,10 @@ ordersApp.openapi(
     const account = channelAccount(c.env, auth.channelId);
     const ids = body.items.map((i) => i.product_id);
     // The root cannot be suspended: its orders skip that read.
-    const [products, suspended] = await Promise.all([getProducts(c.env.DB, ids), auth.root ? false : suspendedOnPath(c.env.DB, auth.path)]);
+    const [products, suspended] = await Promise.all([
+      getProducts(c.env.DB, ids),
+      auth.root ? false : suspendedOnPath(c.env.DB, auth.path),
+    ]);
     const prices = await resolvePrices(c.env.DB, auth, products);
     const now = Date.now();
     const lines: OrderLineSpec[] = [];
@@ -111,20 +221,49 @@ ordersApp.openapi(
       const sale = p ? saleState(p.validity, now) : "ok";
       const limit = p ? checkOrderLimit(p.limits, item.quantity) : { ok: true as const };
       const price = p ? prices.get(p.id) : undefined;
-      if (suspended) problem = new ApiError(403, "channel_suspended", "this channel or one of its parents is suspended");
+      if (suspended)
+        problem = new ApiError(403, "channel_suspended", "this channel or one of its parents is suspended");
       else if (!p || price === undefined) problem = notFound(`product ${item.product_id}`);
       else if (p.status !== "active") problem = unprocessable("product_inactive", `product ${p.id} is ${p.status}`);
       else if (sale === "ended") problem = new ApiError(410, "product_expired", `product ${p.id} is no longer on sale`);
-      else if (sale === "not_started") problem = unprocessable("product_not_started", `product ${p.id} is not on sale yet`);
-      else if (!limit.ok) problem = unprocessable("per_order_limit", `at most ${limit.limit} of ${p.id} per order`, { product_id: p.id, limit: limit.limit });
-      else if (lines.length && lines[0].currency !== p.currency) problem = unprocessable("mixed_currency", "all items of an order share one currency");
-      else if (p.kind === "topup" || item.account !== undefined) problem = topupProblem(c.env, p.kind, item, body.items.length);
+      else if (sale === "not_started")
+        problem = unprocessable("product_not_started", `product ${p.id} is not on sale yet`);
+      else if (!limit.ok)
+        problem = unprocessable("per_order_limit", `at most ${limit.limit} of ${p.id} per order`, {
+          product_id: p.id,
+          limit: limit.limit,
+        });
+      else if (lines.length && lines[0].currency !== p.currency)
+        problem = unprocessable("mixed_currency", "all items of an order share one currency");
+      else if (p.kind === "topup" || item.account !== undefined)
+        problem = topupProblem(c.env, p.kind, item, body.items.length);
       if (problem) break;
-      lines.push({ product_id: p!.id, quantity: item.quantity, unit_price: price!, currency: p!.currency, validity: p!.validity, shards: p!.shards, per_customer_max: p!.limits.per_customer_max, per_customer_window_days: p!.limits.per_customer_window_days,
-        ...(p!.kind === "topup" ? { topup: { account: item.account!, sku: p!.metadata?.provider_sku ?? p!.id, face_value: p!.face_value } } : {}) });
+      lines.push({
+        product_id: p!.id,
+        quantity: item.quantity,
+        unit_price: price!,
+        currency: p!.currency,
+        validity: p!.validity,
+        shards: p!.shards,
+        per_customer_max: p!.limits.per_customer_max,
+        per_customer_window_days: p!.limits.per_customer_window_days,
+        ...(p!.kind === "topup"
+          ? { topup: { account: item.account!, sku: p!.metadata?.provider_sku ?? p!.id, face_value: p!.face_value } }
+          : {}),
+      });
     }
     // A retry of an order that once succeeded still gets its original answer, even if the catalog changed since.
-    const result = problem ? await account.replay(key, requestHash) : await account.placeOrder({ channelId: auth.channelId, paysFromBalance: !auth.root, idempotencyKey: key, requestHash, customerRef: body.customer_ref ?? null, externalRef: body.external_ref ?? null, lines });
+    const result = problem
+      ? await account.replay(key, requestHash)
+      : await account.placeOrder({
+          channelId: auth.channelId,
+          paysFromBalance: !auth.root,
+          idempotencyKey: key,
+          requestHash,
+          customerRef: body.customer_ref ?? null,
+          externalRef: body.external_ref ?? null,
+          lines,
+        });
     if (!result) throw problem!;
     if (!result.ok) throw refusal(result);
     const urls = new Map([...products.values()].map((p) => [p.id, p.claim_url_template]));
@@ -136,8 +275,12 @@ ordersApp.openapi(
 
 ordersApp.openapi(
   createRoute({
-    method: "get", path: "/orders/{id}", tags, summary: "An order of the caller's subtree; codes only for the channel that ordered",
-    request: { params: idParam("ord") }, responses: { 200: json(OrderSchema, "The order"), ...commonErrors },
+    method: "get",
+    path: "/orders/{id}",
+    tags,
+    summary: "An order of the caller's subtree; codes only for the channel that ordered",
+    request: { params: idParam("ord") },
+    responses: { 200: json(OrderSchema, "The order"), ...commonErrors },
   }),
   async (c) => {
     const auth = c.get("auth");
@@ -146,17 +289,34 @@ ordersApp.openapi(
     // The caller's own orders come from its ChannelAccount at once; a descendant's are found through the projection.
     let found = await channelAccount(c.env, auth.channelId).getOrder(id);
     if (!found) {
-      const row = await c.env.DB.prepare("SELECT o.channel_id FROM orders o JOIN channels ch ON ch.id = o.channel_id WHERE o.id = ?1 AND substr(ch.path, 1, length(?2)) = ?2")
-        .bind(id, auth.path).first<{ channel_id: string }>();
+      const row = await c.env.DB.prepare(
+        "SELECT o.channel_id FROM orders o JOIN channels ch ON ch.id = o.channel_id WHERE o.id = ?1 AND substr(ch.path, 1, length(?2)) = ?2",
+      )
+        .bind(id, auth.path)
+        .first<{ channel_id: string }>();
       found = row ? await channelAccount(c.env, row.channel_id).getOrder(id, false) : null;
     }
     if (!found) throw notFound("order");
     // Revealing codes can be capped per key (anti-scraping): counted exactly, per hour.
     if (found.codes && auth.limits?.revealsPerHour) {
-      const taken = await abuseGuard(c.env, `key:${auth.keyId}`).take(`reveal:${auth.keyId}`, auth.limits.revealsPerHour, 3_600_000);
-      if (!taken.ok) throw new ApiError(429, "reveal_limit", "this key has revealed as many orders' codes as it may this hour", undefined, { "Retry-After": String(Math.ceil(taken.retryAfterMs / 1000)) });
+      const taken = await abuseGuard(c.env, `key:${auth.keyId}`).take(
+        `reveal:${auth.keyId}`,
+        auth.limits.revealsPerHour,
+        3_600_000,
+      );
+      if (!taken.ok)
+        throw new ApiError(
+          429,
+          "reveal_limit",
+          "this key has revealed as many orders' codes as it may this hour",
+          undefined,
+          { "Retry-After": String(Math.ceil(taken.retryAfterMs / 1000)) },
+        );
     }
-    const products = await getProducts(c.env.DB, found.order.lines.map((l) => l.product_id));
+    const products = await getProducts(
+      c.env.DB,
+      found.order.lines.map((l) => l.product_id),
+    );
     const urls = new Map([...products.values()].map((p) => [p.id, p.claim_url_template]));
     c.header("Cache-Control", "no-store");
     return c.json(orderView(found.order, found.codes, urls, found.topup), 200);
@@ -165,13 +325,23 @@ ordersApp.openapi(
 
 const OrderListQuery = PageQuery.extend({
   status: z.enum(ORDER_STATUSES).optional(),
-  channel_id: z.string().regex(/^chn_[a-z0-9]{1,40}$/).optional(),
+  channel_id: z
+    .string()
+    .regex(/^chn_[a-z0-9]{1,40}$/)
+    .optional(),
   customer_ref: z.string().max(200).optional(),
   external_ref: z.string().max(200).optional(),
 });
 
 ordersApp.openapi(
-  createRoute({ method: "get", path: "/orders", tags, summary: "Orders of the caller's subtree (from the D1 projection, newest first)", request: { query: OrderListQuery }, responses: { 200: json(listOf(OrderSchema, "OrderList"), "A page of orders"), ...commonErrors } }),
+  createRoute({
+    method: "get",
+    path: "/orders",
+    tags,
+    summary: "Orders of the caller's subtree (from the D1 projection, newest first)",
+    request: { query: OrderListQuery },
+    responses: { 200: json(listOf(OrderSchema, "OrderList"), "A page of orders"), ...commonErrors },
+  }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "orders:read");
@@ -180,15 +350,34 @@ ordersApp.openapi(
     const where = ["channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?1)) = ?1)"];
     const binds: unknown[] = [auth.path];
     for (const field of ["status", "channel_id", "customer_ref", "external_ref"] as const) {
-      if (q[field]) { binds.push(q[field]); where.push(`${field} = ?${binds.length}`); }
+      if (q[field]) {
+        binds.push(q[field]);
+        where.push(`${field} = ?${binds.length}`);
+      }
     }
-    if (q.cursor) { binds.push(q.cursor); where.push(`id < ?${binds.length}`); }
+    if (q.cursor) {
+      binds.push(q.cursor);
+      where.push(`id < ?${binds.length}`);
+    }
     binds.push(q.limit + 1);
-    const { results } = await c.env.DB.prepare(`SELECT * FROM orders WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?${binds.length}`).bind(...binds).all<Record<string, unknown>>();
+    const { results } = await c.env.DB.prepare(
+      `SELECT * FROM orders WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?${binds.length}`,
+    )
+      .bind(...binds)
+      .all<Record<string, unknown>>();
     const data = results.map((r) => ({
-      id: r.id as string, object: "order" as const, channel_id: r.channel_id as string, status: r.status as (typeof ORDER_STATUSES)[number], customer_ref: r.customer_ref as string | null,
-      external_ref: r.external_ref as string | null, currency: r.currency as string, total_amount: r.total_amount as number, failure_reason: r.failure_reason as string | null,
-      items: JSON.parse(r.items as string), created_at: new Date(r.created_at as number).toISOString(), updated_at: new Date(r.updated_at as number).toISOString(),
+      id: r.id as string,
+      object: "order" as const,
+      channel_id: r.channel_id as string,
+      status: r.status as (typeof ORDER_STATUSES)[number],
+      customer_ref: r.customer_ref as string | null,
+      external_ref: r.external_ref as string | null,
+      currency: r.currency as string,
+      total_amount: r.total_amount as number,
+      failure_reason: r.failure_reason as string | null,
+      items: JSON.parse(r.items as string),
+      created_at: new Date(r.created_at as number).toISOString(),
+      updated_at: new Date(r.updated_at as number).toISOString(),
     }));
     return c.json(page(data, q.limit), 200);
   },

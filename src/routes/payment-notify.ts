@@ -8,8 +8,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { newId } from "../domain/ids";
 import { gateways, missingSecret } from "../gateways/registry";
-import { signSandboxNotice, SANDBOX_HEADER } from "../gateways/sandbox";
-import { GATEWAYS, secret, type GatewayName, type VerifiedNotice } from "../gateways/types";
+import { SANDBOX_HEADER, signSandboxNotice } from "../gateways/sandbox";
+import { GATEWAYS, type GatewayName, secret, type VerifiedNotice } from "../gateways/types";
 import type { AppEnv } from "../lib/context";
 import { ApiError, errorBody, notFound } from "../lib/errors";
 import { validationHook } from "../lib/validation";
@@ -24,42 +24,79 @@ const MAX_NOTICE_BYTES = 64 * 1024;
 async function countRejection(env: Env, gateway: GatewayName, reason: string, now: number): Promise<void> {
   await env.DB.prepare(
     "INSERT INTO payment_notice_rejections (gateway, day, reason, count, last_at) VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT (gateway, day, reason) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
-  ).bind(gateway, new Date(now).toISOString().slice(0, 10), reason, now).run();
+  )
+    .bind(gateway, new Date(now).toISOString().slice(0, 10), reason, now)
+    .run();
 }
 
-async function recordNotice(env: Env, n: VerifiedNotice, channelId: string | null, outcome: NoticeOutcome, now: number): Promise<void> {
+async function recordNotice(
+  env: Env,
+  n: VerifiedNotice,
+  channelId: string | null,
+  outcome: NoticeOutcome,
+  now: number,
+): Promise<void> {
   await env.DB.prepare(
     `INSERT INTO payment_notices (id, gateway, notice_id, kind, order_id, channel_id, payment_id, amount, currency, outcome, deliveries, received_at, last_received_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?11)
      ON CONFLICT (gateway, notice_id) DO UPDATE SET deliveries = deliveries + 1, last_received_at = excluded.last_received_at,
        outcome = CASE WHEN payment_notices.outcome = 'duplicate' THEN excluded.outcome ELSE payment_notices.outcome END`,
-  ).bind(newId("ntc", now), n.gateway, n.notice_id.slice(0, 200), n.kind, n.order_id, channelId, n.payment_id, n.amount, n.currency, outcome, now).run();
+  )
+    .bind(
+      newId("ntc", now),
+      n.gateway,
+      n.notice_id.slice(0, 200),
+      n.kind,
+      n.order_id,
+      channelId,
+      n.payment_id,
+      n.amount,
+      n.currency,
+      outcome,
+      now,
+    )
+    .run();
 }
 
 /** The whole notice path, shared by the public endpoint and the sandbox payer. */
 export async function handleNotice(env: Env, gateway: GatewayName, headers: Headers, body: string): Promise<Response> {
   const error = (status: number, code: string, message: string) => Response.json(errorBody(code, message), { status });
   const missing = missingSecret(env, gateway);
-  if (missing) return error(503, "misconfigured", `the ${gateway} gateway is not configured: secret ${missing} is not set`);
-  if (new TextEncoder().encode(body).length > MAX_NOTICE_BYTES) return error(413, "payload_too_large", "notices are at most 64 KiB");
+  if (missing)
+    return error(503, "misconfigured", `the ${gateway} gateway is not configured: secret ${missing} is not set`);
+  if (new TextEncoder().encode(body).length > MAX_NOTICE_BYTES)
+    return error(413, "payload_too_large", "notices are at most 64 KiB");
   const adapter = gateways[gateway];
   const now = Date.now();
   const verdict = await adapter.verifyNotification({ headers, body }, env, now);
   if (!verdict.ok) {
     await countRejection(env, gateway, `rejected_${verdict.reason}`, now);
-    return verdict.reason === "malformed" ? error(400, "malformed_notice", verdict.message) : error(401, "invalid_signature", verdict.message);
+    return verdict.reason === "malformed"
+      ? error(400, "malformed_notice", verdict.message)
+      : error(401, "invalid_signature", verdict.message);
   }
   const notice = verdict.notice;
   const row = notice.order_id
-    ? await env.DB.prepare("SELECT channel_id FROM checkout_orders WHERE order_id = ?1").bind(notice.order_id).first<{ channel_id: string }>()
+    ? await env.DB.prepare("SELECT channel_id FROM checkout_orders WHERE order_id = ?1")
+        .bind(notice.order_id)
+        .first<{ channel_id: string }>()
     : null;
-  const outcome: NoticeOutcome = row ? await channelAccount(env, row.channel_id).applyPaymentNotice(notice) : notice.kind === "paid" ? "rejected_order" : "ignored";
+  const outcome: NoticeOutcome = row
+    ? await channelAccount(env, row.channel_id).applyPaymentNotice(notice)
+    : notice.kind === "paid"
+      ? "rejected_order"
+      : "ignored";
   await recordNotice(env, notice, row?.channel_id ?? null, outcome, now);
-  if (outcome === "rejected_amount") return error(422, "amount_mismatch", "the notice's amount differs from the order's; the order is unchanged");
-  if (outcome === "rejected_currency") return error(422, "currency_mismatch", "the notice's currency differs from the order's; the order is unchanged");
+  if (outcome === "rejected_amount")
+    return error(422, "amount_mismatch", "the notice's amount differs from the order's; the order is unchanged");
+  if (outcome === "rejected_currency")
+    return error(422, "currency_mismatch", "the notice's currency differs from the order's; the order is unchanged");
   if (outcome === "rejected_order") return error(404, "order_not_found", "no checkout order matches this notice");
   const ack = adapter.ack();
-  return new Response(ack.body, { status: ack.status, headers: { "content-type": ack.contentType, "x-notice-outcome": outcome } });
+  return new Response(ack.body, {
+    status: ack.status,
+    headers: { "content-type": ack.contentType, "x-notice-outcome": outcome },
+  });
 }
 
 paymentNotifyApp.post("/public/payments/:gateway/notify", async (c) => {
@@ -71,20 +108,59 @@ paymentNotifyApp.post("/public/payments/:gateway/notify", async (c) => {
 
 paymentNotifyApp.openapi(
   createRoute({
-    method: "post", path: "/public/sandbox/pay/{order_id}", tags, security: [], summary: "Development only: pay a sandbox checkout (sends itself a signed sandbox notice)",
-    request: { params: z.object({ order_id: z.string().regex(/^ord_[a-z0-9]{1,40}$/).openapi({ param: { name: "order_id", in: "path" } }) }) },
-    responses: { 200: json(z.object({ order_id: z.string(), outcome: z.string() }), "The notice's outcome"), ...commonErrors, ...errorResponses(409, 422) },
+    method: "post",
+    path: "/public/sandbox/pay/{order_id}",
+    tags,
+    security: [],
+    summary: "Development only: pay a sandbox checkout (sends itself a signed sandbox notice)",
+    request: {
+      params: z.object({
+        order_id: z
+          .string()
+          .regex(/^ord_[a-z0-9]{1,40}$/)
+          .openapi({ param: { name: "order_id", in: "path" } }),
+      }),
+    },
+    responses: {
+      200: json(z.object({ order_id: z.string(), outcome: z.string() }), "The notice's outcome"),
+      ...commonErrors,
+      ...errorResponses(409, 422),
+    },
   }),
   async (c) => {
-    if ((c.env.ENVIRONMENT as string) !== "development") throw new ApiError(403, "forbidden", "the sandbox payer exists only when ENVIRONMENT is development");
+    if ((c.env.ENVIRONMENT as string) !== "development")
+      throw new ApiError(403, "forbidden", "the sandbox payer exists only when ENVIRONMENT is development");
     const key = secret(c.env, "SANDBOX_GATEWAY_SECRET");
-    if (!key) throw new ApiError(503, "misconfigured", "the sandbox gateway is not configured: secret SANDBOX_GATEWAY_SECRET is not set");
+    if (!key)
+      throw new ApiError(
+        503,
+        "misconfigured",
+        "the sandbox gateway is not configured: secret SANDBOX_GATEWAY_SECRET is not set",
+      );
     const { order_id } = c.req.valid("param");
-    const row = await c.env.DB.prepare("SELECT channel_id FROM checkout_orders WHERE order_id = ?1 AND gateway = 'sandbox'").bind(order_id).first<{ channel_id: string }>();
+    const row = await c.env.DB.prepare(
+      "SELECT channel_id FROM checkout_orders WHERE order_id = ?1 AND gateway = 'sandbox'",
+    )
+      .bind(order_id)
+      .first<{ channel_id: string }>();
     const found = row ? await channelAccount(c.env, row.channel_id).checkoutOf(order_id) : null;
     if (!found?.order || !found.checkout) throw notFound("sandbox checkout");
-    const body = JSON.stringify({ id: newId("ntc"), type: "payment.succeeded", data: { order_id, payment_id: found.checkout.payment_id, amount: found.order.total_amount, currency: found.order.currency } });
-    const res = await handleNotice(c.env, "sandbox", new Headers({ [SANDBOX_HEADER]: await signSandboxNotice(key, body) }), body);
+    const body = JSON.stringify({
+      id: newId("ntc"),
+      type: "payment.succeeded",
+      data: {
+        order_id,
+        payment_id: found.checkout.payment_id,
+        amount: found.order.total_amount,
+        currency: found.order.currency,
+      },
+    });
+    const res = await handleNotice(
+      c.env,
+      "sandbox",
+      new Headers({ [SANDBOX_HEADER]: await signSandboxNotice(key, body) }),
+      body,
+    );
     return c.json({ order_id, outcome: res.headers.get("x-notice-outcome") ?? `refused (${res.status})` }, 200);
   },
 );

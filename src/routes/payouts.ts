@@ -11,35 +11,73 @@ import type { AppEnv } from "../lib/context";
 import { conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { postingStatements } from "../queues/ledger";
-import { requireScope, type Auth } from "../security/auth";
-import { commonErrors, Currency, errorResponses, idParam, json, jsonBody, listOf, page, PageQuery } from "./schemas";
+import { type Auth, requireScope } from "../security/auth";
+import { Currency, commonErrors, errorResponses, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
 
 export const payoutsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Ledger"];
 
-type Row = { id: string; channel_id: string; currency: string; amount: number; status: "open" | "paid"; reference: string | null; created_at: number; paid_at: number | null };
+type Row = {
+  id: string;
+  channel_id: string;
+  currency: string;
+  amount: number;
+  status: "open" | "paid";
+  reference: string | null;
+  created_at: number;
+  paid_at: number | null;
+};
 const PayoutSchema = z
   .object({
-    id: z.string(), object: z.literal("payout"), channel_id: z.string(), currency: z.string(), amount: z.number(), status: z.enum(["open", "paid"]),
-    reference: z.string().nullable(), created_at: z.string(), paid_at: z.string().nullable(),
+    id: z.string(),
+    object: z.literal("payout"),
+    channel_id: z.string(),
+    currency: z.string(),
+    amount: z.number(),
+    status: z.enum(["open", "paid"]),
+    reference: z.string().nullable(),
+    created_at: z.string(),
+    paid_at: z.string().nullable(),
   })
   .openapi("Payout");
 const view = (r: Row) => ({
-  id: r.id, object: "payout" as const, channel_id: r.channel_id, currency: r.currency, amount: r.amount, status: r.status, reference: r.reference,
-  created_at: new Date(r.created_at).toISOString(), paid_at: r.paid_at === null ? null : new Date(r.paid_at).toISOString(),
+  id: r.id,
+  object: "payout" as const,
+  channel_id: r.channel_id,
+  currency: r.currency,
+  amount: r.amount,
+  status: r.status,
+  reference: r.reference,
+  created_at: new Date(r.created_at).toISOString(),
+  paid_at: r.paid_at === null ? null : new Date(r.paid_at).toISOString(),
 });
 
 /** The payout, if its channel lies in the caller's subtree (else 404, like an unknown id). */
 async function visiblePayout(db: D1Database, auth: Auth, id: string): Promise<Row> {
-  const row = await db.prepare("SELECT p.* FROM payouts p JOIN channels c ON c.id = p.channel_id WHERE p.id = ?1 AND substr(c.path, 1, length(?2)) = ?2").bind(id, auth.path).first<Row>();
+  const row = await db
+    .prepare(
+      "SELECT p.* FROM payouts p JOIN channels c ON c.id = p.channel_id WHERE p.id = ?1 AND substr(c.path, 1, length(?2)) = ?2",
+    )
+    .bind(id, auth.path)
+    .first<Row>();
   if (!row) throw notFound("payout");
   return row;
 }
 
 payoutsApp.openapi(
   createRoute({
-    method: "post", path: "/payouts", tags, summary: "Create a payout batch of a channel's unpaid commission",
-    request: { body: jsonBody(z.object({ channel_id: z.string().regex(/^chn_[a-z0-9]{1,40}$/), currency: Currency.optional() }).strict().openapi("PayoutCreate")) },
+    method: "post",
+    path: "/payouts",
+    tags,
+    summary: "Create a payout batch of a channel's unpaid commission",
+    request: {
+      body: jsonBody(
+        z
+          .object({ channel_id: z.string().regex(/^chn_[a-z0-9]{1,40}$/), currency: Currency.optional() })
+          .strict()
+          .openapi("PayoutCreate"),
+      ),
+    },
     responses: { 201: json(PayoutSchema, "The payout"), ...commonErrors, ...errorResponses(422) },
   }),
   async (c) => {
@@ -50,18 +88,20 @@ payoutsApp.openapi(
     const account = `${channel.id}:commission`;
     let currency = body.currency;
     if (!currency) {
-      const { results } = await c.env.DB.prepare("SELECT DISTINCT currency FROM ledger_entries WHERE account_id = ?1").bind(account).all<{ currency: string }>();
-      if (results.length > 1) throw unprocessable("currency_required", "this channel earned commission in several currencies: name one");
+      const { results } = await c.env.DB.prepare("SELECT DISTINCT currency FROM ledger_entries WHERE account_id = ?1")
+        .bind(account)
+        .all<{ currency: string }>();
+      if (results.length > 1)
+        throw unprocessable("currency_required", "this channel earned commission in several currencies: name one");
       currency = results[0]?.currency ?? "CNY";
     }
-    const row = await c.env.DB
-      .prepare(
-        `INSERT INTO payouts (id, channel_id, currency, amount, status, created_by, created_at)
+    const row = await c.env.DB.prepare(
+      `INSERT INTO payouts (id, channel_id, currency, amount, status, created_by, created_at)
          SELECT ?1, ?2, ?3, owed, 'open', ?4, ?5 FROM (
            SELECT -COALESCE((SELECT SUM(amount) FROM ledger_entries WHERE account_id = ?6 AND currency = ?3), 0)
                   - COALESCE((SELECT SUM(amount) FROM payouts WHERE channel_id = ?2 AND currency = ?3 AND status = 'open'), 0) AS owed
          ) WHERE owed > 0 RETURNING *`,
-      )
+    )
       .bind(newId("pyo"), channel.id, currency, auth.keyId, Date.now(), account)
       .first<Row>();
     if (!row) throw unprocessable("nothing_to_pay", "no commission payable that is not already in a payout");
@@ -71,20 +111,30 @@ payoutsApp.openapi(
 
 payoutsApp.openapi(
   createRoute({
-    method: "get", path: "/payouts", tags, summary: "Payouts of the caller's subtree",
-    request: { query: PageQuery.extend({ channel_id: z.string().regex(/^chn_[a-z0-9]{1,40}$/).optional(), status: z.enum(["open", "paid"]).optional() }) },
+    method: "get",
+    path: "/payouts",
+    tags,
+    summary: "Payouts of the caller's subtree",
+    request: {
+      query: PageQuery.extend({
+        channel_id: z
+          .string()
+          .regex(/^chn_[a-z0-9]{1,40}$/)
+          .optional(),
+        status: z.enum(["open", "paid"]).optional(),
+      }),
+    },
     responses: { 200: json(listOf(PayoutSchema, "PayoutList"), "Newest first"), ...commonErrors },
   }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "ledger:read");
     const q = c.req.valid("query");
-    const { results } = await c.env.DB
-      .prepare(
-        `SELECT p.* FROM payouts p JOIN channels c ON c.id = p.channel_id
+    const { results } = await c.env.DB.prepare(
+      `SELECT p.* FROM payouts p JOIN channels c ON c.id = p.channel_id
          WHERE substr(c.path, 1, length(?1)) = ?1 AND (?2 IS NULL OR p.channel_id = ?2) AND (?3 IS NULL OR p.status = ?3) AND (?4 IS NULL OR p.id < ?4)
          ORDER BY p.id DESC LIMIT ?5`,
-      )
+    )
       .bind(auth.path, q.channel_id ?? null, q.status ?? null, q.cursor ?? null, q.limit + 1)
       .all<Row>();
     return c.json(page(results.map(view), q.limit), 200);
@@ -92,7 +142,14 @@ payoutsApp.openapi(
 );
 
 payoutsApp.openapi(
-  createRoute({ method: "get", path: "/payouts/{id}", tags, summary: "One payout", request: { params: idParam("pyo") }, responses: { 200: json(PayoutSchema, "The payout"), ...commonErrors } }),
+  createRoute({
+    method: "get",
+    path: "/payouts/{id}",
+    tags,
+    summary: "One payout",
+    request: { params: idParam("pyo") },
+    responses: { 200: json(PayoutSchema, "The payout"), ...commonErrors },
+  }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "ledger:read");
@@ -102,10 +159,23 @@ payoutsApp.openapi(
 
 payoutsApp.openapi(
   createRoute({
-    method: "post", path: "/payouts/{id}/paid", tags, summary: "Mark a payout paid (once) and post it to the ledger",
+    method: "post",
+    path: "/payouts/{id}/paid",
+    tags,
+    summary: "Mark a payout paid (once) and post it to the ledger",
     request: {
       params: idParam("pyo"),
-      body: { required: false, content: { "application/json": { schema: z.object({ reference: z.string().trim().min(1).max(200).optional() }).strict().openapi("PayoutPaid") } } },
+      body: {
+        required: false,
+        content: {
+          "application/json": {
+            schema: z
+              .object({ reference: z.string().trim().min(1).max(200).optional() })
+              .strict()
+              .openapi("PayoutPaid"),
+          },
+        },
+      },
     },
     responses: { 200: json(PayoutSchema, "The payout, paid"), ...commonErrors, ...errorResponses(409) },
   }),
@@ -116,10 +186,18 @@ payoutsApp.openapi(
     await managedChannel(c.env.DB, auth, payout.channel_id);
     const reference = (c.req.valid("json") as { reference?: string } | undefined)?.reference ?? null;
     const now = Date.now();
-    const posting = payoutPosting({ payout_id: payout.id, channel_id: payout.channel_id, amount: payout.amount, currency: payout.currency, at: now });
+    const posting = payoutPosting({
+      payout_id: payout.id,
+      channel_id: payout.channel_id,
+      amount: payout.amount,
+      currency: payout.currency,
+      at: now,
+    });
     // The status change and the posting commit together; the posting's source key makes it once-only on its own too.
     const [update] = await c.env.DB.batch([
-      c.env.DB.prepare("UPDATE payouts SET status = 'paid', paid_at = ?2, paid_by = ?3, reference = ?4 WHERE id = ?1 AND status = 'open'").bind(payout.id, now, auth.keyId, reference),
+      c.env.DB.prepare(
+        "UPDATE payouts SET status = 'paid', paid_at = ?2, paid_by = ?3, reference = ?4 WHERE id = ?1 AND status = 'open'",
+      ).bind(payout.id, now, auth.keyId, reference),
       ...postingStatements(c.env.DB, posting, now),
     ]);
     if (update.meta.changes === 0) throw conflict("already_paid", "this payout is already paid");

@@ -4,36 +4,63 @@
  * failure-budgeted per IP and per network.
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
-import { redeemCode, verifyCode, type Caller } from "../lib/code-actions";
+import { type Caller, redeemCode, verifyCode } from "../lib/code-actions";
 import type { AppEnv } from "../lib/context";
 import { validationHook } from "../lib/validation";
 import { guardPlan } from "../security/failure-budget";
 import { callbackRateLimit, isCallbackPath, publicRateLimit } from "../security/rate-limit";
 import { CodeInput, CodeState, RedemptionSchema } from "./redemptions";
 import { commonErrors, errorResponses, json, jsonBody } from "./schemas";
-import type { Context } from "hono";
 
 export const publicApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Public"];
 
 // Gateway and provider callbacks have a budget per sender instead of per IP (see callbackRateLimit).
-publicApp.use("/public/*", (c, next) => (isCallbackPath(c.req.path) ? callbackRateLimit(c, next) : publicRateLimit(c, next)));
+publicApp.use("/public/*", (c, next) =>
+  isCallbackPath(c.req.path) ? callbackRateLimit(c, next) : publicRateLimit(c, next),
+);
 
 function publicCaller(c: Context<AppEnv>): Caller {
   const ip = c.req.header("cf-connecting-ip") ?? "unknown";
   return { channelId: ROOT_CHANNEL_ID, ip, plan: guardPlan(c.env, null, ip) };
 }
 
-const errors = { 400: commonErrors[400], 404: commonErrors[404], 429: commonErrors[429], ...errorResponses(409, 410, 423) };
+const errors = {
+  400: commonErrors[400],
+  404: commonErrors[404],
+  429: commonErrors[429],
+  ...errorResponses(409, 410, 423),
+};
 
 publicApp.openapi(
-  createRoute({ method: "post", path: "/public/codes/verify", tags, security: [], summary: "A code's status, for consumers", request: { body: jsonBody(CodeInput) }, responses: { 200: json(CodeState, "The code"), ...errors } }),
-  async (c) => c.json({ object: "code" as const, ...(await verifyCode(c.env, c.executionCtx, publicCaller(c), c.req.valid("json"))) }, 200),
+  createRoute({
+    method: "post",
+    path: "/public/codes/verify",
+    tags,
+    security: [],
+    summary: "A code's status, for consumers",
+    request: { body: jsonBody(CodeInput) },
+    responses: { 200: json(CodeState, "The code"), ...errors },
+  }),
+  async (c) =>
+    c.json(
+      { object: "code" as const, ...(await verifyCode(c.env, c.executionCtx, publicCaller(c), c.req.valid("json"))) },
+      200,
+    ),
 );
 
 publicApp.openapi(
-  createRoute({ method: "post", path: "/public/redemptions", tags, security: [], summary: "Redeem a code, for consumers", request: { body: jsonBody(CodeInput) }, responses: { 201: json(RedemptionSchema, "Redeemed"), ...errors } }),
+  createRoute({
+    method: "post",
+    path: "/public/redemptions",
+    tags,
+    security: [],
+    summary: "Redeem a code, for consumers",
+    request: { body: jsonBody(CodeInput) },
+    responses: { 201: json(RedemptionSchema, "Redeemed"), ...errors },
+  }),
   async (c) => {
     const body = c.req.valid("json");
     const done = await redeemCode(c.env, c.executionCtx, publicCaller(c), body);

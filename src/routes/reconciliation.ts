@@ -4,10 +4,10 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../lib/context";
-import { runReconciliation, toRun, type StoredRun } from "../lib/reconciliation";
+import { runReconciliation, type StoredRun, toRun } from "../lib/reconciliation";
 import { validationHook } from "../lib/validation";
 import { requireRoot, requireScope } from "../security/auth";
-import { commonErrors, json, listOf, page, PageQuery } from "./schemas";
+import { commonErrors, json, listOf, PageQuery, page } from "./schemas";
 
 export const reconciliationApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Reconciliation"];
@@ -15,22 +15,43 @@ const tags = ["Reconciliation"];
 const Day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "a UTC date YYYY-MM-DD")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "not a calendar date")
+  .refine(
+    (d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    "not a calendar date",
+  )
   .openapi({ example: "2026-11-24" });
 
 const DifferenceSchema = z.object({
-  kind: z.enum(["code_counts", "channel_balance", "payment_vs_ledger", "payment_vs_order", "gateway_refund_unapplied", "ledger_unbalanced"]),
+  kind: z.enum([
+    "code_counts",
+    "channel_balance",
+    "payment_vs_ledger",
+    "payment_vs_order",
+    "gateway_refund_unapplied",
+    "ledger_unbalanced",
+  ]),
   subject: z.string().openapi({ example: "channel:chn_01…" }),
-  expected: z.union([z.number(), z.record(z.string(), z.number())]).openapi({ description: "The truth (Durable Object, or the gateway for payments)" }),
-  actual: z.union([z.number(), z.record(z.string(), z.number())]).openapi({ description: "What the projection or the ledger says" }),
+  expected: z
+    .union([z.number(), z.record(z.string(), z.number())])
+    .openapi({ description: "The truth (Durable Object, or the gateway for payments)" }),
+  actual: z
+    .union([z.number(), z.record(z.string(), z.number())])
+    .openapi({ description: "What the projection or the ledger says" }),
   message: z.string(),
 });
 
 const RunSchema = z
   .object({
-    id: z.string(), object: z.literal("reconciliation"), date: z.string(), trigger: z.enum(["api", "cron"]),
-    status: z.enum(["ok", "mismatch", "lagging"]).openapi({ description: "lagging: some events are still on the queue; their differences are listed under `lagging` and close by themselves" }),
-    differences: z.array(DifferenceSchema), lagging: z.array(z.string()),
+    id: z.string(),
+    object: z.literal("reconciliation"),
+    date: z.string(),
+    trigger: z.enum(["api", "cron"]),
+    status: z.enum(["ok", "mismatch", "lagging"]).openapi({
+      description:
+        "lagging: some events are still on the queue; their differences are listed under `lagging` and close by themselves",
+    }),
+    differences: z.array(DifferenceSchema),
+    lagging: z.array(z.string()),
     checked: z.object({ pools: z.number(), channels: z.number(), payments: z.number(), currencies: z.number() }),
     created_at: z.string(),
   })
@@ -38,8 +59,18 @@ const RunSchema = z
 
 reconciliationApp.openapi(
   createRoute({
-    method: "get", path: "/reconciliation", tags, summary: "Compare the objects' truth, the projections, the ledger and the gateway notices of a day",
-    request: { query: z.object({ date: Day.optional().openapi({ description: "UTC day whose gateway payments are checked (default: today); balances and counts are checked as of now" }) }) },
+    method: "get",
+    path: "/reconciliation",
+    tags,
+    summary: "Compare the objects' truth, the projections, the ledger and the gateway notices of a day",
+    request: {
+      query: z.object({
+        date: Day.optional().openapi({
+          description:
+            "UTC day whose gateway payments are checked (default: today); balances and counts are checked as of now",
+        }),
+      }),
+    },
     responses: { 200: json(RunSchema, "Every difference found"), ...commonErrors },
   }),
   async (c) => {
@@ -54,7 +85,10 @@ reconciliationApp.openapi(
 
 reconciliationApp.openapi(
   createRoute({
-    method: "get", path: "/reconciliation/runs", tags, summary: "The nightly runs, newest first",
+    method: "get",
+    path: "/reconciliation/runs",
+    tags,
+    summary: "The nightly runs, newest first",
     request: { query: PageQuery.extend({ status: z.enum(["ok", "mismatch", "lagging"]).optional() }) },
     responses: { 200: json(listOf(RunSchema, "ReconciliationRunList"), "A page of runs"), ...commonErrors },
   }),
@@ -63,8 +97,9 @@ reconciliationApp.openapi(
     requireScope(auth, "ledger:read");
     requireRoot(auth);
     const q = c.req.valid("query");
-    const { results } = await c.env.DB
-      .prepare("SELECT * FROM reconciliation_runs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3")
+    const { results } = await c.env.DB.prepare(
+      "SELECT * FROM reconciliation_runs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3",
+    )
       .bind(q.status ?? null, q.cursor ?? null, q.limit + 1)
       .all<StoredRun>();
     return c.json(page(results.map(toRun), q.limit), 200);

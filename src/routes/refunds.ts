@@ -13,27 +13,59 @@ import { commonErrors, errorResponses, idParam, json, jsonBody } from "./schemas
 
 export const refundsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-const RefundCreate = z.object({ reason: z.string().trim().min(1).max(500) }).strict().openapi("RefundCreate");
-const RefundSchema = z.object({
-  id: z.string(), object: z.literal("refund"), order_id: z.string(), amount: z.number(), currency: z.string(), to: z.enum(["balance", "gateway"]),
-  gateway: z.string().optional(), reason: z.string(), was_fulfilled: z.boolean(), order: z.record(z.string(), z.unknown()),
-}).openapi("Refund");
+const RefundCreate = z
+  .object({ reason: z.string().trim().min(1).max(500) })
+  .strict()
+  .openapi("RefundCreate");
+const RefundSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("refund"),
+    order_id: z.string(),
+    amount: z.number(),
+    currency: z.string(),
+    to: z.enum(["balance", "gateway"]),
+    gateway: z.string().optional(),
+    reason: z.string(),
+    was_fulfilled: z.boolean(),
+    order: z.record(z.string(), z.unknown()),
+  })
+  .openapi("Refund");
 
 /** The channel of an order in the caller's subtree: its own orders at once, a descendant's through D1. */
-async function orderChannel(env: Env, auth: { channelId: string; path: string }, orderId: string): Promise<string | null> {
+async function orderChannel(
+  env: Env,
+  auth: { channelId: string; path: string },
+  orderId: string,
+): Promise<string | null> {
   const own = await channelAccount(env, auth.channelId).getOrder(orderId, false);
   if (own) return auth.channelId;
   const row = await env.DB.prepare(
     `SELECT x.channel_id FROM (SELECT channel_id FROM orders WHERE id = ?1 UNION SELECT channel_id FROM checkout_orders WHERE order_id = ?1) x
      JOIN channels ch ON ch.id = x.channel_id WHERE substr(ch.path, 1, length(?2)) = ?2 LIMIT 1`,
-  ).bind(orderId, auth.path).first<{ channel_id: string }>();
+  )
+    .bind(orderId, auth.path)
+    .first<{ channel_id: string }>();
   return row?.channel_id ?? null;
 }
 
 refundsApp.openapi(
   createRoute({
-    method: "post", path: "/orders/{id}/refund", tags: ["Orders"], summary: "Refund a fulfilled order: void its codes and return the money",
-    request: { params: idParam("ord"), headers: z.object({ "idempotency-key": z.string().min(8).max(128).regex(/^[\x21-\x7e]+$/) }), body: jsonBody(RefundCreate) },
+    method: "post",
+    path: "/orders/{id}/refund",
+    tags: ["Orders"],
+    summary: "Refund a fulfilled order: void its codes and return the money",
+    request: {
+      params: idParam("ord"),
+      headers: z.object({
+        "idempotency-key": z
+          .string()
+          .min(8)
+          .max(128)
+          .regex(/^[\x21-\x7e]+$/),
+      }),
+      body: jsonBody(RefundCreate),
+    },
     responses: { 200: json(RefundSchema, "Refunded"), ...commonErrors, ...errorResponses(409, 422) },
   }),
   async (c) => {
@@ -44,23 +76,45 @@ refundsApp.openapi(
     const key = c.req.valid("header")["idempotency-key"];
     const channelId = await orderChannel(c.env, auth, id);
     if (!channelId) throw notFound("order");
-    const result = await channelAccount(c.env, channelId).refundOrder({ orderId: id, reason, idempotencyKey: key, requestHash: await sha256Hex(JSON.stringify({ id, reason })) });
+    const result = await channelAccount(c.env, channelId).refundOrder({
+      orderId: id,
+      reason,
+      idempotencyKey: key,
+      requestHash: await sha256Hex(JSON.stringify({ id, reason })),
+    });
     if (!result.ok) {
       switch (result.reason) {
-        case "not_found": throw notFound("order");
-        case "idempotency_mismatch": throw conflict("idempotency_mismatch", "this Idempotency-Key was used with a different request");
-        case "already_refunded": throw conflict("already_refunded", "the order is already refunded");
-        case "refund_in_progress": throw conflict("refund_in_progress", "a refund of this order is running");
-        case "code_redeemed": throw conflict("code_redeemed", "a code of this order is redeemed; nothing was refunded");
-        default: throw unprocessable("not_refundable", result.message);
+        case "not_found":
+          throw notFound("order");
+        case "idempotency_mismatch":
+          throw conflict("idempotency_mismatch", "this Idempotency-Key was used with a different request");
+        case "already_refunded":
+          throw conflict("already_refunded", "the order is already refunded");
+        case "refund_in_progress":
+          throw conflict("refund_in_progress", "a refund of this order is running");
+        case "code_redeemed":
+          throw conflict("code_redeemed", "a code of this order is redeemed; nothing was refunded");
+        default:
+          throw unprocessable("not_refundable", result.message);
       }
     }
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     const r = result.refund;
     if (!r) throw new ApiError(500, "internal_error", "refund without record");
-    return c.json({
-      id: r.id, object: "refund" as const, order_id: id, amount: r.amount, currency: r.currency, to: r.to, ...(r.gateway ? { gateway: r.gateway } : {}),
-      reason: r.reason, was_fulfilled: r.was_fulfilled, order: publicOrder(result.order),
-    }, 200);
+    return c.json(
+      {
+        id: r.id,
+        object: "refund" as const,
+        order_id: id,
+        amount: r.amount,
+        currency: r.currency,
+        to: r.to,
+        ...(r.gateway ? { gateway: r.gateway } : {}),
+        reason: r.reason,
+        was_fulfilled: r.was_fulfilled,
+        order: publicOrder(result.order),
+      },
+      200,
+    );
   },
 );

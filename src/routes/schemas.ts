@@ -12,7 +12,10 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorSchema } },
+});
 
 /** The error responses every authenticated route may give. */
 export const commonErrors = {
@@ -23,25 +26,61 @@ export const commonErrors = {
   429: errorResponse("Rate limited"),
 } as const;
 export const errorResponses = (...codes: (409 | 410 | 413 | 422 | 423)[]) =>
-  Object.fromEntries(codes.map((c) => [c, errorResponse({ 409: "Conflict", 410: "Gone", 413: "Too large", 422: "Business rule", 423: "Locked" }[c])]));
+  Object.fromEntries(
+    codes.map((c) => [
+      c,
+      errorResponse({ 409: "Conflict", 410: "Gone", 413: "Too large", 422: "Business rule", 423: "Locked" }[c]),
+    ]),
+  );
 
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-export const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
 
-export const Money = z.number().int().min(0).max(1_000_000_000_000).openapi({ description: "Minor units (分 / cents)", example: 1500 });
-export const Currency = z.string().regex(/^[A-Z]{3}$/, "an ISO-4217 code such as CNY").openapi({ example: "CNY" });
+export const Money = z
+  .number()
+  .int()
+  .min(0)
+  .max(1_000_000_000_000)
+  .openapi({ description: "Minor units (分 / cents)", example: 1500 });
+export const Currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, "an ISO-4217 code such as CNY")
+  .openapi({ example: "CNY" });
 export const IsoDate = z.string().datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
 
 export const idParam = (prefix: string, name = "id") =>
-  z.object({ [name]: z.string().regex(new RegExp(`^${prefix}_[a-z0-9]{1,40}$`), `a ${prefix}_ id`).openapi({ param: { name, in: "path" } }) });
+  z.object({
+    [name]: z
+      .string()
+      .regex(new RegExp(`^${prefix}_[a-z0-9]{1,40}$`), `a ${prefix}_ id`)
+      .openapi({ param: { name, in: "path" } }),
+  });
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: "1–100" }),
-  cursor: z.string().max(64).regex(/^[a-z]{3}_[a-z0-9]+$/).optional().openapi({ description: "next_cursor of the previous page" }),
+  cursor: z
+    .string()
+    .max(64)
+    .regex(/^[a-z]{3}_[a-z0-9]+$/)
+    .optional()
+    .openapi({ description: "next_cursor of the previous page" }),
 });
 
 export const listOf = <T extends z.ZodType>(item: T, name: string) =>
-  z.object({ object: z.literal("list"), data: z.array(item), has_more: z.boolean(), next_cursor: z.string().nullable() }).openapi(name);
+  z
+    .object({
+      object: z.literal("list"),
+      data: z.array(item),
+      has_more: z.boolean(),
+      next_cursor: z.string().nullable(),
+    })
+    .openapi(name);
 
 export function page<T extends { id: string }>(rows: T[], limit: number) {
   const has_more = rows.length > limit;

@@ -9,14 +9,22 @@ import { newId } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { ApiError, notFound } from "../lib/errors";
 import { validationHook } from "../lib/validation";
-import { sha256Hex } from "../security/auth";
 import { abuseGuard } from "../objects/abuse-guard";
+import { sha256Hex } from "../security/auth";
 import { loginRateLimit } from "../security/rate-limit";
 import {
-  LOCK_MS, MAX_FAILED_LOGINS, newCsrfToken, requireSessionKey, SESSION_COOKIE, SESSION_TTL_MS, sessionOf, signSession, verifyPassword,
+  LOCK_MS,
+  MAX_FAILED_LOGINS,
+  newCsrfToken,
+  requireSessionKey,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  sessionOf,
+  signSession,
+  verifyPassword,
 } from "../security/sessions";
 import { commonErrors, json, jsonBody } from "./schemas";
-import { UserSchema, userView, type UserRow } from "./users";
+import { type UserRow, UserSchema, userView } from "./users";
 
 export const sessionsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Sessions"];
@@ -30,8 +38,12 @@ const Login = z
 
 const SessionSchema = z
   .object({
-    id: z.string(), object: z.literal("session"), expires_at: z.string(),
-    csrf_token: z.string().optional().openapi({ description: "Send as X-CSRF-Token on every POST/PUT/PATCH/DELETE of this session; shown once, at log-in" }),
+    id: z.string(),
+    object: z.literal("session"),
+    expires_at: z.string(),
+    csrf_token: z.string().optional().openapi({
+      description: "Send as X-CSRF-Token on every POST/PUT/PATCH/DELETE of this session; shown once, at log-in",
+    }),
     revoked_at: z.string().nullable().optional(),
     user: UserSchema,
   })
@@ -43,9 +55,17 @@ const invalidCredentials = () => new ApiError(401, "invalid_credentials", "the e
 
 sessionsApp.openapi(
   createRoute({
-    method: "post", path: "/sessions", tags, summary: "Log in to the console (sets the ve_session cookie)", security: [],
+    method: "post",
+    path: "/sessions",
+    tags,
+    summary: "Log in to the console (sets the ve_session cookie)",
+    security: [],
     request: { body: jsonBody(Login) },
-    responses: { 201: json(SessionSchema, "Logged in; the cookie is set"), ...commonErrors, 503: json(z.object({}).passthrough(), "SESSION_SECRET is not configured") },
+    responses: {
+      201: json(SessionSchema, "Logged in; the cookie is set"),
+      ...commonErrors,
+      503: json(z.object({}).passthrough(), "SESSION_SECRET is not configured"),
+    },
   }),
   async (c) => {
     const key = await requireSessionKey(c.env);
@@ -57,40 +77,90 @@ sessionsApp.openapi(
       const counted = await c.env.DB.prepare(
         `UPDATE users SET failed_logins = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END, locked_until = NULL
          WHERE id = ?1 AND ((locked_until IS NOT NULL AND locked_until <= ?2) OR (locked_until IS NULL AND failed_logins < ?3)) RETURNING failed_logins`,
-      ).bind(user.id, now, MAX_FAILED_LOGINS).first<{ failed_logins: number }>();
+      )
+        .bind(user.id, now, MAX_FAILED_LOGINS)
+        .first<{ failed_logins: number }>();
       if (!counted) {
-        const retry = user.locked_until && user.locked_until > now ? Math.ceil((user.locked_until - now) / 1000) : Math.ceil(LOCK_MS / 1000);
-        throw new ApiError(429, "too_many_failures", "too many failed log-ins for this account; try again later", undefined, { "Retry-After": String(retry) });
+        const retry =
+          user.locked_until && user.locked_until > now
+            ? Math.ceil((user.locked_until - now) / 1000)
+            : Math.ceil(LOCK_MS / 1000);
+        throw new ApiError(
+          429,
+          "too_many_failures",
+          "too many failed log-ins for this account; try again later",
+          undefined,
+          { "Retry-After": String(retry) },
+        );
       }
       const ok = await verifyPassword(password, user.password_hash);
       if (!ok || user.status !== "active") {
         if (!ok && counted.failed_logins >= MAX_FAILED_LOGINS) {
-          await c.env.DB.prepare("UPDATE users SET locked_until = ?2 WHERE id = ?1").bind(user.id, now + LOCK_MS).run();
+          await c.env.DB.prepare("UPDATE users SET locked_until = ?2 WHERE id = ?1")
+            .bind(user.id, now + LOCK_MS)
+            .run();
         }
         throw invalidCredentials();
       }
-      await c.env.DB.prepare("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1").bind(user.id).run();
+      await c.env.DB.prepare("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1")
+        .bind(user.id)
+        .run();
     } else {
       // Unknown emails are budgeted and locked exactly like known ones, so the lockout does not reveal which emails exist.
       const guard = abuseGuard(c.env, "login:unknown-emails");
       const subject = `email:${await sha256Hex(email)}`;
       const state = await guard.check([subject], now);
       if (state.locked) {
-        throw new ApiError(429, "too_many_failures", "too many failed log-ins for this account; try again later", undefined, { "Retry-After": String(Math.ceil((state.until - now) / 1000)) });
+        throw new ApiError(
+          429,
+          "too_many_failures",
+          "too many failed log-ins for this account; try again later",
+          undefined,
+          { "Retry-After": String(Math.ceil((state.until - now) / 1000)) },
+        );
       }
       await verifyPassword(password, null); // the same PBKDF2 time as for a known email
-      await guard.fail([{ id: subject, budget: { failures: MAX_FAILED_LOGINS, windowMs: 86_400_000, lockMs: LOCK_MS } }], now);
+      await guard.fail(
+        [{ id: subject, budget: { failures: MAX_FAILED_LOGINS, windowMs: 86_400_000, lockMs: LOCK_MS } }],
+        now,
+      );
       throw invalidCredentials();
     }
     const sessionId = newId("ses", now);
     const expiresAt = now + SESSION_TTL_MS;
     const csrf = newCsrfToken();
-    await c.env.DB.prepare("INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at, csrf_hash, ip, user_agent) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7)")
-      .bind(sessionId, user.id, now, expiresAt, await sha256Hex(csrf), clip(c.req.header("cf-connecting-ip"), 64), clip(c.req.header("user-agent"), 256)).run();
+    await c.env.DB.prepare(
+      "INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at, csrf_hash, ip, user_agent) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7)",
+    )
+      .bind(
+        sessionId,
+        user.id,
+        now,
+        expiresAt,
+        await sha256Hex(csrf),
+        clip(c.req.header("cf-connecting-ip"), 64),
+        clip(c.req.header("user-agent"), 256),
+      )
+      .run();
     const jwt = await signSession(key, sessionId, user.id, expiresAt);
-    setCookie(c, SESSION_COOKIE, jwt, { httpOnly: true, secure: true, sameSite: "Strict", path: "/", maxAge: SESSION_TTL_MS / 1000 });
+    setCookie(c, SESSION_COOKIE, jwt, {
+      httpOnly: true,
+      secure: true,
+      sameSite: "Strict",
+      path: "/",
+      maxAge: SESSION_TTL_MS / 1000,
+    });
     c.header("Cache-Control", "no-store");
-    return c.json({ id: sessionId, object: "session" as const, expires_at: iso(expiresAt), csrf_token: csrf, user: userView({ ...user, failed_logins: 0, locked_until: null }) }, 201);
+    return c.json(
+      {
+        id: sessionId,
+        object: "session" as const,
+        expires_at: iso(expiresAt),
+        csrf_token: csrf,
+        user: userView({ ...user, failed_logins: 0, locked_until: null }),
+      },
+      201,
+    );
   },
 );
 
@@ -98,31 +168,66 @@ async function currentSession(c: { env: Env; get: (k: "auth") => import("../secu
   await requireSessionKey(c.env);
   const info = sessionOf(c.get("auth"));
   if (!info) throw notFound("session", "no_session");
-  const row = await c.env.DB.prepare("SELECT s.id, s.expires_at, s.revoked_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1")
-    .bind(info.sessionId).first<UserRow & { expires_at: number; revoked_at: number | null }>();
+  const row = await c.env.DB.prepare(
+    "SELECT s.id, s.expires_at, s.revoked_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1",
+  )
+    .bind(info.sessionId)
+    .first<UserRow & { expires_at: number; revoked_at: number | null }>();
   if (!row) throw notFound("session", "no_session");
   return { info, row };
 }
 
 sessionsApp.openapi(
-  createRoute({ method: "get", path: "/sessions/current", tags, summary: "The current console session and its user", responses: { 200: json(SessionSchema, "The session"), ...commonErrors } }),
+  createRoute({
+    method: "get",
+    path: "/sessions/current",
+    tags,
+    summary: "The current console session and its user",
+    responses: { 200: json(SessionSchema, "The session"), ...commonErrors },
+  }),
   async (c) => {
     const { info, row } = await currentSession(c);
     const user = await c.env.DB.prepare("SELECT * FROM users WHERE id = ?1").bind(info.userId).first<UserRow>();
     if (!user) throw notFound("session", "no_session");
-    return c.json({ id: info.sessionId, object: "session" as const, expires_at: iso(row.expires_at), revoked_at: null, user: userView(user) }, 200);
+    return c.json(
+      {
+        id: info.sessionId,
+        object: "session" as const,
+        expires_at: iso(row.expires_at),
+        revoked_at: null,
+        user: userView(user),
+      },
+      200,
+    );
   },
 );
 
 sessionsApp.openapi(
-  createRoute({ method: "delete", path: "/sessions/current", tags, summary: "Log out: revoke the current session", responses: { 200: json(SessionSchema, "Revoked"), ...commonErrors } }),
+  createRoute({
+    method: "delete",
+    path: "/sessions/current",
+    tags,
+    summary: "Log out: revoke the current session",
+    responses: { 200: json(SessionSchema, "Revoked"), ...commonErrors },
+  }),
   async (c) => {
     const { info, row } = await currentSession(c);
     const now = Date.now();
-    await c.env.DB.prepare("UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1").bind(info.sessionId, now).run();
+    await c.env.DB.prepare("UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1")
+      .bind(info.sessionId, now)
+      .run();
     const user = await c.env.DB.prepare("SELECT * FROM users WHERE id = ?1").bind(info.userId).first<UserRow>();
     if (!user) throw notFound("session", "no_session");
     deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
-    return c.json({ id: info.sessionId, object: "session" as const, expires_at: iso(row.expires_at), revoked_at: iso(now), user: userView(user) }, 200);
+    return c.json(
+      {
+        id: info.sessionId,
+        object: "session" as const,
+        expires_at: iso(row.expires_at),
+        revoked_at: iso(now),
+        user: userView(user),
+      },
+      200,
+    );
   },
 );

@@ -32,40 +32,77 @@ const RuleBody = z
     overrides: z.array(Override).max(500).optional(),
   })
   .strict()
-  .refine((r) => new Set((r.overrides ?? []).map((o) => o.product_id)).size === (r.overrides ?? []).length, "one override per product")
+  .refine(
+    (r) => new Set((r.overrides ?? []).map((o) => o.product_id)).size === (r.overrides ?? []).length,
+    "one override per product",
+  )
   .openapi("SettlementRuleInput");
 
 const RuleSchema = z
   .object({
-    object: z.literal("settlement_rule"), channel_id: z.string(), bps: z.number().nullable(), fixed_per_unit: z.number().nullable(), cap: z.number().nullable(),
-    overrides: z.array(z.object({ product_id: z.string(), bps: z.number().optional(), fixed_per_unit: z.number().optional(), cap: z.number().optional() })),
+    object: z.literal("settlement_rule"),
+    channel_id: z.string(),
+    bps: z.number().nullable(),
+    fixed_per_unit: z.number().nullable(),
+    cap: z.number().nullable(),
+    overrides: z.array(
+      z.object({
+        product_id: z.string(),
+        bps: z.number().optional(),
+        fixed_per_unit: z.number().optional(),
+        cap: z.number().optional(),
+      }),
+    ),
     updated_at: z.string().nullable(),
   })
   .openapi("SettlementRule");
 
-type Row = { channel_id: string; bps: number | null; fixed_per_unit: number | null; cap: number | null; overrides: string; updated_at: number };
+type Row = {
+  channel_id: string;
+  bps: number | null;
+  fixed_per_unit: number | null;
+  cap: number | null;
+  overrides: string;
+  updated_at: number;
+};
 const view = (channelId: string, row: Row | null) => ({
-  object: "settlement_rule" as const, channel_id: channelId, bps: row?.bps ?? null, fixed_per_unit: row?.fixed_per_unit ?? null, cap: row?.cap ?? null,
-  overrides: row ? JSON.parse(row.overrides) : [], updated_at: row ? new Date(row.updated_at).toISOString() : null,
+  object: "settlement_rule" as const,
+  channel_id: channelId,
+  bps: row?.bps ?? null,
+  fixed_per_unit: row?.fixed_per_unit ?? null,
+  cap: row?.cap ?? null,
+  overrides: row ? JSON.parse(row.overrides) : [],
+  updated_at: row ? new Date(row.updated_at).toISOString() : null,
 });
 
 settlementApp.openapi(
   createRoute({
-    method: "put", path: "/channels/{id}/settlement", tags, summary: "Set the commission rule of a channel below the caller (replaces the whole rule)",
-    request: { params: idParam("chn"), body: jsonBody(RuleBody) }, responses: { 200: json(RuleSchema, "The rule"), ...commonErrors },
+    method: "put",
+    path: "/channels/{id}/settlement",
+    tags,
+    summary: "Set the commission rule of a channel below the caller (replaces the whole rule)",
+    request: { params: idParam("chn"), body: jsonBody(RuleBody) },
+    responses: { 200: json(RuleSchema, "The rule"), ...commonErrors },
   }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "ledger:write");
     const channel = await managedChannel(c.env.DB, auth, c.req.valid("param").id);
     const b = c.req.valid("json");
-    const row = await c.env.DB
-      .prepare(
-        `INSERT INTO settlement_rules (channel_id, bps, fixed_per_unit, cap, overrides, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+    const row = await c.env.DB.prepare(
+      `INSERT INTO settlement_rules (channel_id, bps, fixed_per_unit, cap, overrides, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (channel_id) DO UPDATE SET bps = excluded.bps, fixed_per_unit = excluded.fixed_per_unit, cap = excluded.cap, overrides = excluded.overrides,
            updated_at = excluded.updated_at, updated_by = excluded.updated_by RETURNING *`,
+    )
+      .bind(
+        channel.id,
+        b.bps ?? null,
+        b.fixed_per_unit ?? null,
+        b.cap ?? null,
+        JSON.stringify(b.overrides ?? []),
+        Date.now(),
+        auth.keyId,
       )
-      .bind(channel.id, b.bps ?? null, b.fixed_per_unit ?? null, b.cap ?? null, JSON.stringify(b.overrides ?? []), Date.now(), auth.keyId)
       .first<Row>();
     return c.json(view(channel.id, row), 200);
   },
@@ -73,14 +110,20 @@ settlementApp.openapi(
 
 settlementApp.openapi(
   createRoute({
-    method: "get", path: "/channels/{id}/settlement", tags, summary: "The commission rule of a channel in the caller's subtree",
-    request: { params: idParam("chn") }, responses: { 200: json(RuleSchema, "The rule (all null when none is set)"), ...commonErrors },
+    method: "get",
+    path: "/channels/{id}/settlement",
+    tags,
+    summary: "The commission rule of a channel in the caller's subtree",
+    request: { params: idParam("chn") },
+    responses: { 200: json(RuleSchema, "The rule (all null when none is set)"), ...commonErrors },
   }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "ledger:read");
     const channel = await visibleChannel(c.env.DB, auth, c.req.valid("param").id);
-    const row = await c.env.DB.prepare("SELECT * FROM settlement_rules WHERE channel_id = ?1").bind(channel.id).first<Row>();
+    const row = await c.env.DB.prepare("SELECT * FROM settlement_rules WHERE channel_id = ?1")
+      .bind(channel.id)
+      .first<Row>();
     return c.json(view(channel.id, row), 200);
   },
 );

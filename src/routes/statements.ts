@@ -16,18 +16,62 @@ import { commonErrors, errorResponses, idParam, json } from "./schemas";
 export const statementsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Ledger"];
 
-const When = z.string().max(40).regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/, "a date (2026-11-01) or an ISO date-time")
+const When = z
+  .string()
+  .max(40)
+  .regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/, "a date (2026-11-01) or an ISO date-time")
   .refine((s) => !Number.isNaN(Date.parse(s)), "not a valid date");
 
-const Entry = z.object({ time: z.string(), transaction_id: z.string(), type: z.string(), order_id: z.string().nullable(), memo: z.string().nullable(), amount: z.number(), running_balance: z.number() });
-const Account = z.object({
-  account: z.enum(["balance", "commission"]), currency: z.string(), opening_balance: z.number(), closing_balance: z.number(), entries: z.array(Entry),
-  totals: z.object({ credits: z.number().openapi({ description: "Sum of positive amounts" }), debits: z.number().openapi({ description: "Sum of negative amounts" }), net: z.number() }),
+const Entry = z.object({
+  time: z.string(),
+  transaction_id: z.string(),
+  type: z.string(),
+  order_id: z.string().nullable(),
+  memo: z.string().nullable(),
+  amount: z.number(),
+  running_balance: z.number(),
 });
-const StatementSchema = z.object({ object: z.literal("statement"), channel_id: z.string(), from: z.string(), to: z.string(), accounts: z.array(Account) }).openapi("Statement");
+const Account = z.object({
+  account: z.enum(["balance", "commission"]),
+  currency: z.string(),
+  opening_balance: z.number(),
+  closing_balance: z.number(),
+  entries: z.array(Entry),
+  totals: z.object({
+    credits: z.number().openapi({ description: "Sum of positive amounts" }),
+    debits: z.number().openapi({ description: "Sum of negative amounts" }),
+    net: z.number(),
+  }),
+});
+const StatementSchema = z
+  .object({
+    object: z.literal("statement"),
+    channel_id: z.string(),
+    from: z.string(),
+    to: z.string(),
+    accounts: z.array(Account),
+  })
+  .openapi("Statement");
 
 /** Minor-unit exponent of a currency (ISO 4217); 2 unless listed. */
-const EXPONENT: Record<string, number> = { JPY: 0, KRW: 0, VND: 0, CLP: 0, ISK: 0, UGX: 0, XAF: 0, XOF: 0, PYG: 0, BHD: 3, KWD: 3, JOD: 3, OMR: 3, TND: 3, IQD: 3, LYD: 3 };
+const EXPONENT: Record<string, number> = {
+  JPY: 0,
+  KRW: 0,
+  VND: 0,
+  CLP: 0,
+  ISK: 0,
+  UGX: 0,
+  XAF: 0,
+  XOF: 0,
+  PYG: 0,
+  BHD: 3,
+  KWD: 3,
+  JOD: 3,
+  OMR: 3,
+  TND: 3,
+  IQD: 3,
+  LYD: 3,
+};
 
 export function decimal(minor: number, currency: string): string {
   const exp = EXPONENT[currency] ?? 2;
@@ -51,20 +95,46 @@ const totals = (a: StatementAccount) => {
 };
 
 function toCsv(accounts: StatementAccount[], from: string, to: string): string {
-  const rows: (string | number | null)[][] = [["account", "currency", "time", "transaction_id", "type", "order_id", "memo", "amount", "running_balance"]];
+  const rows: (string | number | null)[][] = [
+    ["account", "currency", "time", "transaction_id", "type", "order_id", "memo", "amount", "running_balance"],
+  ];
   for (const a of accounts) {
     const d = (n: number) => decimal(n, a.currency);
     rows.push([a.kind, a.currency, from, null, "opening_balance", null, null, null, d(a.opening)]);
-    for (const e of a.entries) rows.push([a.kind, a.currency, new Date(e.created_at).toISOString(), e.txn_id, e.type, e.order_id, e.memo, d(e.amount), d(e.running_balance)]);
+    for (const e of a.entries)
+      rows.push([
+        a.kind,
+        a.currency,
+        new Date(e.created_at).toISOString(),
+        e.txn_id,
+        e.type,
+        e.order_id,
+        e.memo,
+        d(e.amount),
+        d(e.running_balance),
+      ]);
     const t = totals(a);
-    rows.push([a.kind, a.currency, to, null, "closing_balance", null, `credits ${d(t.credits)}; debits ${d(t.debits)}`, d(t.net), d(a.closing)]);
+    rows.push([
+      a.kind,
+      a.currency,
+      to,
+      null,
+      "closing_balance",
+      null,
+      `credits ${d(t.credits)}; debits ${d(t.debits)}`,
+      d(t.net),
+      d(a.closing),
+    ]);
   }
   return rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
 
 statementsApp.openapi(
   createRoute({
-    method: "get", path: "/channels/{id}/statements", tags, summary: "A channel's ledger statement for a period, as JSON or CSV",
+    method: "get",
+    path: "/channels/{id}/statements",
+    tags,
+    summary: "A channel's ledger statement for a period, as JSON or CSV",
     request: {
       params: idParam("chn"),
       query: z.object({
@@ -74,8 +144,12 @@ statementsApp.openapi(
       }),
     },
     responses: {
-      200: { description: "The statement", content: { "application/json": { schema: StatementSchema }, "text/csv": { schema: z.string() } } },
-      ...commonErrors, ...errorResponses(422),
+      200: {
+        description: "The statement",
+        content: { "application/json": { schema: StatementSchema }, "text/csv": { schema: z.string() } },
+      },
+      ...commonErrors,
+      ...errorResponses(422),
     },
   }),
   async (c) => {
@@ -87,19 +161,41 @@ statementsApp.openapi(
     const to = q.to ? Date.parse(q.to) : Date.now() + 1;
     if (to <= from) throw badRequest("`to` must be after `from`");
     const { accounts, truncated } = await channelStatement(c.env.DB, channel.id, from, to);
-    if (truncated) throw unprocessable("period_too_long", "more than 5000 entries in this period: ask for a shorter one");
+    if (truncated)
+      throw unprocessable("period_too_long", "more than 5000 entries in this period: ask for a shorter one");
     const [fromIso, toIso] = [new Date(from).toISOString(), new Date(to).toISOString()];
     const csv = q.format === "csv" || (q.format === undefined && /\btext\/csv\b/i.test(c.req.header("accept") ?? ""));
     if (csv) {
-      c.header("Content-Disposition", `attachment; filename="statement-${channel.id}-${fromIso.slice(0, 10)}-${toIso.slice(0, 10)}.csv"`);
+      c.header(
+        "Content-Disposition",
+        `attachment; filename="statement-${channel.id}-${fromIso.slice(0, 10)}-${toIso.slice(0, 10)}.csv"`,
+      );
       return c.body(toCsv(accounts, fromIso, toIso), 200, { "Content-Type": "text/csv; charset=utf-8" }) as any;
     }
-    return c.json({
-      object: "statement" as const, channel_id: channel.id, from: fromIso, to: toIso,
-      accounts: accounts.map((a) => ({
-        account: a.kind, currency: a.currency, opening_balance: a.opening, closing_balance: a.closing, totals: totals(a),
-        entries: a.entries.map((e) => ({ time: new Date(e.created_at).toISOString(), transaction_id: e.txn_id, type: e.type, order_id: e.order_id, memo: e.memo, amount: e.amount, running_balance: e.running_balance })),
-      })),
-    }, 200);
+    return c.json(
+      {
+        object: "statement" as const,
+        channel_id: channel.id,
+        from: fromIso,
+        to: toIso,
+        accounts: accounts.map((a) => ({
+          account: a.kind,
+          currency: a.currency,
+          opening_balance: a.opening,
+          closing_balance: a.closing,
+          totals: totals(a),
+          entries: a.entries.map((e) => ({
+            time: new Date(e.created_at).toISOString(),
+            transaction_id: e.txn_id,
+            type: e.type,
+            order_id: e.order_id,
+            memo: e.memo,
+            amount: e.amount,
+            running_balance: e.running_balance,
+          })),
+        })),
+      },
+      200,
+    );
   },
 );

@@ -11,18 +11,28 @@ import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
 import { skuPool } from "../objects/sku-pool";
 import { requireScope } from "../security/auth";
-import { commonErrors, idParam, IsoDate, json } from "./schemas";
+import { commonErrors, IsoDate, idParam, json } from "./schemas";
 
 export const summaryApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const Totals = z.object({ orders: z.number(), units: z.number(), revenue: z.number() });
 const SummarySchema = z
   .object({
-    object: z.literal("channel_summary"), channel_id: z.string(), from: z.string().nullable(), to: z.string().nullable(),
+    object: z.literal("channel_summary"),
+    channel_id: z.string(),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
     totals: Totals.extend({ redemptions: z.number(), redemption_rate: z.number().nullable() }),
     children: z.array(Totals.extend({ channel_id: z.string(), name: z.string() })),
-    products: z.array(z.object({ product_id: z.string(), units: z.number(), revenue: z.number(), quota_remaining: z.number() })),
-    balance: z.object({ balance: z.number(), credit_limit: z.number(), available: z.number(), currency: z.string().nullable() }),
+    products: z.array(
+      z.object({ product_id: z.string(), units: z.number(), revenue: z.number(), quota_remaining: z.number() }),
+    ),
+    balance: z.object({
+      balance: z.number(),
+      credit_limit: z.number(),
+      available: z.number(),
+      currency: z.string().nullable(),
+    }),
   })
   .openapi("ChannelSummary");
 
@@ -30,7 +40,10 @@ const SUBTREE = "substr(ch.path, 1, length(?1)) = ?1";
 
 summaryApp.openapi(
   createRoute({
-    method: "get", path: "/channels/{id}/summary", tags: ["Channels"], summary: "Orders, units, revenue, redemptions, quotas and balance of a channel and its subtree",
+    method: "get",
+    path: "/channels/{id}/summary",
+    tags: ["Channels"],
+    summary: "Orders, units, revenue, redemptions, quotas and balance of a channel and its subtree",
     request: { params: idParam("chn"), query: z.object({ from: IsoDate.optional(), to: IsoDate.optional() }) },
     responses: { 200: json(SummarySchema, "The roll-up"), ...commonErrors },
   }),
@@ -44,47 +57,103 @@ summaryApp.openapi(
     const db = c.env.DB;
     const ordersIn = `FROM orders o JOIN channels ch ON ch.id = o.channel_id WHERE ${SUBTREE} AND o.status = 'fulfilled' AND o.created_at >= ?2 AND o.created_at < ?3`;
     const [totals, children, perProduct, codes, balance] = await Promise.all([
-      db.prepare(`SELECT COUNT(*) AS orders, COALESCE(SUM(o.quantity), 0) AS units, COALESCE(SUM(o.total_amount), 0) AS revenue ${ordersIn}`).bind(channel.path, from, to).first<{ orders: number; units: number; revenue: number }>(),
-      db.prepare(
-        `SELECT k.id AS channel_id, k.name, COUNT(o.id) AS orders, COALESCE(SUM(o.quantity), 0) AS units, COALESCE(SUM(o.total_amount), 0) AS revenue
+      db
+        .prepare(
+          `SELECT COUNT(*) AS orders, COALESCE(SUM(o.quantity), 0) AS units, COALESCE(SUM(o.total_amount), 0) AS revenue ${ordersIn}`,
+        )
+        .bind(channel.path, from, to)
+        .first<{ orders: number; units: number; revenue: number }>(),
+      db
+        .prepare(
+          `SELECT k.id AS channel_id, k.name, COUNT(o.id) AS orders, COALESCE(SUM(o.quantity), 0) AS units, COALESCE(SUM(o.total_amount), 0) AS revenue
          FROM channels k LEFT JOIN channels ch ON substr(ch.path, 1, length(k.path)) = k.path
          LEFT JOIN orders o ON o.channel_id = ch.id AND o.status = 'fulfilled' AND o.created_at >= ?2 AND o.created_at < ?3
          WHERE k.parent_id = ?1 GROUP BY k.id ORDER BY k.id`,
-      ).bind(channel.id, from, to).all<{ channel_id: string; name: string; orders: number; units: number; revenue: number }>(),
-      db.prepare(
-        `SELECT json_extract(i.value, '$.product_id') AS product_id, SUM(json_extract(i.value, '$.quantity')) AS units, SUM(json_extract(i.value, '$.amount')) AS revenue
+        )
+        .bind(channel.id, from, to)
+        .all<{ channel_id: string; name: string; orders: number; units: number; revenue: number }>(),
+      db
+        .prepare(
+          `SELECT json_extract(i.value, '$.product_id') AS product_id, SUM(json_extract(i.value, '$.quantity')) AS units, SUM(json_extract(i.value, '$.amount')) AS revenue
          ${ordersIn.replace("FROM orders o", "FROM orders o, json_each(o.items) i")} GROUP BY product_id ORDER BY product_id`,
-      ).bind(channel.path, from, to).all<{ product_id: string; units: number; revenue: number }>(),
-      db.prepare(
-        `SELECT COUNT(*) AS issued, COALESCE(SUM(ci.status = 'redeemed'), 0) AS redeemed FROM code_index ci JOIN channels ch ON ch.id = ci.channel_id
+        )
+        .bind(channel.path, from, to)
+        .all<{ product_id: string; units: number; revenue: number }>(),
+      db
+        .prepare(
+          `SELECT COUNT(*) AS issued, COALESCE(SUM(ci.status = 'redeemed'), 0) AS redeemed FROM code_index ci JOIN channels ch ON ch.id = ci.channel_id
          WHERE ${SUBTREE} AND ci.issued_at >= ?2 AND ci.issued_at < ?3`,
-      ).bind(channel.path, from, to).first<{ issued: number; redeemed: number }>(),
+        )
+        .bind(channel.path, from, to)
+        .first<{ issued: number; redeemed: number }>(),
       channelAccount(c.env, channel.id).balance(0),
     ]);
-    const productIds = await poolProducts(db, channel.id, perProduct.results.map((p) => p.product_id));
+    const productIds = await poolProducts(
+      db,
+      channel.id,
+      perProduct.results.map((p) => p.product_id),
+    );
     const quotas = await Promise.all(productIds.map((id) => remainingQuota(c.env, id, channel.id, channel.path)));
     const sold = new Map(perProduct.results.map((p) => [p.product_id, p]));
-    return c.json({
-      object: "channel_summary" as const, channel_id: channel.id, from: q.from ?? null, to: q.to ?? null,
-      totals: { ...totals!, redemptions: codes!.redeemed, redemption_rate: codes!.issued ? Math.round((codes!.redeemed / codes!.issued) * 10_000) / 10_000 : null },
-      children: children.results,
-      products: productIds.map((id, i) => ({ product_id: id, units: sold.get(id)?.units ?? 0, revenue: sold.get(id)?.revenue ?? 0, quota_remaining: quotas[i] })),
-      balance: { balance: balance.balance, credit_limit: balance.credit_limit, available: balance.available, currency: balance.currency },
-    }, 200);
+    return c.json(
+      {
+        object: "channel_summary" as const,
+        channel_id: channel.id,
+        from: q.from ?? null,
+        to: q.to ?? null,
+        totals: {
+          ...totals!,
+          redemptions: codes!.redeemed,
+          redemption_rate: codes!.issued ? Math.round((codes!.redeemed / codes!.issued) * 10_000) / 10_000 : null,
+        },
+        children: children.results,
+        products: productIds.map((id, i) => ({
+          product_id: id,
+          units: sold.get(id)?.units ?? 0,
+          revenue: sold.get(id)?.revenue ?? 0,
+          quota_remaining: quotas[i],
+        })),
+        balance: {
+          balance: balance.balance,
+          credit_limit: balance.credit_limit,
+          available: balance.available,
+          currency: balance.currency,
+        },
+      },
+      200,
+    );
   },
 );
 
 /** The products a summary reports on: the channel's pool (the root: its active catalog, first 100) plus anything sold. */
 async function poolProducts(db: D1Database, channelId: string, sold: string[]): Promise<string[]> {
-  const { results } = channelId === ROOT_CHANNEL_ID
-    ? await db.prepare("SELECT id AS product_id FROM products WHERE status = 'active' ORDER BY id LIMIT 100").all<{ product_id: string }>()
-    : await db.prepare("SELECT product_id FROM channel_products WHERE channel_id = ?1 AND enabled = 1 ORDER BY product_id").bind(channelId).all<{ product_id: string }>();
+  const { results } =
+    channelId === ROOT_CHANNEL_ID
+      ? await db
+          .prepare("SELECT id AS product_id FROM products WHERE status = 'active' ORDER BY id LIMIT 100")
+          .all<{ product_id: string }>()
+      : await db
+          .prepare("SELECT product_id FROM channel_products WHERE channel_id = ?1 AND enabled = 1 ORDER BY product_id")
+          .bind(channelId)
+          .all<{ product_id: string }>();
   return [...new Set([...results.map((r) => r.product_id), ...sold])].sort();
 }
 
 /** Quota left in the subtree (the root: its unallocated stock plus every channel's quota). */
 async function remainingQuota(env: Env, productId: string, channelId: string, path: string): Promise<number> {
-  const shards = (await env.DB.prepare("SELECT shards FROM products WHERE id = ?1").bind(productId).first<{ shards: number }>())?.shards ?? 1;
-  const views = await Promise.all(Array.from({ length: shards }, (_, shard) => skuPool(env, { productId, shard }).allocations({ productId, shard }, path)));
-  return views.reduce((sum, v) => sum + v.allocations.reduce((s, a) => s + a.quota, 0) + (channelId === ROOT_CHANNEL_ID ? Math.max(0, v.unallocated) : 0), 0);
+  const shards =
+    (await env.DB.prepare("SELECT shards FROM products WHERE id = ?1").bind(productId).first<{ shards: number }>())
+      ?.shards ?? 1;
+  const views = await Promise.all(
+    Array.from({ length: shards }, (_, shard) =>
+      skuPool(env, { productId, shard }).allocations({ productId, shard }, path),
+    ),
+  );
+  return views.reduce(
+    (sum, v) =>
+      sum +
+      v.allocations.reduce((s, a) => s + a.quota, 0) +
+      (channelId === ROOT_CHANNEL_ID ? Math.max(0, v.unallocated) : 0),
+    0,
+  );
 }

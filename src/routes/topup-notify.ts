@@ -28,7 +28,10 @@ const Ack = z.object({ ok: z.literal(true), applied: z.boolean() }).openapi("Top
 
 topupNotifyApp.openapi(
   createRoute({
-    method: "post", path: "/public/topup/notify", tags: ["Public"], security: [],
+    method: "post",
+    path: "/public/topup/notify",
+    tags: ["Public"],
+    security: [],
     summary: "Top-up provider callback (signed by the provider, HMAC-SHA256 over timestamp.body)",
     request: {
       headers: z.object({
@@ -37,7 +40,13 @@ topupNotifyApp.openapi(
       }),
       body: jsonBody(Notice),
     },
-    responses: { 200: json(Ack, "Accepted (applied: whether it changed the order)"), 400: commonErrors[400], 401: commonErrors[401], 404: commonErrors[404], 429: commonErrors[429] },
+    responses: {
+      200: json(Ack, "Accepted (applied: whether it changed the order)"),
+      400: commonErrors[400],
+      401: commonErrors[401],
+      404: commonErrors[404],
+      429: commonErrors[429],
+    },
   }),
   async (c) => {
     const config = providerConfig(c.env);
@@ -45,18 +54,25 @@ topupNotifyApp.openapi(
     const headers = c.req.valid("header");
     // The signature covers the exact bytes received (Hono keeps the body after validation).
     const raw = await c.req.text();
-    if (!(await verifySigned(config.config.secret, headers["x-provider-timestamp"], headers["x-provider-signature"], raw))) {
+    if (
+      !(await verifySigned(config.config.secret, headers["x-provider-timestamp"], headers["x-provider-signature"], raw))
+    ) {
       throw new ApiError(401, "invalid_signature", "the notice's signature or timestamp does not verify");
     }
     const notice = c.req.valid("json");
     const ref = parseOutTradeNo(notice.out_trade_no)!;
-    const row = await c.env.DB.prepare("SELECT channel_id FROM orders WHERE id = ?1").bind(ref.orderId).first<{ channel_id: string }>();
+    const row = await c.env.DB.prepare("SELECT channel_id FROM orders WHERE id = ?1")
+      .bind(ref.orderId)
+      .first<{ channel_id: string }>();
     // Not projected yet (or unknown): the provider retries its notice; the queue consumer finishes the order anyway.
     if (!row) throw notFound("order");
     if (notice.status === "pending") return c.json({ ok: true as const, applied: false }, 200);
-    const applied = await channelAccount(c.env, row.channel_id).topupFinish(ref.orderId, notice.status === "succeeded"
-      ? { kind: "succeeded", provider_ref: notice.provider_ref ?? null }
-      : { kind: "failed", provider_ref: notice.provider_ref ?? null, reason: notice.error || "provider_declined" });
+    const applied = await channelAccount(c.env, row.channel_id).topupFinish(
+      ref.orderId,
+      notice.status === "succeeded"
+        ? { kind: "succeeded", provider_ref: notice.provider_ref ?? null }
+        : { kind: "failed", provider_ref: notice.provider_ref ?? null, reason: notice.error || "provider_declined" },
+    );
     return c.json({ ok: true as const, applied }, 200);
   },
 );

@@ -15,7 +15,7 @@ import type { SubscriptionRow } from "../lib/webhook-send";
 import type { Auth } from "../security/auth";
 import { requireScope } from "../security/auth";
 import { checkWebhookUrl, MAX_URL_LENGTH } from "../security/ssrf";
-import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, page, PageQuery } from "./schemas";
+import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
 
 export const webhooksApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Webhooks"];
@@ -27,40 +27,74 @@ const Events = z
   .max(50)
   .superRefine((f, ctx) => {
     const bad = invalidFilters(f);
-    if (bad.length) ctx.addIssue({ code: "custom", message: `unknown event filters: ${bad.join(", ").slice(0, 200)}; use a type from the catalogue, "<family>.*" or "*"` });
+    if (bad.length)
+      ctx.addIssue({
+        code: "custom",
+        message: `unknown event filters: ${bad.join(", ").slice(0, 200)}; use a type from the catalogue, "<family>.*" or "*"`,
+      });
   })
   .openapi({ example: ["order.*", "stock.low"] });
 
 const WebhookCreate = z
   .object({
-    url: Url, events: Events, description: z.string().trim().max(500).optional(),
-    channel_id: z.string().regex(/^chn_[a-z0-9_]{1,40}$/).optional().openapi({ description: "Default: the caller's channel; any channel of the caller's subtree" }),
+    url: Url,
+    events: Events,
+    description: z.string().trim().max(500).optional(),
+    channel_id: z
+      .string()
+      .regex(/^chn_[a-z0-9_]{1,40}$/)
+      .optional()
+      .openapi({ description: "Default: the caller's channel; any channel of the caller's subtree" }),
   })
   .strict()
   .openapi("WebhookCreate");
 const WebhookPatch = z
-  .object({ url: Url.optional(), events: Events.optional(), description: z.string().trim().max(500).nullable().optional(), status: z.enum(["active", "disabled"]).optional() })
+  .object({
+    url: Url.optional(),
+    events: Events.optional(),
+    description: z.string().trim().max(500).nullable().optional(),
+    status: z.enum(["active", "disabled"]).optional(),
+  })
   .strict()
   .refine((b) => Object.keys(b).length > 0, "nothing to change")
   .openapi("WebhookPatch");
 
 export const WebhookSchema = z
   .object({
-    id: z.string(), object: z.literal("webhook_endpoint"), channel_id: z.string(), url: z.string(), events: z.array(z.string()), description: z.string().nullable(),
-    status: z.enum(["active", "disabled"]), created_at: z.string(), updated_at: z.string(),
-    secret: z.string().optional().openapi({ description: "The signing secret whsec_…: shown once, on creation and rotation" }),
+    id: z.string(),
+    object: z.literal("webhook_endpoint"),
+    channel_id: z.string(),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.string().nullable(),
+    status: z.enum(["active", "disabled"]),
+    created_at: z.string(),
+    updated_at: z.string(),
+    secret: z
+      .string()
+      .optional()
+      .openapi({ description: "The signing secret whsec_…: shown once, on creation and rotation" }),
   })
   .openapi("WebhookEndpoint");
 
 export const webhookView = (r: SubscriptionRow) => ({
-  id: r.id, object: "webhook_endpoint" as const, channel_id: r.channel_id, url: r.url, events: JSON.parse(r.events) as string[], description: r.description,
-  status: r.status as "active" | "disabled", created_at: new Date(r.created_at).toISOString(), updated_at: new Date(r.updated_at).toISOString(),
+  id: r.id,
+  object: "webhook_endpoint" as const,
+  channel_id: r.channel_id,
+  url: r.url,
+  events: JSON.parse(r.events) as string[],
+  description: r.description,
+  status: r.status as "active" | "disabled",
+  created_at: new Date(r.created_at).toISOString(),
+  updated_at: new Date(r.updated_at).toISOString(),
 });
 
 /** The subscription if the caller's subtree holds it (deleted ones are gone); else 404 like an unknown id. */
 export async function visibleSubscription(db: D1Database, auth: Auth, id: string): Promise<SubscriptionRow> {
   const row = await db
-    .prepare("SELECT s.* FROM webhook_subscriptions s JOIN channels c ON c.id = s.channel_id WHERE s.id = ?1 AND s.status != 'deleted' AND substr(c.path, 1, length(?2)) = ?2")
+    .prepare(
+      "SELECT s.* FROM webhook_subscriptions s JOIN channels c ON c.id = s.channel_id WHERE s.id = ?1 AND s.status != 'deleted' AND substr(c.path, 1, length(?2)) = ?2",
+    )
     .bind(id, auth.path)
     .first<SubscriptionRow>();
   if (!row) throw notFound("webhook");
@@ -77,7 +111,18 @@ const idOf = idParam("whk");
 const MAX_PER_CHANNEL = 20;
 
 webhooksApp.openapi(
-  createRoute({ method: "post", path: "/webhooks", tags, summary: "Subscribe a URL to events (the signing secret is shown once)", request: { body: jsonBody(WebhookCreate) }, responses: { 201: json(WebhookSchema, "The subscription, with its secret"), ...commonErrors, ...errorResponses(422) } }),
+  createRoute({
+    method: "post",
+    path: "/webhooks",
+    tags,
+    summary: "Subscribe a URL to events (the signing secret is shown once)",
+    request: { body: jsonBody(WebhookCreate) },
+    responses: {
+      201: json(WebhookSchema, "The subscription, with its secret"),
+      ...commonErrors,
+      ...errorResponses(422),
+    },
+  }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "webhooks:write");
@@ -85,8 +130,13 @@ webhooksApp.openapi(
     const channelId = body.channel_id ? (await visibleChannel(c.env.DB, auth, body.channel_id)).id : auth.channelId;
     const url = checkedUrl(c.env, body.url);
     // Bounded per channel so one channel cannot multiply every event's fan-out.
-    const count = await c.env.DB.prepare("SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE channel_id = ?1 AND status != 'deleted'").bind(channelId).first<{ n: number }>();
-    if ((count?.n ?? 0) >= MAX_PER_CHANNEL) throw unprocessable("too_many_webhooks", `a channel has at most ${MAX_PER_CHANNEL} webhook subscriptions`);
+    const count = await c.env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE channel_id = ?1 AND status != 'deleted'",
+    )
+      .bind(channelId)
+      .first<{ n: number }>();
+    if ((count?.n ?? 0) >= MAX_PER_CHANNEL)
+      throw unprocessable("too_many_webhooks", `a channel has at most ${MAX_PER_CHANNEL} webhook subscriptions`);
     const id = newId("whk");
     const secret = newWebhookSecret();
     const sealed = await sealWebhookSecret(c.env, id, secret);
@@ -94,7 +144,18 @@ webhooksApp.openapi(
     const row = await c.env.DB.prepare(
       `INSERT INTO webhook_subscriptions (id, channel_id, url, events, description, status, secret_sealed, secret_key_id, created_at, updated_at)
        VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8) RETURNING *`,
-    ).bind(id, channelId, url, JSON.stringify([...new Set(body.events)]), body.description ?? null, sealed.sealed, sealed.keyId, now).first<SubscriptionRow>();
+    )
+      .bind(
+        id,
+        channelId,
+        url,
+        JSON.stringify([...new Set(body.events)]),
+        body.description ?? null,
+        sealed.sealed,
+        sealed.keyId,
+        now,
+      )
+      .first<SubscriptionRow>();
     c.header("Cache-Control", "no-store");
     return c.json({ ...webhookView(row!), secret }, 201);
   },
@@ -102,8 +163,16 @@ webhooksApp.openapi(
 
 webhooksApp.openapi(
   createRoute({
-    method: "get", path: "/webhooks", tags, summary: "Webhook subscriptions of the caller's subtree",
-    request: { query: PageQuery.extend({ channel_id: z.string().max(64).optional(), status: z.enum(["active", "disabled"]).optional() }) },
+    method: "get",
+    path: "/webhooks",
+    tags,
+    summary: "Webhook subscriptions of the caller's subtree",
+    request: {
+      query: PageQuery.extend({
+        channel_id: z.string().max(64).optional(),
+        status: z.enum(["active", "disabled"]).optional(),
+      }),
+    },
     responses: { 200: json(listOf(WebhookSchema, "WebhookList"), "Subscriptions"), ...commonErrors },
   }),
   async (c) => {
@@ -112,18 +181,37 @@ webhooksApp.openapi(
     const q = c.req.valid("query");
     const binds: unknown[] = [auth.path];
     const where = ["substr(c.path, 1, length(?1)) = ?1", "s.status != 'deleted'"];
-    if (q.channel_id) { binds.push(q.channel_id); where.push(`s.channel_id = ?${binds.length}`); }
-    if (q.status) { binds.push(q.status); where.push(`s.status = ?${binds.length}`); }
-    if (q.cursor) { binds.push(q.cursor); where.push(`s.id > ?${binds.length}`); }
+    if (q.channel_id) {
+      binds.push(q.channel_id);
+      where.push(`s.channel_id = ?${binds.length}`);
+    }
+    if (q.status) {
+      binds.push(q.status);
+      where.push(`s.status = ?${binds.length}`);
+    }
+    if (q.cursor) {
+      binds.push(q.cursor);
+      where.push(`s.id > ?${binds.length}`);
+    }
     binds.push(q.limit + 1);
-    const { results } = await c.env.DB.prepare(`SELECT s.* FROM webhook_subscriptions s JOIN channels c ON c.id = s.channel_id WHERE ${where.join(" AND ")} ORDER BY s.id LIMIT ?${binds.length}`)
-      .bind(...binds).all<SubscriptionRow>();
+    const { results } = await c.env.DB.prepare(
+      `SELECT s.* FROM webhook_subscriptions s JOIN channels c ON c.id = s.channel_id WHERE ${where.join(" AND ")} ORDER BY s.id LIMIT ?${binds.length}`,
+    )
+      .bind(...binds)
+      .all<SubscriptionRow>();
     return c.json(page(results.map(webhookView), q.limit), 200);
   },
 );
 
 webhooksApp.openapi(
-  createRoute({ method: "get", path: "/webhooks/{id}", tags, summary: "A webhook subscription", request: { params: idOf }, responses: { 200: json(WebhookSchema, "The subscription"), ...commonErrors } }),
+  createRoute({
+    method: "get",
+    path: "/webhooks/{id}",
+    tags,
+    summary: "A webhook subscription",
+    request: { params: idOf },
+    responses: { 200: json(WebhookSchema, "The subscription"), ...commonErrors },
+  }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "webhooks:read");
@@ -132,7 +220,14 @@ webhooksApp.openapi(
 );
 
 webhooksApp.openapi(
-  createRoute({ method: "patch", path: "/webhooks/{id}", tags, summary: "Change the URL, the events, the description or the status", request: { params: idOf, body: jsonBody(WebhookPatch) }, responses: { 200: json(WebhookSchema, "The subscription"), ...commonErrors, ...errorResponses(422) } }),
+  createRoute({
+    method: "patch",
+    path: "/webhooks/{id}",
+    tags,
+    summary: "Change the URL, the events, the description or the status",
+    request: { params: idOf, body: jsonBody(WebhookPatch) },
+    responses: { 200: json(WebhookSchema, "The subscription"), ...commonErrors, ...errorResponses(422) },
+  }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "webhooks:write");
@@ -143,35 +238,61 @@ webhooksApp.openapi(
     const description = body.description === undefined ? current.description : body.description;
     const row = await c.env.DB.prepare(
       "UPDATE webhook_subscriptions SET url = ?2, events = ?3, description = ?4, status = ?5, updated_at = ?6 WHERE id = ?1 AND status != 'deleted' RETURNING *",
-    ).bind(current.id, url, events, description, body.status ?? current.status, Date.now()).first<SubscriptionRow>();
+    )
+      .bind(current.id, url, events, description, body.status ?? current.status, Date.now())
+      .first<SubscriptionRow>();
     if (!row) throw notFound("webhook");
     return c.json(webhookView(row), 200);
   },
 );
 
 webhooksApp.openapi(
-  createRoute({ method: "delete", path: "/webhooks/{id}", tags, summary: "Delete a subscription (pending deliveries are dropped unsent)", request: { params: idOf }, responses: { 200: json(WebhookSchema.extend({ deleted: z.literal(true) }), "Deleted"), ...commonErrors } }),
+  createRoute({
+    method: "delete",
+    path: "/webhooks/{id}",
+    tags,
+    summary: "Delete a subscription (pending deliveries are dropped unsent)",
+    request: { params: idOf },
+    responses: { 200: json(WebhookSchema.extend({ deleted: z.literal(true) }), "Deleted"), ...commonErrors },
+  }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "webhooks:write");
     const current = await visibleSubscription(c.env.DB, auth, c.req.valid("param").id);
     const now = Date.now();
     // Kept as 'deleted' (hidden everywhere) so its delivery log stays for audits; its secret is wiped.
-    await c.env.DB.prepare("UPDATE webhook_subscriptions SET status = 'deleted', deleted_at = ?2, updated_at = ?2, secret_sealed = '', secret_key_id = '' WHERE id = ?1").bind(current.id, now).run();
-    return c.json({ ...webhookView({ ...current, updated_at: now }), status: "disabled" as const, deleted: true as const }, 200);
+    await c.env.DB.prepare(
+      "UPDATE webhook_subscriptions SET status = 'deleted', deleted_at = ?2, updated_at = ?2, secret_sealed = '', secret_key_id = '' WHERE id = ?1",
+    )
+      .bind(current.id, now)
+      .run();
+    return c.json(
+      { ...webhookView({ ...current, updated_at: now }), status: "disabled" as const, deleted: true as const },
+      200,
+    );
   },
 );
 
 webhooksApp.openapi(
-  createRoute({ method: "post", path: "/webhooks/{id}/rotate-secret", tags, summary: "Replace the signing secret (the new one is shown once)", request: { params: idOf }, responses: { 200: json(WebhookSchema, "The subscription, with its new secret"), ...commonErrors } }),
+  createRoute({
+    method: "post",
+    path: "/webhooks/{id}/rotate-secret",
+    tags,
+    summary: "Replace the signing secret (the new one is shown once)",
+    request: { params: idOf },
+    responses: { 200: json(WebhookSchema, "The subscription, with its new secret"), ...commonErrors },
+  }),
   async (c) => {
     const auth = c.get("auth");
     requireScope(auth, "webhooks:write");
     const current = await visibleSubscription(c.env.DB, auth, c.req.valid("param").id);
     const secret = newWebhookSecret();
     const sealed = await sealWebhookSecret(c.env, current.id, secret);
-    const row = await c.env.DB.prepare("UPDATE webhook_subscriptions SET secret_sealed = ?2, secret_key_id = ?3, updated_at = ?4 WHERE id = ?1 AND status != 'deleted' RETURNING *")
-      .bind(current.id, sealed.sealed, sealed.keyId, Date.now()).first<SubscriptionRow>();
+    const row = await c.env.DB.prepare(
+      "UPDATE webhook_subscriptions SET secret_sealed = ?2, secret_key_id = ?3, updated_at = ?4 WHERE id = ?1 AND status != 'deleted' RETURNING *",
+    )
+      .bind(current.id, sealed.sealed, sealed.keyId, Date.now())
+      .first<SubscriptionRow>();
     if (!row) throw notFound("webhook");
     c.header("Cache-Control", "no-store");
     return c.json({ ...webhookView(row), secret }, 200);

@@ -6,15 +6,28 @@
 import { createMiddleware } from "hono/factory";
 import { ROOT_PATH } from "../domain/channels";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
-import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/context";
+import { ApiError } from "../lib/errors";
 import { timingSafeEqual } from "../objects/sku-pool-redemption";
 import { readSecrets } from "./secrets";
 import { hasSessionCookie, sessionAuth } from "./sessions";
 
 export const SCOPES = [
-  "products:read", "products:write", "codes:write", "orders:read", "orders:write", "redemptions:write", "keys:write", "channels:read", "channels:write", "audit:read",
-  "ledger:read", "ledger:write", "webhooks:read", "webhooks:write", "refunds:write",
+  "products:read",
+  "products:write",
+  "codes:write",
+  "orders:read",
+  "orders:write",
+  "redemptions:write",
+  "keys:write",
+  "channels:read",
+  "channels:write",
+  "audit:read",
+  "ledger:read",
+  "ledger:write",
+  "webhooks:read",
+  "webhooks:write",
+  "refunds:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 /**
@@ -59,18 +72,37 @@ async function authenticate(env: Env, token: string, now: number): Promise<Auth 
   if (!token.startsWith("vek_") || token.length > 200) return null;
   const hash = await sha256Hex(token);
   const cached = keyCache.get(hash);
-  if (cached && now - cached.at < KEY_CACHE_MS && (cached.expiresAt === null || cached.expiresAt > now)) return cached.auth;
+  if (cached && now - cached.at < KEY_CACHE_MS && (cached.expiresAt === null || cached.expiresAt > now))
+    return cached.auth;
   const row = await env.DB.prepare(
     `SELECT k.id, k.channel_id, k.scopes, k.expires_at, k.revoked_at, k.rate_limit_per_minute, k.reveal_limit_per_hour, k.require_signature, c.path
      FROM api_keys k JOIN channels c ON c.id = k.channel_id WHERE k.hash = ?1`,
   )
     .bind(hash)
-    .first<{ id: string; channel_id: string; scopes: string; expires_at: number | null; revoked_at: number | null; rate_limit_per_minute: number | null; reveal_limit_per_hour: number | null; require_signature: number; path: string }>();
+    .first<{
+      id: string;
+      channel_id: string;
+      scopes: string;
+      expires_at: number | null;
+      revoked_at: number | null;
+      rate_limit_per_minute: number | null;
+      reveal_limit_per_hour: number | null;
+      require_signature: number;
+      path: string;
+    }>();
   const valid = row && row.revoked_at === null && (row.expires_at === null || row.expires_at > now);
   const auth = valid
     ? {
-        channelId: row.channel_id, path: row.path, keyId: row.id, scopes: new Set<string>(JSON.parse(row.scopes)), root: row.channel_id === ROOT_CHANNEL_ID,
-        limits: { ratePerMinute: row.rate_limit_per_minute, revealsPerHour: row.reveal_limit_per_hour, requireSignature: row.require_signature === 1 },
+        channelId: row.channel_id,
+        path: row.path,
+        keyId: row.id,
+        scopes: new Set<string>(JSON.parse(row.scopes)),
+        root: row.channel_id === ROOT_CHANNEL_ID,
+        limits: {
+          ratePerMinute: row.rate_limit_per_minute,
+          revealsPerHour: row.reveal_limit_per_hour,
+          requireSignature: row.require_signature === 1,
+        },
       }
     : null;
   keyCache.set(hash, { auth, at: now, expiresAt: row?.expires_at ?? null });
@@ -91,9 +123,15 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
     c.set("auth", await sessionAuth(c));
     return next();
   }
-  if (!match) throw new ApiError(401, "unauthorized", "send 'Authorization: Bearer <api key>'", undefined, { "WWW-Authenticate": "Bearer" });
+  if (!match)
+    throw new ApiError(401, "unauthorized", "send 'Authorization: Bearer <api key>'", undefined, {
+      "WWW-Authenticate": "Bearer",
+    });
   const auth = await authenticate(c.env, match[1], Date.now());
-  if (!auth) throw new ApiError(401, "unauthorized", "the API key is unknown, revoked or expired", undefined, { "WWW-Authenticate": "Bearer" });
+  if (!auth)
+    throw new ApiError(401, "unauthorized", "the API key is unknown, revoked or expired", undefined, {
+      "WWW-Authenticate": "Bearer",
+    });
   c.set("auth", auth);
   await next();
 });

@@ -37,8 +37,12 @@ export function codeKeys(secrets: Secrets): Promise<CodeKeys> {
   if (keysCache && keysCache.source === secrets) return keysCache.keys;
   const keys = (async () => {
     const master = await crypto.subtle.importKey("raw", secrets.hmacKey, "HKDF", false, ["deriveBits"]);
-    const [index, pin] = await Promise.all([deriveHmacKey(master, "voucher-edge/code-digest/v1"), deriveHmacKey(master, "voucher-edge/pin/v1")]);
-    const aes = (raw: Uint8Array, usages: ("encrypt" | "decrypt")[]) => crypto.subtle.importKey("raw", raw, "AES-GCM", false, usages);
+    const [index, pin] = await Promise.all([
+      deriveHmacKey(master, "voucher-edge/code-digest/v1"),
+      deriveHmacKey(master, "voucher-edge/pin/v1"),
+    ]);
+    const aes = (raw: Uint8Array, usages: ("encrypt" | "decrypt")[]) =>
+      crypto.subtle.importKey("raw", raw, "AES-GCM", false, usages);
     const seal = await aes(secrets.encryptionKey, ["encrypt", "decrypt"]);
     const sealKeys = new Map<string, CryptoKey>([[secrets.encryptionKeyId, seal]]);
     for (const old of secrets.oldEncryptionKeys) sealKeys.set(old.id, await aes(old.key, ["decrypt"]));
@@ -113,7 +117,10 @@ export async function seal(keys: CodeKeys, index: string, payload: SecretPayload
 /** Opens a sealed code with the key its row names; a key id we do not hold is a configuration bug, so it throws. */
 export async function unseal(keys: CodeKeys, index: string, sealed: string, keyId: string): Promise<SecretPayload> {
   const key = keys.sealKeys.get(keyId);
-  if (!key) throw new Error(`code encryption key ${keyId} is not configured (CODE_ENCRYPTION_KEY_ID / CODE_ENCRYPTION_KEYS_OLD)`);
+  if (!key)
+    throw new Error(
+      `code encryption key ${keyId} is not configured (CODE_ENCRYPTION_KEY_ID / CODE_ENCRYPTION_KEYS_OLD)`,
+    );
   const bytes = base64urlDecode(sealed);
   if (!bytes || bytes.length < 29) throw new Error("sealed code is malformed");
   const plain = await crypto.subtle.decrypt(

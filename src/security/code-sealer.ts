@@ -3,11 +3,20 @@
  * PIN hash), and generates new codes by a rule. Plaintext exists only in memory here.
  */
 import {
-  CHARSETS, DIGITS, bytesNeeded, formatCode, lastFour, normalizeCode, normalizePin, randomChars, ruleHasCheck,
-  CHECK_LENGTH, type CodeRule,
+  bytesNeeded,
+  CHARSETS,
+  CHECK_LENGTH,
+  type CodeRule,
+  DIGITS,
+  formatCode,
+  lastFour,
+  normalizeCode,
+  normalizePin,
+  randomChars,
+  ruleHasCheck,
 } from "../domain/code-format";
 import type { PreparedCode } from "../objects/sku-pool.schema";
-import { digestBody, digestCode, pinHash, seal, type CodeKeys } from "./code-crypto";
+import { type CodeKeys, digestBody, digestCode, pinHash, seal } from "./code-crypto";
 
 export interface PlainCode {
   /** As shown to the buyer. */
@@ -32,7 +41,12 @@ export function prepareCodes(keys: CodeKeys, codes: PlainCode[]): Promise<Prepar
 }
 
 /** Generates `count` new plaintext codes by `rule` (with PINs when `withPin`). */
-export async function generateCodes(keys: CodeKeys, rule: CodeRule, count: number, withPin: boolean): Promise<PlainCode[]> {
+export async function generateCodes(
+  keys: CodeKeys,
+  rule: CodeRule,
+  count: number,
+  withPin: boolean,
+): Promise<PlainCode[]> {
   const alphabet = CHARSETS[rule.charset];
   const withCheck = ruleHasCheck(rule);
   const randomLen = withCheck ? rule.length - CHECK_LENGTH : rule.length;
@@ -44,7 +58,8 @@ export async function generateCodes(keys: CodeKeys, rule: CodeRule, count: numbe
     let body: string | null = null;
     while (body === null) body = randomChars(alphabet, randomLen, crypto.getRandomValues(new Uint8Array(need)));
     let pin: string | null = null;
-    while (withPin && pin === null) pin = randomChars(DIGITS, rule.pin_length, crypto.getRandomValues(new Uint8Array(pinNeed)));
+    while (withPin && pin === null)
+      pin = randomChars(DIGITS, rule.pin_length, crypto.getRandomValues(new Uint8Array(pinNeed)));
     out.push({ display: "", normalized: prefix + body, pin });
   }
   if (withCheck) {

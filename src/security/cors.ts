@@ -9,7 +9,12 @@ import type { AppEnv } from "../lib/context";
 
 function allowedOrigins(env: Env): Set<string> {
   const raw = (env as unknown as Record<string, string | undefined>).CORS_ORIGINS ?? "";
-  return new Set(raw.split(",").map((o) => o.trim()).filter((o) => /^https?:\/\/[^/\s]+$/.test(o)));
+  return new Set(
+    raw
+      .split(",")
+      .map((o) => o.trim())
+      .filter((o) => /^https?:\/\/[^/\s]+$/.test(o)),
+  );
 }
 
 export const corsForConfiguredOrigins = createMiddleware<AppEnv>(async (c, next) =>

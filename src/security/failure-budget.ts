@@ -5,7 +5,7 @@
  * per network (/24, /64). A lock seen once is remembered in the isolate until it ends, so a
  * flood from a locked client is refused without touching any storage.
  */
-import { networkOf, parseBudget, type Budget } from "../domain/networks";
+import { type Budget, networkOf, parseBudget } from "../domain/networks";
 import { ApiError } from "../lib/errors";
 import { abuseGuard, type Subject } from "../objects/abuse-guard";
 import type { Auth } from "./auth";
@@ -36,14 +36,26 @@ export function guardPlan(env: Env, auth: Auth | null, ip: string): GuardPlan | 
   if (auth?.keyId === "admin_token") return null;
   if (auth) return { guard: `key:${auth.keyId}`, subjects: [{ id: `key:${auth.keyId}`, budget: b.key }] };
   const network = networkOf(ip);
-  return { guard: `net:${network}`, subjects: [{ id: `ip:${ip}`, budget: b.ip }, { id: `net:${network}`, budget: b.network }] };
+  return {
+    guard: `net:${network}`,
+    subjects: [
+      { id: `ip:${ip}`, budget: b.ip },
+      { id: `net:${network}`, budget: b.network },
+    ],
+  };
 }
 
 const knownLocks = new Map<string, number>();
 
 function refuse(until: number, now: number): ApiError {
   const seconds = Math.max(1, Math.ceil((until - now) / 1000));
-  return new ApiError(429, "too_many_failures", "too many failed attempts; try again later", { retry_after_seconds: seconds }, { "Retry-After": String(seconds) });
+  return new ApiError(
+    429,
+    "too_many_failures",
+    "too many failed attempts; try again later",
+    { retry_after_seconds: seconds },
+    { "Retry-After": String(seconds) },
+  );
 }
 
 /** Throws 429 too_many_failures when any subject is locked. */
@@ -53,7 +65,10 @@ export async function assertNotLocked(env: Env, plan: GuardPlan | null, now = Da
     const until = knownLocks.get(s.id);
     if (until && until > now) throw refuse(until, now);
   }
-  const state = await abuseGuard(env, plan.guard).check(plan.subjects.map((s) => s.id), now);
+  const state = await abuseGuard(env, plan.guard).check(
+    plan.subjects.map((s) => s.id),
+    now,
+  );
   if (state.locked) {
     knownLocks.set(state.subject, state.until);
     throw refuse(state.until, now);

@@ -52,8 +52,10 @@ function oldKeys(raw: unknown, currentId: string): { id: string; key: Uint8Array
     const id = colon > 0 ? entry.slice(0, colon) : "";
     const key = colon > 0 ? base64urlDecode(entry.slice(colon + 1)) : null;
     // Never echo the entry: it holds key material.
-    if (!KEY_ID.test(id) || !key || key.length !== 32) return `secret ${name} must be comma-separated id:base64url-of-32-bytes pairs`;
-    if (id === currentId) return `secret ${name} lists the current key id ${id} (CODE_ENCRYPTION_KEY_ID); give the new key a new id`;
+    if (!KEY_ID.test(id) || !key || key.length !== 32)
+      return `secret ${name} must be comma-separated id:base64url-of-32-bytes pairs`;
+    if (id === currentId)
+      return `secret ${name} lists the current key id ${id} (CODE_ENCRYPTION_KEY_ID); give the new key a new id`;
     if (out.some((k) => k.id === id)) return `secret ${name} lists the key id ${id} twice`;
     out.push({ id, key });
   }
@@ -74,10 +76,23 @@ export function readSecrets(env: Env): SecretsResult {
   else if (admin !== undefined && (typeof admin !== "string" || admin.length < 24)) {
     result = { ok: false, problem: "secret ADMIN_TOKEN must be at least 24 characters (or unset to switch it off)" };
   } else {
-    const keyId = typeof vars.CODE_ENCRYPTION_KEY_ID === "string" && vars.CODE_ENCRYPTION_KEY_ID ? vars.CODE_ENCRYPTION_KEY_ID : "k1";
+    const keyId =
+      typeof vars.CODE_ENCRYPTION_KEY_ID === "string" && vars.CODE_ENCRYPTION_KEY_ID
+        ? vars.CODE_ENCRYPTION_KEY_ID
+        : "k1";
     const old = oldKeys(vars.CODE_ENCRYPTION_KEYS_OLD, keyId);
     if (typeof old === "string") result = { ok: false, problem: old };
-    else result = { ok: true, secrets: { adminToken: (admin as string | undefined) ?? null, encryptionKey: enc, encryptionKeyId: keyId, oldEncryptionKeys: old, hmacKey: mac } };
+    else
+      result = {
+        ok: true,
+        secrets: {
+          adminToken: (admin as string | undefined) ?? null,
+          encryptionKey: enc,
+          encryptionKeyId: keyId,
+          oldEncryptionKeys: old,
+          hmacKey: mac,
+        },
+      };
   }
   cache = { source: env, result };
   return result;

@@ -10,7 +10,7 @@ import { ROOT_PATH } from "../domain/channels";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { ApiError } from "../lib/errors";
-import { CHANNEL_SCOPES, SCOPES, sha256Hex, type Auth, type Scope } from "./auth";
+import { type Auth, CHANNEL_SCOPES, SCOPES, type Scope, sha256Hex } from "./auth";
 import { base64urlDecode, base64urlEncode } from "./secrets";
 
 export const SESSION_COOKIE = "ve_session";
@@ -32,9 +32,30 @@ export function roleScopes(role: string): readonly Scope[] {
     case "admin":
       return SCOPES;
     case "operator":
-      return ["products:read", "products:write", "codes:write", "orders:read", "orders:write", "redemptions:write", "channels:read", "channels:write", "keys:write", "webhooks:read", "webhooks:write"];
+      return [
+        "products:read",
+        "products:write",
+        "codes:write",
+        "orders:read",
+        "orders:write",
+        "redemptions:write",
+        "channels:read",
+        "channels:write",
+        "keys:write",
+        "webhooks:read",
+        "webhooks:write",
+      ];
     case "finance":
-      return ["products:read", "orders:read", "channels:read", "audit:read", "ledger:read", "ledger:write", "refunds:write", "webhooks:read"];
+      return [
+        "products:read",
+        "orders:read",
+        "channels:read",
+        "audit:read",
+        "ledger:read",
+        "ledger:write",
+        "refunds:write",
+        "webhooks:read",
+      ];
     case "auditor":
       return ["products:read", "orders:read", "channels:read", "audit:read", "ledger:read", "webhooks:read"];
     case "channel_manager":
@@ -55,7 +76,9 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
-  return new Uint8Array(await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, 256));
+  return new Uint8Array(
+    await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, 256),
+  );
 }
 
 /** `pbkdf2-sha256$100000$<salt b64url>$<hash b64url>` with a random 16-byte salt. */
@@ -77,7 +100,14 @@ export async function verifyPassword(password: string, stored: string | null): P
   const iterations = Number(parts[1]);
   const salt = base64urlDecode(parts[2] ?? "");
   const expected = base64urlDecode(parts[3] ?? "");
-  const valid = parts.length === 4 && parts[0] === "pbkdf2-sha256" && iterations === PBKDF2_ITERATIONS && !!salt && salt.length > 0 && !!expected && expected.length === 32;
+  const valid =
+    parts.length === 4 &&
+    parts[0] === "pbkdf2-sha256" &&
+    iterations === PBKDF2_ITERATIONS &&
+    !!salt &&
+    salt.length > 0 &&
+    !!expected &&
+    expected.length === 32;
   const actual = await pbkdf2(password, valid ? salt! : new Uint8Array(16), PBKDF2_ITERATIONS);
   return valid && stored !== null && bytesEqual(actual, expected!);
 }
@@ -94,7 +124,16 @@ export function sessionKey(env: Env): Promise<Uint8Array | null> {
   const key = (async () => {
     if (!secret || secret.length !== 32) return null;
     const master = await crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveBits"]);
-    const bits = await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: new TextEncoder().encode("voucher-edge session jwt v1") }, master, 256);
+    const bits = await crypto.subtle.deriveBits(
+      {
+        name: "HKDF",
+        hash: "SHA-256",
+        salt: new Uint8Array(0),
+        info: new TextEncoder().encode("voucher-edge session jwt v1"),
+      },
+      master,
+      256,
+    );
     return new Uint8Array(bits);
   })();
   keyCache = { source: env, key };
@@ -103,11 +142,21 @@ export function sessionKey(env: Env): Promise<Uint8Array | null> {
 
 export async function requireSessionKey(env: Env): Promise<Uint8Array> {
   const key = await sessionKey(env);
-  if (!key) throw new ApiError(503, "misconfigured", "console sessions are unavailable: secret SESSION_SECRET is missing or not base64url of 32 random bytes");
+  if (!key)
+    throw new ApiError(
+      503,
+      "misconfigured",
+      "console sessions are unavailable: secret SESSION_SECRET is missing or not base64url of 32 random bytes",
+    );
   return key;
 }
 
-export async function signSession(key: Uint8Array, sessionId: string, userId: string, expiresAt: number): Promise<string> {
+export async function signSession(
+  key: Uint8Array,
+  sessionId: string,
+  userId: string,
+  expiresAt: number,
+): Promise<string> {
   return new SignJWT({ sid: sessionId })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(userId)
@@ -140,11 +189,19 @@ export function hasSessionCookie(c: Context<AppEnv>): boolean {
 }
 
 const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-const invalidSession = () => new ApiError(401, "unauthorized", "the session is unknown, revoked or expired; log in again");
+const invalidSession = () =>
+  new ApiError(401, "unauthorized", "the session is unknown, revoked or expired; log in again");
 
 interface SessionRow {
-  id: string; user_id: string; expires_at: number; revoked_at: number | null; csrf_hash: string;
-  role: string; status: string; channel_id: string | null; path: string | null;
+  id: string;
+  user_id: string;
+  expires_at: number;
+  revoked_at: number | null;
+  csrf_hash: string;
+  role: string;
+  status: string;
+  channel_id: string | null;
+  path: string | null;
 }
 
 /** Auth from the `ve_session` cookie: a valid JWT, a live session row, an active user, and for mutations the CSRF token. */
@@ -154,7 +211,11 @@ export async function sessionAuth(c: Context<AppEnv>): Promise<Auth> {
   let sid: unknown;
   let sub: unknown;
   try {
-    const { payload } = await jwtVerify(token, key, { algorithms: ["HS256"], issuer: JWT_ISSUER, audience: JWT_AUDIENCE });
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ["HS256"],
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+    });
     sid = payload.sid;
     sub = payload.sub;
   } catch {
@@ -165,19 +226,41 @@ export async function sessionAuth(c: Context<AppEnv>): Promise<Auth> {
   const row = await c.env.DB.prepare(
     `SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.csrf_hash, u.role, u.status, u.channel_id, ch.path
      FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN channels ch ON ch.id = COALESCE(u.channel_id, ?2) WHERE s.id = ?1`,
-  ).bind(sid, ROOT_CHANNEL_ID).first<SessionRow>();
-  if (!row || row.user_id !== sub || row.revoked_at !== null || row.expires_at <= now || row.status !== "active" || !row.path) throw invalidSession();
+  )
+    .bind(sid, ROOT_CHANNEL_ID)
+    .first<SessionRow>();
+  if (
+    !row ||
+    row.user_id !== sub ||
+    row.revoked_at !== null ||
+    row.expires_at <= now ||
+    row.status !== "active" ||
+    !row.path
+  )
+    throw invalidSession();
   if (!(ROLES as readonly string[]).includes(row.role)) throw invalidSession();
   if (MUTATIONS.has(c.req.method.toUpperCase())) {
     const csrf = c.req.header("x-csrf-token") ?? "";
     const given = csrf ? await sha256Hex(csrf) : "";
-    if (!csrf || csrf.length > 200 || !bytesEqual(new TextEncoder().encode(given), new TextEncoder().encode(row.csrf_hash))) {
-      throw new ApiError(403, "csrf_failed", "a session request that changes something needs the header X-CSRF-Token from the login response");
+    if (
+      !csrf ||
+      csrf.length > 200 ||
+      !bytesEqual(new TextEncoder().encode(given), new TextEncoder().encode(row.csrf_hash))
+    ) {
+      throw new ApiError(
+        403,
+        "csrf_failed",
+        "a session request that changes something needs the header X-CSRF-Token from the login response",
+      );
     }
   }
   const channelId = row.channel_id ?? ROOT_CHANNEL_ID;
   const auth: Auth = {
-    channelId, path: row.path ?? ROOT_PATH, keyId: `session:${row.id}`, scopes: new Set<string>(roleScopes(row.role)), root: channelId === ROOT_CHANNEL_ID,
+    channelId,
+    path: row.path ?? ROOT_PATH,
+    keyId: `session:${row.id}`,
+    scopes: new Set<string>(roleScopes(row.role)),
+    root: channelId === ROOT_CHANNEL_ID,
   };
   sessionOfAuth.set(auth, { sessionId: row.id, userId: row.user_id, role: row.role as Role });
   return auth;

@@ -27,10 +27,18 @@ async function hmac(keyBytes: Uint8Array, text: string): Promise<ArrayBuffer> {
 
 /** The signing secret of a key: shown once when the key is created. */
 export async function signingSecret(env: Env, keyId: string): Promise<string> {
-  return base64urlEncode(new Uint8Array(await hmac(requireSecrets(env).hmacKey, `voucher-edge/request-signing/v1:${keyId}`)));
+  return base64urlEncode(
+    new Uint8Array(await hmac(requireSecrets(env).hmacKey, `voucher-edge/request-signing/v1:${keyId}`)),
+  );
 }
 
-export async function canonicalRequest(method: string, pathAndQuery: string, t: string, n: string, body: ArrayBuffer): Promise<string> {
+export async function canonicalRequest(
+  method: string,
+  pathAndQuery: string,
+  t: string,
+  n: string,
+  body: ArrayBuffer,
+): Promise<string> {
   return `${method.toUpperCase()}\n${pathAndQuery}\n${t}\n${n}\n${hex(await crypto.subtle.digest("SHA-256", body))}`;
 }
 
@@ -50,11 +58,16 @@ export const requireSignature = createMiddleware<AppEnv>(async (c, next) => {
     throw refuse("this key requires X-Signature: t=<unix>,n=<nonce>,v1=<hex hmac>");
   }
   const now = Date.now();
-  if (Math.abs(now / 1000 - Number(t)) > SIGNATURE_WINDOW_S) throw refuse(`the signature timestamp is outside ±${SIGNATURE_WINDOW_S} s`);
+  if (Math.abs(now / 1000 - Number(t)) > SIGNATURE_WINDOW_S)
+    throw refuse(`the signature timestamp is outside ±${SIGNATURE_WINDOW_S} s`);
   const url = new URL(c.req.url);
   const body = await c.req.raw.clone().arrayBuffer();
-  const expected = await sign(await signingSecret(c.env, auth.keyId), await canonicalRequest(c.req.method, url.pathname + url.search, t, n, body));
+  const expected = await sign(
+    await signingSecret(c.env, auth.keyId),
+    await canonicalRequest(c.req.method, url.pathname + url.search, t, n, body),
+  );
   if (!timingSafeEqual(expected, v1)) throw refuse("the signature does not match the request");
-  if (!(await abuseGuard(c.env, `key:${auth.keyId}`).useNonce(n, now + 2 * SIGNATURE_WINDOW_S * 1000, now))) throw refuse("this nonce was already used");
+  if (!(await abuseGuard(c.env, `key:${auth.keyId}`).useNonce(n, now + 2 * SIGNATURE_WINDOW_S * 1000, now)))
+    throw refuse("this nonce was already used");
   await next();
 });

@@ -47,7 +47,8 @@ export function parseIPv6(host: string): number[] | null {
   }
   const halves = text.split("::");
   if (halves.length > 2) return null;
-  const parse = (s: string) => (s === "" ? [] : s.split(":").map((h) => (/^[0-9a-f]{1,4}$/.test(h) ? parseInt(h, 16) : NaN)));
+  const parse = (s: string) =>
+    s === "" ? [] : s.split(":").map((h) => (/^[0-9a-f]{1,4}$/.test(h) ? parseInt(h, 16) : NaN));
   const head = parse(halves[0]);
   const rest = halves.length === 2 ? parse(halves[1]) : [];
   if ([...head, ...rest].some(Number.isNaN)) return null;
@@ -58,10 +59,18 @@ export function parseIPv6(host: string): number[] | null {
 
 type Range = [number[], number, string];
 const V4_BLOCKED: Range[] = [
-  [[0, 0, 0, 0], 8, "unspecified (0.0.0.0/8)"], [[10, 0, 0, 0], 8, "private (10/8)"], [[100, 64, 0, 0], 10, "CGNAT (100.64/10)"],
-  [[169, 254, 0, 0], 16, "link-local / cloud metadata (169.254/16)"], [[172, 16, 0, 0], 12, "private (172.16/12)"], [[192, 0, 0, 0], 24, "IETF protocol (192.0.0/24)"],
-  [[192, 0, 2, 0], 24, "documentation (192.0.2/24)"], [[192, 168, 0, 0], 16, "private (192.168/16)"], [[198, 18, 0, 0], 15, "benchmarking (198.18/15)"],
-  [[198, 51, 100, 0], 24, "documentation (198.51.100/24)"], [[203, 0, 113, 0], 24, "documentation (203.0.113/24)"], [[224, 0, 0, 0], 4, "multicast (224/4)"],
+  [[0, 0, 0, 0], 8, "unspecified (0.0.0.0/8)"],
+  [[10, 0, 0, 0], 8, "private (10/8)"],
+  [[100, 64, 0, 0], 10, "CGNAT (100.64/10)"],
+  [[169, 254, 0, 0], 16, "link-local / cloud metadata (169.254/16)"],
+  [[172, 16, 0, 0], 12, "private (172.16/12)"],
+  [[192, 0, 0, 0], 24, "IETF protocol (192.0.0/24)"],
+  [[192, 0, 2, 0], 24, "documentation (192.0.2/24)"],
+  [[192, 168, 0, 0], 16, "private (192.168/16)"],
+  [[198, 18, 0, 0], 15, "benchmarking (198.18/15)"],
+  [[198, 51, 100, 0], 24, "documentation (198.51.100/24)"],
+  [[203, 0, 113, 0], 24, "documentation (203.0.113/24)"],
+  [[224, 0, 0, 0], 4, "multicast (224/4)"],
   [[240, 0, 0, 0], 4, "reserved / broadcast (240/4)"],
 ];
 const inRange = (bytes: number[], [net, bits]: Range) => {
@@ -85,7 +94,8 @@ function v6Problem(h: number[], loopbackOk: boolean): string | null {
   if (h.every((x) => x === 0)) return "unspecified address (::)";
   if (zeros(7) && h[7] === 1) return loopbackOk ? null : "loopback address (::1)";
   if (zeros(5) && h[5] === 0xffff) return v4Problem(embedded, loopbackOk) ?? null; // IPv4-mapped ::ffff:a.b.c.d
-  if (zeros(4) && h[4] === 0xffff && h[5] === 0) return v4Problem(embedded, false) ?? "IPv4-translated IPv6 (::ffff:0:0/96)";
+  if (zeros(4) && h[4] === 0xffff && h[5] === 0)
+    return v4Problem(embedded, false) ?? "IPv4-translated IPv6 (::ffff:0:0/96)";
   if (zeros(6)) return "IPv4-compatible IPv6 (::/96)";
   if (h[0] === 0x64 && h[1] === 0xff9b) return v4Problem(embedded, false) ?? null; // NAT64 64:ff9b::/96
   if ((h[0] & 0xfe00) === 0xfc00) return "unique-local / cloud metadata (fc00::/7)";
@@ -98,7 +108,13 @@ function v6Problem(h: number[], loopbackOk: boolean): string | null {
   return null;
 }
 
-const METADATA_NAMES = new Set(["metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"]);
+const METADATA_NAMES = new Set([
+  "metadata",
+  "metadata.google.internal",
+  "metadata.goog",
+  "instance-data",
+  "instance-data.ec2.internal",
+]);
 const isLoopbackName = (h: string) => h === "localhost" || h.endsWith(".localhost");
 
 /** The verdict on a webhook URL. `environment` is the ENVIRONMENT var ("development" relaxes loopback only). */
@@ -106,15 +122,18 @@ export function checkWebhookUrl(raw: string, environment: string | undefined): U
   const dev = environment === "development";
   if (typeof raw !== "string" || raw.length === 0) return { ok: false, reason: "the URL is empty" };
   if (raw.length > MAX_URL_LENGTH) return { ok: false, reason: `the URL is longer than ${MAX_URL_LENGTH} characters` };
-  if (/[\s\u0000-\u001f\\]/.test(raw)) return { ok: false, reason: "the URL contains whitespace, control characters or backslashes" };
+  if (/[\s\u0000-\u001f\\]/.test(raw))
+    return { ok: false, reason: "the URL contains whitespace, control characters or backslashes" };
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     return { ok: false, reason: "not an absolute URL" };
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return { ok: false, reason: "only https URLs are allowed" };
-  if (url.username || url.password) return { ok: false, reason: "credentials in the URL are not allowed; authenticate with the signature" };
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return { ok: false, reason: "only https URLs are allowed" };
+  if (url.username || url.password)
+    return { ok: false, reason: "credentials in the URL are not allowed; authenticate with the signature" };
   if (url.hash) return { ok: false, reason: "a URL fragment is not allowed" };
   const host = url.hostname.toLowerCase().replace(/\.$/, "");
   if (!host) return { ok: false, reason: "the URL has no host" };
@@ -136,7 +155,14 @@ export function checkWebhookUrl(raw: string, environment: string | undefined): U
     if (isLoopbackName(host)) {
       loopback = true;
       if (!dev) problem = "localhost names are not allowed";
-    } else if (host.endsWith(".local") || host.endsWith(".internal") || host.endsWith(".home.arpa") || host.endsWith(".lan") || host.endsWith(".intranet") || host.endsWith(".corp")) {
+    } else if (
+      host.endsWith(".local") ||
+      host.endsWith(".internal") ||
+      host.endsWith(".home.arpa") ||
+      host.endsWith(".lan") ||
+      host.endsWith(".intranet") ||
+      host.endsWith(".corp")
+    ) {
       problem = "an internal name (.local, .internal, .home.arpa, …)";
     } else if (!host.includes(".")) {
       problem = "a single-label host name (it could resolve to an internal machine)";
@@ -145,6 +171,10 @@ export function checkWebhookUrl(raw: string, environment: string | undefined): U
     }
   }
   if (problem) return { ok: false, reason: `blocked host: ${problem}` };
-  if (url.protocol === "http:" && !(dev && loopback)) return { ok: false, reason: dev ? "http is allowed only to loopback in development; use https" : "only https URLs are allowed" };
+  if (url.protocol === "http:" && !(dev && loopback))
+    return {
+      ok: false,
+      reason: dev ? "http is allowed only to loopback in development; use https" : "only https URLs are allowed",
+    };
   return { ok: true, url };
 }

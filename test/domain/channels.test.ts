@@ -1,7 +1,16 @@
 /** Properties of the channel tree's materialised paths: child paths, subtree tests, ids, depth, parent. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CHANNEL_TYPES, childPath, depthOf, inSubtree, MAX_DEPTH, parentOf, pathIds, ROOT_PATH } from "../../src/domain/channels";
+import {
+  CHANNEL_TYPES,
+  childPath,
+  depthOf,
+  inSubtree,
+  MAX_DEPTH,
+  parentOf,
+  pathIds,
+  ROOT_PATH,
+} from "../../src/domain/channels";
 import { newId, ROOT_CHANNEL_ID } from "../../src/domain/ids";
 
 const RUNS = { numRuns: 500 };

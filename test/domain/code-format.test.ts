@@ -2,8 +2,26 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  ALPHANUMERIC, bytesNeeded, CHARSETS, CHECK_LENGTH, checkCharsFromMac, CROCKFORD32, DEFAULT_LENGTH, DEFAULT_RULE, DIGITS, formatCode, hasDefaultShape, lastFour,
-  MIN_ENTROPY_BITS, normalizeCode, randomChars, ruleEntropyBits, ruleHasCheck, splitCheck, type Charset, type CodeRule,
+  ALPHANUMERIC,
+  bytesNeeded,
+  CHARSETS,
+  CHECK_LENGTH,
+  type Charset,
+  type CodeRule,
+  CROCKFORD32,
+  checkCharsFromMac,
+  DEFAULT_LENGTH,
+  DEFAULT_RULE,
+  DIGITS,
+  formatCode,
+  hasDefaultShape,
+  lastFour,
+  MIN_ENTROPY_BITS,
+  normalizeCode,
+  randomChars,
+  ruleEntropyBits,
+  ruleHasCheck,
+  splitCheck,
 } from "../../src/domain/code-format";
 
 const RUNS = { numRuns: 300 };
@@ -13,25 +31,65 @@ const fromAlphabet = (alphabet: string, minLength: number, maxLength: number) =>
   fc.array(fc.constantFrom(...alphabet), { minLength, maxLength }).map((a) => a.join(""));
 /** What a normalised code looks like: Crockford base32 (no I, L, O, U). */
 const normalized = (min = 4, max = 64) => fromAlphabet(CROCKFORD32, min, max);
-const asciiCodeish = fc.string({ unit: fc.constantFrom(..."0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -_.\t"), maxLength: 40 });
+const asciiCodeish = fc.string({
+  unit: fc.constantFrom(..."0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz -_.\t"),
+  maxLength: 40,
+});
 /** Characters that fold or change under NFKC / upper-casing: the awkward corners of Unicode. */
-const TRICKY = ["ΐ", "ΰ", "ǰ", "ŉ", "ß", "ﬁ", "ﬀ", "İ", "ı", "ſ", "\u212A", "\u212B", "ｏ", "Ⅰ", "①", "ǅ", "ᾳ", "ﬓ", "\u0345", "ẞ", "㎏", "Ⓞ"];
-const unicodeish = fc.array(fc.oneof(fc.constantFrom(...TRICKY), fc.string({ unit: "binary", maxLength: 3 }), fc.constantFrom(..."aAoOiIlL01 -")), { maxLength: 12 }).map((a) => a.join(""));
+const TRICKY = [
+  "ΐ",
+  "ΰ",
+  "ǰ",
+  "ŉ",
+  "ß",
+  "ﬁ",
+  "ﬀ",
+  "İ",
+  "ı",
+  "ſ",
+  "\u212A",
+  "\u212B",
+  "ｏ",
+  "Ⅰ",
+  "①",
+  "ǅ",
+  "ᾳ",
+  "ﬓ",
+  "\u0345",
+  "ẞ",
+  "㎏",
+  "Ⓞ",
+];
+const unicodeish = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(...TRICKY),
+      fc.string({ unit: "binary", maxLength: 3 }),
+      fc.constantFrom(..."aAoOiIlL01 -"),
+    ),
+    { maxLength: 12 },
+  )
+  .map((a) => a.join(""));
 
 /** [code, code with `seps` inserted at random positions]. */
 const withSeparators = (s: fc.Arbitrary<string>, seps: string[], minInserts = 0) =>
-  fc.tuple(s, fc.array(fc.tuple(fc.nat(), fc.constantFrom(...seps)), { minLength: minInserts, maxLength: 8 })).map(([code, inserts]): [string, string] => {
-    let out = code;
-    for (const [at, sep] of inserts) {
-      const i = at % (out.length + 1);
-      out = out.slice(0, i) + sep + out.slice(i);
-    }
-    return [code, out];
-  });
+  fc
+    .tuple(s, fc.array(fc.tuple(fc.nat(), fc.constantFrom(...seps)), { minLength: minInserts, maxLength: 8 }))
+    .map(([code, inserts]): [string, string] => {
+      let out = code;
+      for (const [at, sep] of inserts) {
+        const i = at % (out.length + 1);
+        out = out.slice(0, i) + sep + out.slice(i);
+      }
+      return [code, out];
+    });
 
 describe("normalizeCode", () => {
   it("is idempotent on what people type (ASCII letters, digits, separators)", () => {
-    fc.assert(fc.property(asciiCodeish, (s) => void expect(normalizeCode(normalizeCode(s))).toBe(normalizeCode(s))), RUNS);
+    fc.assert(
+      fc.property(asciiCodeish, (s) => void expect(normalizeCode(normalizeCode(s))).toBe(normalizeCode(s))),
+      RUNS,
+    );
   });
 
   it("is idempotent whenever its result can be a code ([0-9A-Z] only)", () => {
@@ -49,19 +107,47 @@ describe("normalizeCode", () => {
   // decomposed sequence that NFKC would recompose (ΐ → Ϊ́, ΰ → Ϋ́). Harmless for lookups
   // (the result is never a valid code), but the function is not idempotent as documented.
   it("is idempotent on any Unicode input", () => {
-    fc.assert(fc.property(unicodeish, (s) => void expect(normalizeCode(normalizeCode(s))).toBe(normalizeCode(s))), RUNS);
+    fc.assert(
+      fc.property(unicodeish, (s) => void expect(normalizeCode(normalizeCode(s))).toBe(normalizeCode(s))),
+      RUNS,
+    );
   });
 
   it("ignores case", () => {
-    fc.assert(fc.property(asciiCodeish, (s) => void expect(normalizeCode(s.toLowerCase())).toBe(normalizeCode(s.toUpperCase()))), RUNS);
+    fc.assert(
+      fc.property(
+        asciiCodeish,
+        (s) => void expect(normalizeCode(s.toLowerCase())).toBe(normalizeCode(s.toUpperCase())),
+      ),
+      RUNS,
+    );
   });
 
   it("ignores spaces, tabs, dashes, dots and underscores anywhere", () => {
     fc.assert(
-      fc.property(withSeparators(normalized(), [" ", "  ", "\t", "\n", "\r\n", "-", "--", ".", "_", "\u00A0", "\u3000", "\u2003", "\uFEFF", "\uFF0D", "\uFE63"]), ([code, typed]) => {
-        expect(normalizeCode(typed)).toBe(code);
-        expect(normalizeCode(typed.toLowerCase())).toBe(code);
-      }),
+      fc.property(
+        withSeparators(normalized(), [
+          " ",
+          "  ",
+          "\t",
+          "\n",
+          "\r\n",
+          "-",
+          "--",
+          ".",
+          "_",
+          "\u00A0",
+          "\u3000",
+          "\u2003",
+          "\uFEFF",
+          "\uFF0D",
+          "\uFE63",
+        ]),
+        ([code, typed]) => {
+          expect(normalizeCode(typed)).toBe(code);
+          expect(normalizeCode(typed.toLowerCase())).toBe(code);
+        },
+      ),
       RUNS,
     );
     expect(normalizeCode(" 7kq2-m9xp 4hct_r1wd. ")).toBe("7KQ2M9XP4HCTR1WD");
@@ -72,9 +158,12 @@ describe("normalizeCode", () => {
   // copied from such a message ("7KQ2–M9XP–4HCT–R1WD") is refused as code_not_found.
   it("ignores typographic dashes too (‐ ‑ ‒ – — ― −)", () => {
     fc.assert(
-      fc.property(withSeparators(normalized(16, 16), ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212"], 1), ([code, typed]) => {
-        expect(normalizeCode(typed)).toBe(code);
-      }),
+      fc.property(
+        withSeparators(normalized(16, 16), ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212"], 1),
+        ([code, typed]) => {
+          expect(normalizeCode(typed)).toBe(code);
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -82,12 +171,17 @@ describe("normalizeCode", () => {
   it("folds O→0 and I, L→1 in either case, and never outputs O, I or L", () => {
     fc.assert(
       fc.property(normalized(), fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }), (code, flips) => {
-        const confused = [...code].map((ch, i) => (ch === "0" && flips[i] ? (i % 2 ? "O" : "o") : ch === "1" && flips[i] ? "IiLl"[i % 4] : ch)).join("");
+        const confused = [...code]
+          .map((ch, i) => (ch === "0" && flips[i] ? (i % 2 ? "O" : "o") : ch === "1" && flips[i] ? "IiLl"[i % 4] : ch))
+          .join("");
         expect(normalizeCode(confused)).toBe(code);
       }),
       RUNS,
     );
-    fc.assert(fc.property(asciiCodeish, (s) => void expect(normalizeCode(s)).not.toMatch(/[OIL]/)), RUNS);
+    fc.assert(
+      fc.property(asciiCodeish, (s) => void expect(normalizeCode(s)).not.toMatch(/[OIL]/)),
+      RUNS,
+    );
   });
 
   it("maps compatibility forms onto ASCII (full-width letters and digits)", () => {
@@ -101,7 +195,10 @@ describe("normalizeCode", () => {
   });
 
   it("leaves a normalised code as it is", () => {
-    fc.assert(fc.property(normalized(), (code) => void expect(normalizeCode(code)).toBe(code)), RUNS);
+    fc.assert(
+      fc.property(normalized(), (code) => void expect(normalizeCode(code)).toBe(code)),
+      RUNS,
+    );
   });
 });
 
@@ -117,11 +214,16 @@ const ruleArb: fc.Arbitrary<CodeRule> = fc.record({
 describe("formatCode", () => {
   it("round-trips through normalizeCode for every rule the API accepts", () => {
     fc.assert(
-      fc.property(ruleArb.chain((rule) => fc.tuple(fc.constant(rule), fromAlphabet(CHARSETS[rule.charset], rule.length, rule.length))), ([rule, body]) => {
-        const stored = normalizeCode(rule.prefix) + body;
-        const display = formatCode(stored, rule);
-        expect(normalizeCode(display)).toBe(stored);
-      }),
+      fc.property(
+        ruleArb.chain((rule) =>
+          fc.tuple(fc.constant(rule), fromAlphabet(CHARSETS[rule.charset], rule.length, rule.length)),
+        ),
+        ([rule, body]) => {
+          const stored = normalizeCode(rule.prefix) + body;
+          const display = formatCode(stored, rule);
+          expect(normalizeCode(display)).toBe(stored);
+        },
+      ),
       RUNS,
     );
   });
@@ -139,44 +241,70 @@ describe("formatCode", () => {
 
   it("keeps the prefix as written and groups only the rest", () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[A-Za-z0-9]{1,12}$/), normalized(6, 30), fc.integer({ min: 1, max: 16 }), (prefix, body, group) => {
-        const display = formatCode(normalizeCode(prefix) + body, { prefix, group_size: group, separator: "-" });
-        expect(display.startsWith(`${prefix}-`)).toBe(true);
-        const groups = display.slice(prefix.length + 1).split("-");
-        expect(groups.join("")).toBe(body);
-        expect(groups.slice(0, -1).every((g) => g.length === group)).toBe(true);
-        expect(groups[groups.length - 1].length).toBeGreaterThan(0);
-        expect(groups[groups.length - 1].length).toBeLessThanOrEqual(group);
-      }),
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9]{1,12}$/),
+        normalized(6, 30),
+        fc.integer({ min: 1, max: 16 }),
+        (prefix, body, group) => {
+          const display = formatCode(normalizeCode(prefix) + body, { prefix, group_size: group, separator: "-" });
+          expect(display.startsWith(`${prefix}-`)).toBe(true);
+          const groups = display.slice(prefix.length + 1).split("-");
+          expect(groups.join("")).toBe(body);
+          expect(groups.slice(0, -1).every((g) => g.length === group)).toBe(true);
+          expect(groups[groups.length - 1].length).toBeGreaterThan(0);
+          expect(groups[groups.length - 1].length).toBeLessThanOrEqual(group);
+        },
+      ),
       RUNS,
     );
   });
 });
 
 describe("randomChars", () => {
-  const alphabets = fc.constantFrom(CROCKFORD32, ALPHANUMERIC, DIGITS, "AB", "ABC", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+  const alphabets = fc.constantFrom(
+    CROCKFORD32,
+    ALPHANUMERIC,
+    DIGITS,
+    "AB",
+    "ABC",
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+  );
 
   it("equals rejection sampling: bytes at or above the largest multiple of the alphabet size are skipped", () => {
     fc.assert(
-      fc.property(alphabets, fc.integer({ min: 0, max: 40 }), fc.uint8Array({ maxLength: 80 }), (alphabet, count, bytes) => {
-        const limit = 256 - (256 % alphabet.length);
-        const accepted = [...bytes].filter((b) => b < limit).slice(0, count).map((b) => alphabet[b % alphabet.length]).join("");
-        const out = randomChars(alphabet, count, bytes);
-        if (accepted.length < count) expect(out).toBeNull();
-        else expect(out).toBe(accepted);
-      }),
+      fc.property(
+        alphabets,
+        fc.integer({ min: 0, max: 40 }),
+        fc.uint8Array({ maxLength: 80 }),
+        (alphabet, count, bytes) => {
+          const limit = 256 - (256 % alphabet.length);
+          const accepted = [...bytes]
+            .filter((b) => b < limit)
+            .slice(0, count)
+            .map((b) => alphabet[b % alphabet.length])
+            .join("");
+          const out = randomChars(alphabet, count, bytes);
+          if (accepted.length < count) expect(out).toBeNull();
+          else expect(out).toBe(accepted);
+        },
+      ),
       RUNS,
     );
   });
 
   it("only ever yields characters of the alphabet, exactly `count` of them", () => {
     fc.assert(
-      fc.property(alphabets, fc.integer({ min: 1, max: 40 }), fc.uint8Array({ minLength: 0, maxLength: 120 }), (alphabet, count, bytes) => {
-        const out = randomChars(alphabet, count, bytes);
-        if (out === null) return;
-        expect(out.length).toBe(count);
-        for (const ch of out) expect(alphabet.includes(ch)).toBe(true);
-      }),
+      fc.property(
+        alphabets,
+        fc.integer({ min: 1, max: 40 }),
+        fc.uint8Array({ minLength: 0, maxLength: 120 }),
+        (alphabet, count, bytes) => {
+          const out = randomChars(alphabet, count, bytes);
+          if (out === null) return;
+          expect(out.length).toBe(count);
+          for (const ch of out) expect(alphabet.includes(ch)).toBe(true);
+        },
+      ),
       RUNS,
     );
   });
@@ -193,7 +321,13 @@ describe("randomChars", () => {
   });
 
   it("is unbiased: every character of the alphabet is hit by the same number of byte values", () => {
-    for (const alphabet of [CROCKFORD32, ALPHANUMERIC, DIGITS, "ABC", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"]) {
+    for (const alphabet of [
+      CROCKFORD32,
+      ALPHANUMERIC,
+      DIGITS,
+      "ABC",
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    ]) {
       const hits = new Map<string, number>();
       for (let b = 0; b < 256; b++) {
         const ch = randomChars(alphabet, 1, new Uint8Array([b]));
@@ -231,10 +365,14 @@ describe("check characters", () => {
 
   it("depends only on the first 3 bytes, and uses 15 bits of them without collisions", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 3, maxLength: 32 }), fc.uint8Array({ minLength: 0, maxLength: 32 }), (mac, tail) => {
-        const other = new Uint8Array([...mac.slice(0, 3), ...tail]);
-        expect(checkCharsFromMac(other)).toBe(checkCharsFromMac(mac));
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 3, maxLength: 32 }),
+        fc.uint8Array({ minLength: 0, maxLength: 32 }),
+        (mac, tail) => {
+          const other = new Uint8Array([...mac.slice(0, 3), ...tail]);
+          expect(checkCharsFromMac(other)).toBe(checkCharsFromMac(mac));
+        },
+      ),
       RUNS,
     );
     const seen = new Set<string>();
@@ -254,8 +392,21 @@ describe("check characters", () => {
       }),
       RUNS,
     );
-    fc.assert(fc.property(normalized(4, 64).filter((c) => c.length !== 16), (code) => void expect(hasDefaultShape(code)).toBe(false)), RUNS);
-    fc.assert(fc.property(fromAlphabet("ILOU", 1, 1), normalized(15, 15), (bad, rest) => void expect(hasDefaultShape(bad + rest)).toBe(false)), RUNS);
+    fc.assert(
+      fc.property(
+        normalized(4, 64).filter((c) => c.length !== 16),
+        (code) => void expect(hasDefaultShape(code)).toBe(false),
+      ),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(
+        fromAlphabet("ILOU", 1, 1),
+        normalized(15, 15),
+        (bad, rest) => void expect(hasDefaultShape(bad + rest)).toBe(false),
+      ),
+      RUNS,
+    );
   });
 });
 
@@ -263,7 +414,9 @@ describe("rules", () => {
   it("only the default shape (crockford32, 16 characters, no prefix) carries check characters", () => {
     fc.assert(
       fc.property(ruleArb, (rule) => {
-        expect(ruleHasCheck(rule)).toBe(rule.charset === "crockford32" && rule.length === DEFAULT_LENGTH && rule.prefix === "");
+        expect(ruleHasCheck(rule)).toBe(
+          rule.charset === "crockford32" && rule.length === DEFAULT_LENGTH && rule.prefix === "",
+        );
       }),
       RUNS,
     );
@@ -288,7 +441,9 @@ describe("rules", () => {
       fc.property(ruleArb, (rule) => {
         fc.pre(rule.length < 64 && !ruleHasCheck(rule) && !ruleHasCheck({ ...rule, length: rule.length + 1 }));
         expect(ruleEntropyBits({ ...rule, length: rule.length + 1 })).toBeGreaterThan(ruleEntropyBits(rule));
-        expect(ruleEntropyBits({ ...rule, charset: "digits" })).toBeLessThanOrEqual(ruleEntropyBits({ ...rule, charset: "crockford32" }) + 1e-9);
+        expect(ruleEntropyBits({ ...rule, charset: "digits" })).toBeLessThanOrEqual(
+          ruleEntropyBits({ ...rule, charset: "crockford32" }) + 1e-9,
+        );
       }),
       RUNS,
     );

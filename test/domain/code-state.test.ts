@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { nextStatus, sourcesOf, type CodeAction, type CodeStatus } from "../../src/domain/code-state";
+import { type CodeAction, type CodeStatus, nextStatus, sourcesOf } from "../../src/domain/code-state";
 
 const STATUSES: CodeStatus[] = ["staged", "available", "held", "issued", "redeemed", "voided"];
 const ACTIONS: CodeAction[] = ["publish", "hold", "release", "confirm", "issue", "redeem", "reverse", "void", "return"];
@@ -59,7 +59,10 @@ describe("code state machine", () => {
   it("voided is terminal", () => {
     for (const a of ACTIONS) expect(nextStatus("voided", a), a).toBeNull();
     fc.assert(
-      fc.property(fc.array(action, { maxLength: 40 }), (actions) => void expect(run("voided", actions).final).toBe("voided")),
+      fc.property(
+        fc.array(action, { maxLength: 40 }),
+        (actions) => void expect(run("voided", actions).final).toBe("voided"),
+      ),
       { numRuns: 200 },
     );
   });
@@ -88,7 +91,10 @@ describe("code state machine", () => {
       const s = queue.shift()!;
       for (const a of ACTIONS) {
         const to = nextStatus(s, a);
-        if (to && !seen.has(to)) { seen.add(to); queue.push(to); }
+        if (to && !seen.has(to)) {
+          seen.add(to);
+          queue.push(to);
+        }
       }
     }
     expect(seen).toEqual(new Set(STATUSES));
@@ -180,7 +186,13 @@ describe("code state machine, model-based", () => {
     );
     fc.assert(
       fc.property(commands, (cmds) => {
-        fc.modelRun(() => ({ model: { status: "staged", redeemsSinceReverse: 0, redeemsTotal: 0, reversesTotal: 0 } as Model, real: new Code() }), cmds);
+        fc.modelRun(
+          () => ({
+            model: { status: "staged", redeemsSinceReverse: 0, redeemsTotal: 0, reversesTotal: 0 } as Model,
+            real: new Code(),
+          }),
+          cmds,
+        );
       }),
       { numRuns: 400 },
     );

@@ -1,7 +1,7 @@
 /** Properties of price resolution down the channel tree: fixed prices, compounding discounts, pools, rounding. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { discounted, effectivePrice, priceAllowed, type PriceEntry } from "../../src/domain/pricing";
+import { discounted, effectivePrice, type PriceEntry, priceAllowed } from "../../src/domain/pricing";
 
 const RUNS = { numRuns: 500 };
 /** Money as the API accepts it (routes/schemas.ts: 0 … 1e12 minor units). */
@@ -18,7 +18,13 @@ function exactDiscounted(price: number, d: number): number {
   return Number((n + 5_000n) / 10_000n);
 }
 
-const passThrough = (over: Partial<PriceEntry> = {}): PriceEntry => ({ enabled: true, price: null, discount_bps: null, allow_below: false, ...over });
+const passThrough = (over: Partial<PriceEntry> = {}): PriceEntry => ({
+  enabled: true,
+  price: null,
+  discount_bps: null,
+  allow_below: false,
+  ...over,
+});
 const entry: fc.Arbitrary<PriceEntry> = fc.record({
   enabled: fc.constant(true),
   price: fc.option(money, { freq: 3 }),
@@ -61,13 +67,27 @@ describe("discounted", () => {
   });
 
   it("never rises as the discount grows", () => {
-    fc.assert(fc.property(money, bps, bps, (p, a, b) => void expect(discounted(p, Math.max(a, b))).toBeLessThanOrEqual(discounted(p, Math.min(a, b)))), RUNS);
+    fc.assert(
+      fc.property(
+        money,
+        bps,
+        bps,
+        (p, a, b) => void expect(discounted(p, Math.max(a, b))).toBeLessThanOrEqual(discounted(p, Math.min(a, b))),
+      ),
+      RUNS,
+    );
   });
 
   it("is the exact half-up rounding for every price up to 2^53 / 10 000 minor units", () => {
-    fc.assert(fc.property(exactMoney, bps, (p, d) => void expect(discounted(p, d)).toBe(exactDiscounted(p, d))), RUNS);
+    fc.assert(
+      fc.property(exactMoney, bps, (p, d) => void expect(discounted(p, d)).toBe(exactDiscounted(p, d))),
+      RUNS,
+    );
     // Exact halves, where a float slip would show.
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1_000_000 }), (k) => void expect(discounted(2 * k + 1, 5000)).toBe(k + 1)), RUNS);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), (k) => void expect(discounted(2 * k + 1, 5000)).toBe(k + 1)),
+      RUNS,
+    );
   });
 
   // The API accepts prices up to 1e12 (Money), but price × (10 000 − bps) then exceeds 2^53 and the
@@ -79,21 +99,38 @@ describe("discounted", () => {
 
 describe("effectivePrice", () => {
   it("the root (empty chain) sells at list price", () => {
-    fc.assert(fc.property(money, (list) => void expect(effectivePrice(list, [])).toEqual({ ok: true, price: list })), RUNS);
+    fc.assert(
+      fc.property(money, (list) => void expect(effectivePrice(list, [])).toEqual({ ok: true, price: list })),
+      RUNS,
+    );
   });
 
   it("examples: fixed price, discount of the parent's price, pass-through", () => {
-    expect(effectivePrice(1000, [passThrough({ discount_bps: 2000 }), passThrough({ price: 850 }), passThrough()])).toEqual({ ok: true, price: 850 });
-    expect(effectivePrice(1000, [passThrough({ discount_bps: 1000 }), passThrough({ discount_bps: 1000 })])).toEqual({ ok: true, price: 810 });
-    expect(effectivePrice(1000, [passThrough({ price: 500 }), passThrough({ discount_bps: 5000 })])).toEqual({ ok: true, price: 250 });
+    expect(
+      effectivePrice(1000, [passThrough({ discount_bps: 2000 }), passThrough({ price: 850 }), passThrough()]),
+    ).toEqual({ ok: true, price: 850 });
+    expect(effectivePrice(1000, [passThrough({ discount_bps: 1000 }), passThrough({ discount_bps: 1000 })])).toEqual({
+      ok: true,
+      price: 810,
+    });
+    expect(effectivePrice(1000, [passThrough({ price: 500 }), passThrough({ discount_bps: 5000 })])).toEqual({
+      ok: true,
+      price: 250,
+    });
     expect(effectivePrice(1000, [passThrough({ price: 1200 })])).toEqual({ ok: true, price: 1200 });
     expect(effectivePrice(1000, [passThrough(), passThrough(), passThrough()])).toEqual({ ok: true, price: 1000 });
     expect(effectivePrice(1000, [passThrough(), undefined])).toEqual({ ok: false, reason: "not_in_pool" });
-    expect(effectivePrice(1000, [passThrough({ enabled: false }), passThrough({ price: 1 })])).toEqual({ ok: false, reason: "not_in_pool" });
+    expect(effectivePrice(1000, [passThrough({ enabled: false }), passThrough({ price: 1 })])).toEqual({
+      ok: false,
+      reason: "not_in_pool",
+    });
   });
 
   it("any missing or disabled entry anywhere in the chain means not_in_pool, whatever the others say", () => {
-    const broken = fc.oneof(fc.constant(undefined), entry.map((e) => ({ ...e, enabled: false })));
+    const broken = fc.oneof(
+      fc.constant(undefined),
+      entry.map((e) => ({ ...e, enabled: false })),
+    );
     fc.assert(
       fc.property(money, chain, broken, fc.nat(), (list, c, bad, at) => {
         const i = at % (c.length + 1);
@@ -132,10 +169,17 @@ describe("effectivePrice", () => {
 
   it("a fixed price overrides everything above it (and wins over a discount on the same entry)", () => {
     fc.assert(
-      fc.property(money, chain, money, fc.option(bps), fc.array(fc.constant(passThrough()), { maxLength: 3 }), (list, above, fixed, d, below) => {
-        const c = [...above, passThrough({ price: fixed, discount_bps: d }), ...below];
-        expect(effectivePrice(list, c)).toEqual({ ok: true, price: fixed });
-      }),
+      fc.property(
+        money,
+        chain,
+        money,
+        fc.option(bps),
+        fc.array(fc.constant(passThrough()), { maxLength: 3 }),
+        (list, above, fixed, d, below) => {
+          const c = [...above, passThrough({ price: fixed, discount_bps: d }), ...below];
+          expect(effectivePrice(list, c)).toEqual({ ok: true, price: fixed });
+        },
+      ),
       RUNS,
     );
   });
@@ -161,7 +205,12 @@ describe("effectivePrice", () => {
   it("compounded discounts are never below the exact product of the factors by more than the rounding of each level", () => {
     fc.assert(
       fc.property(exactMoney, fc.array(bps, { maxLength: 5 }), (list, ds) => {
-        const got = priceOf(effectivePrice(list, ds.map((d) => passThrough({ discount_bps: d }))));
+        const got = priceOf(
+          effectivePrice(
+            list,
+            ds.map((d) => passThrough({ discount_bps: d })),
+          ),
+        );
         const exact = ds.reduce((p, d) => (p * (10_000 - d)) / 10_000, list);
         // Each level rounds by at most half a unit, and later levels shrink earlier errors.
         expect(Math.abs(got - exact)).toBeLessThanOrEqual(ds.length * 0.5 + 1e-3);

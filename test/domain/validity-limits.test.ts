@@ -1,7 +1,13 @@
 /** Properties of validity (expiry, sale window) and purchase limits (per order, per customer, window). */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkCustomerLimit, checkOrderLimit, windowStart, type CustomerLimits, type PurchaseLimits } from "../../src/domain/limits";
+import {
+  type CustomerLimits,
+  checkCustomerLimit,
+  checkOrderLimit,
+  type PurchaseLimits,
+  windowStart,
+} from "../../src/domain/limits";
 import { expiryFor, isExpired, saleState, toIso, type Validity } from "../../src/domain/validity";
 
 const DAY = 86_400_000;
@@ -14,18 +20,31 @@ const isoWithOffset = fc.tuple(instant, fc.integer({ min: -12 * 60, max: 14 * 60
   const local = new Date(ms + off * 60_000).toISOString().slice(0, 19);
   const sign = off < 0 ? "-" : "+";
   const a = Math.abs(off);
-  return { ms: Math.floor(ms / 1000) * 1000, text: `${local}${sign}${String(Math.floor(a / 60)).padStart(2, "0")}:${String(a % 60).padStart(2, "0")}` };
+  return {
+    ms: Math.floor(ms / 1000) * 1000,
+    text: `${local}${sign}${String(Math.floor(a / 60)).padStart(2, "0")}:${String(a % 60).padStart(2, "0")}`,
+  };
 });
 const days = fc.integer({ min: 1, max: 3650 });
 const validity: fc.Arbitrary<Validity> = fc.oneof(
   fc.constant({ type: "none" as const }),
   fc.record({ type: fc.constant("relative" as const), days }),
-  fc.record({ type: fc.constant("absolute" as const), starts_at: fc.option(iso), ends_at: fc.option(iso) }, { requiredKeys: ["type"] }),
+  fc.record(
+    { type: fc.constant("absolute" as const), starts_at: fc.option(iso), ends_at: fc.option(iso) },
+    { requiredKeys: ["type"] },
+  ),
 );
 
 describe("expiryFor", () => {
   it("relative validity expires `days` after issue", () => {
-    fc.assert(fc.property(days, instant, (d, issued) => void expect(expiryFor({ type: "relative", days: d }, issued)).toBe(issued + d * DAY)), RUNS);
+    fc.assert(
+      fc.property(
+        days,
+        instant,
+        (d, issued) => void expect(expiryFor({ type: "relative", days: d }, issued)).toBe(issued + d * DAY),
+      ),
+      RUNS,
+    );
   });
 
   it("absolute validity expires at ends_at whatever the issue time, or never without one", () => {
@@ -40,11 +59,21 @@ describe("expiryFor", () => {
   });
 
   it("reads offsets: the same instant written with any offset expires at the same moment", () => {
-    fc.assert(fc.property(isoWithOffset, instant, ({ ms, text }, issued) => void expect(expiryFor({ type: "absolute", ends_at: text }, issued)).toBe(ms)), RUNS);
+    fc.assert(
+      fc.property(
+        isoWithOffset,
+        instant,
+        ({ ms, text }, issued) => void expect(expiryFor({ type: "absolute", ends_at: text }, issued)).toBe(ms),
+      ),
+      RUNS,
+    );
   });
 
   it("no validity never expires", () => {
-    fc.assert(fc.property(instant, (t) => void expect(expiryFor({ type: "none" }, t)).toBeNull()), RUNS);
+    fc.assert(
+      fc.property(instant, (t) => void expect(expiryFor({ type: "none" }, t)).toBeNull()),
+      RUNS,
+    );
   });
 
   it("a code is valid right after issue for any validity but an absolute one already ended", () => {
@@ -61,7 +90,14 @@ describe("expiryFor", () => {
 
 describe("saleState", () => {
   it("only absolute validity has a sale window", () => {
-    fc.assert(fc.property(fc.oneof(fc.constant({ type: "none" as const }), fc.record({ type: fc.constant("relative" as const), days })), instant, (v, now) => void expect(saleState(v, now)).toBe("ok")), RUNS);
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constant({ type: "none" as const }), fc.record({ type: fc.constant("relative" as const), days })),
+        instant,
+        (v, now) => void expect(saleState(v, now)).toBe("ok"),
+      ),
+      RUNS,
+    );
   });
 
   it("ended at or after ends_at, not started before starts_at, ok in between", () => {
@@ -89,7 +125,11 @@ describe("saleState", () => {
   it("boundaries: the window includes starts_at and excludes ends_at", () => {
     fc.assert(
       fc.property(instant, fc.integer({ min: 1, max: 1000 * DAY }), (start, len) => {
-        const v: Validity = { type: "absolute", starts_at: new Date(start).toISOString(), ends_at: new Date(start + len).toISOString() };
+        const v: Validity = {
+          type: "absolute",
+          starts_at: new Date(start).toISOString(),
+          ends_at: new Date(start + len).toISOString(),
+        };
         expect(saleState(v, start - 1)).toBe("not_started");
         expect(saleState(v, start)).toBe("ok");
         expect(saleState(v, start + len - 1)).toBe("ok");
@@ -115,11 +155,22 @@ describe("isExpired", () => {
   });
 
   it("is monotone in time", () => {
-    fc.assert(fc.property(fc.option(instant), instant, fc.nat(), (exp, t, dt) => void expect(!isExpired(exp, t) || isExpired(exp, t + dt)).toBe(true)), RUNS);
+    fc.assert(
+      fc.property(
+        fc.option(instant),
+        instant,
+        fc.nat(),
+        (exp, t, dt) => void expect(!isExpired(exp, t) || isExpired(exp, t + dt)).toBe(true),
+      ),
+      RUNS,
+    );
   });
 
   it("toIso round-trips with Date.parse", () => {
-    fc.assert(fc.property(instant, (ms) => void expect(Date.parse(toIso(ms)!)).toBe(ms)), RUNS);
+    fc.assert(
+      fc.property(instant, (ms) => void expect(Date.parse(toIso(ms)!)).toBe(ms)),
+      RUNS,
+    );
     expect(toIso(null)).toBeNull();
   });
 });
@@ -127,7 +178,11 @@ describe("isExpired", () => {
 // ---------------------------------------------------------------- limits
 
 const max = fc.option(fc.integer({ min: 1, max: 1_000_000 }));
-const limits: fc.Arbitrary<PurchaseLimits> = fc.record({ per_order_max: max, per_customer_max: max, per_customer_window_days: fc.option(days) });
+const limits: fc.Arbitrary<PurchaseLimits> = fc.record({
+  per_order_max: max,
+  per_customer_max: max,
+  per_customer_window_days: fc.option(days),
+});
 const qty = fc.integer({ min: 1, max: 2_000_000 });
 
 describe("checkOrderLimit", () => {
@@ -155,7 +210,10 @@ describe("checkOrderLimit", () => {
 });
 
 describe("checkCustomerLimit", () => {
-  const customer: fc.Arbitrary<CustomerLimits> = fc.record({ per_customer_max: max, per_customer_window_days: fc.option(days) });
+  const customer: fc.Arbitrary<CustomerLimits> = fc.record({
+    per_customer_max: max,
+    per_customer_window_days: fc.option(days),
+  });
 
   it("allows a purchase exactly when what was bought plus this stays within the maximum", () => {
     fc.assert(
@@ -170,24 +228,35 @@ describe("checkCustomerLimit", () => {
 
   it("is monotone: buying more, or having bought more, never turns a refusal into a yes", () => {
     fc.assert(
-      fc.property(customer, fc.nat({ max: 1_000_000 }), qty, fc.nat({ max: 1000 }), fc.nat({ max: 1000 }), (l, bought, q, more, extra) => {
-        if (!checkCustomerLimit(l, bought, q).ok) {
-          expect(checkCustomerLimit(l, bought + more, q).ok).toBe(false);
-          expect(checkCustomerLimit(l, bought, q + extra).ok).toBe(false);
-        }
-      }),
+      fc.property(
+        customer,
+        fc.nat({ max: 1_000_000 }),
+        qty,
+        fc.nat({ max: 1000 }),
+        fc.nat({ max: 1000 }),
+        (l, bought, q, more, extra) => {
+          if (!checkCustomerLimit(l, bought, q).ok) {
+            expect(checkCustomerLimit(l, bought + more, q).ok).toBe(false);
+            expect(checkCustomerLimit(l, bought, q + extra).ok).toBe(false);
+          }
+        },
+      ),
       RUNS,
     );
   });
 
   it("successive purchases that each pass never add up to more than the maximum", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 50 }), fc.array(fc.integer({ min: 1, max: 10 }), { maxLength: 30 }), (m, attempts) => {
-        const l: CustomerLimits = { per_customer_max: m, per_customer_window_days: null };
-        let bought = 0;
-        for (const q of attempts) if (checkCustomerLimit(l, bought, q).ok) bought += q;
-        expect(bought).toBeLessThanOrEqual(m);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.array(fc.integer({ min: 1, max: 10 }), { maxLength: 30 }),
+        (m, attempts) => {
+          const l: CustomerLimits = { per_customer_max: m, per_customer_window_days: null };
+          let bought = 0;
+          for (const q of attempts) if (checkCustomerLimit(l, bought, q).ok) bought += q;
+          expect(bought).toBeLessThanOrEqual(m);
+        },
+      ),
       RUNS,
     );
   });

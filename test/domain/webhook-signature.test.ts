@@ -1,10 +1,11 @@
 /** Webhook signatures (pure) and the documented verifiers against our signer. */
-import docs from "../../docs/webhooks.md?raw";
-import verifierSource from "../servers/webhook-verify.mjs?raw";
-import pythonSource from "../servers/webhook_verify.py?raw";
+
 import { describe, expect, it } from "vitest";
+import docs from "../../docs/webhooks.md?raw";
 import { parseSignature, signPayload, verifyPayload } from "../../src/domain/webhook-signature";
+import pythonSource from "../servers/webhook_verify.py?raw";
 import { verifyVoucherSignature } from "../servers/webhook-verify.mjs";
+import verifierSource from "../servers/webhook-verify.mjs?raw";
 
 const SECRET = "whsec_test-secret-0123456789abcdefghijklmnopqrstuv";
 
@@ -14,12 +15,21 @@ describe("webhook signatures", () => {
     const header = await signPayload(SECRET, body, 1_800_000_000);
     expect(header).toMatch(/^t=1800000000,v1=[0-9a-f]{64}$/);
     expect(await verifyPayload(SECRET, body, header, 1_800_000_100)).toEqual({ ok: true, t: 1_800_000_000 });
-    expect(await verifyPayload(SECRET, body, header, 1_800_000_301)).toEqual({ ok: false, reason: "timestamp_out_of_tolerance" });
+    expect(await verifyPayload(SECRET, body, header, 1_800_000_301)).toEqual({
+      ok: false,
+      reason: "timestamp_out_of_tolerance",
+    });
     expect(await verifyPayload(SECRET, body + " ", header, 1_800_000_000)).toEqual({ ok: false, reason: "mismatch" });
     expect(await verifyPayload(`${SECRET}x`, body, header, 1_800_000_000)).toEqual({ ok: false, reason: "mismatch" });
-    expect(await verifyPayload(SECRET, body, header.replace("t=1800000000", "t=1800000001"), 1_800_000_000)).toEqual({ ok: false, reason: "mismatch" });
+    expect(await verifyPayload(SECRET, body, header.replace("t=1800000000", "t=1800000001"), 1_800_000_000)).toEqual({
+      ok: false,
+      reason: "mismatch",
+    });
     expect(await verifyPayload(SECRET, body, "v1=abc", 1_800_000_000)).toEqual({ ok: false, reason: "malformed" });
-    expect(parseSignature(`t=5,v1=${"a".repeat(64)},v1=${"b".repeat(64)}`)).toEqual({ t: 5, v1: ["a".repeat(64), "b".repeat(64)] });
+    expect(parseSignature(`t=5,v1=${"a".repeat(64)},v1=${"b".repeat(64)}`)).toEqual({
+      t: 5,
+      v1: ["a".repeat(64), "b".repeat(64)],
+    });
   });
 
   it("the documented Node verifier (the receiver's own code) accepts our signatures and refuses tampering", async () => {

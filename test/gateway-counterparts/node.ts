@@ -14,17 +14,31 @@ import Stripe from "stripe";
 export const STRIPE_WEBHOOK_SECRET = "whsec_test_0123456789abcdef0123456789abcdef";
 export const WECHATPAY_API_V3_KEY = "0123456789abcdefghijABCDEFGHIJ01"; // 32 bytes, as WeChat Pay requires
 
-const pair = () => generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+const pair = () =>
+  generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  });
 
 export function gatewayCounterparts() {
   const alipay = pair(); // Alipay's own key pair: it signs notices, we hold the public key
   const app = pair(); // the merchant app's key pair (alipay-sdk requires one)
   const wechat = pair(); // WeChat Pay platform key pair
   const stripe = new Stripe("sk_test_counterpart");
-  const alipaySdk = new AlipaySdk({ appId: "2021000000000000", privateKey: app.privateKey, alipayPublicKey: alipay.publicKey, keyType: "PKCS8" });
+  const alipaySdk = new AlipaySdk({
+    appId: "2021000000000000",
+    privateKey: app.privateKey,
+    alipayPublicKey: alipay.publicKey,
+    keyType: "PKCS8",
+  });
 
   const signAlipay = (params: Record<string, string>) => {
-    const content = Object.keys(params).filter((k) => k !== "sign" && k !== "sign_type" && params[k] !== "").sort().map((k) => `${k}=${params[k]}`).join("&");
+    const content = Object.keys(params)
+      .filter((k) => k !== "sign" && k !== "sign_type" && params[k] !== "")
+      .sort()
+      .map((k) => `${k}=${params[k]}`)
+      .join("&");
     const sign = createSign("RSA-SHA256").update(content, "utf8").sign(alipay.privateKey, "base64");
     const signed = { ...params, sign_type: "RSA2", sign };
     if (!alipaySdk.checkNotifySignV2(signed)) throw new Error("alipay-sdk refuses the notice we signed");
@@ -35,7 +49,11 @@ export function gatewayCounterparts() {
     const path = new URL(request.url).pathname;
     const body = (await request.json()) as Record<string, any>;
     if (path === "/stripe/sign") {
-      const header = stripe.webhooks.generateTestHeaderString({ payload: body.payload, secret: STRIPE_WEBHOOK_SECRET, ...(body.timestamp ? { timestamp: body.timestamp } : {}) });
+      const header = stripe.webhooks.generateTestHeaderString({
+        payload: body.payload,
+        secret: STRIPE_WEBHOOK_SECRET,
+        ...(body.timestamp ? { timestamp: body.timestamp } : {}),
+      });
       if (!body.timestamp) stripe.webhooks.constructEvent(body.payload, header, STRIPE_WEBHOOK_SECRET); // the SDK accepts its own header
       return Response.json({ header });
     }

@@ -9,13 +9,28 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { verifyVoucherSignature } from "./webhook-verify.mjs";
 
-interface Received { at: number; headers: Record<string, string>; body: unknown; raw: string; signature_valid: boolean | null; answered: number }
-interface Hook { secret: string | null; failNext: number; failStatus: number; delayMs: number; redirect: boolean; requests: Received[] }
+interface Received {
+  at: number;
+  headers: Record<string, string>;
+  body: unknown;
+  raw: string;
+  signature_valid: boolean | null;
+  answered: number;
+}
+interface Hook {
+  secret: string | null;
+  failNext: number;
+  failStatus: number;
+  delayMs: number;
+  redirect: boolean;
+  requests: Received[];
+}
 
 const hooks = new Map<string, Hook>();
 const hook = (key: string) => {
   let h = hooks.get(key);
-  if (!h) hooks.set(key, (h = { secret: null, failNext: 0, failStatus: 500, delayMs: 0, redirect: false, requests: [] }));
+  if (!h)
+    hooks.set(key, (h = { secret: null, failNext: 0, failStatus: 500, delayMs: 0, redirect: false, requests: [] }));
   return h;
 };
 
@@ -51,10 +66,19 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   const h = hook(target[1]);
   const text = raw.toString("utf8");
   const header = req.headers["voucher-signature"];
-  const signature_valid = h.secret === null ? null : verifyVoucherSignature(h.secret, raw, Array.isArray(header) ? header[0] : header);
+  const signature_valid =
+    h.secret === null ? null : verifyVoucherSignature(h.secret, raw, Array.isArray(header) ? header[0] : header);
   let body: unknown = null;
-  try { body = JSON.parse(text); } catch { /* recorded raw */ }
-  const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith("voucher-") || k === "user-agent" || k === "content-type").map(([k, v]) => [k, String(v)]));
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* recorded raw */
+  }
+  const headers = Object.fromEntries(
+    Object.entries(req.headers)
+      .filter(([k]) => k.startsWith("voucher-") || k === "user-agent" || k === "content-type")
+      .map(([k, v]) => [k, String(v)]),
+  );
   const answered = h.redirect ? 302 : h.failNext > 0 ? h.failStatus : 200;
   if (h.failNext > 0 && !h.redirect) h.failNext--;
   h.requests.push({ at: Date.now(), headers, body, raw: text, signature_valid, answered });
@@ -65,7 +89,9 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
 
 export async function startWebhookReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => { if (!res.headersSent) reply(res, 400, { error: "bad request" }); });
+    handle(req, res).catch(() => {
+      if (!res.headersSent) reply(res, 400, { error: "bad request" });
+    });
   });
   server.on("connection", (socket) => socket.unref()); // open sockets never keep vitest alive either
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

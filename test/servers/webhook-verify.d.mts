@@ -1,1 +1,7 @@
-export function verifyVoucherSignature(secret: string, rawBody: string | Buffer, header: string | null | undefined, toleranceSeconds?: number, nowSeconds?: number): boolean;
+export function verifyVoucherSignature(
+  secret: string,
+  rawBody: string | Buffer,
+  header: string | null | undefined,
+  toleranceSeconds?: number,
+  nowSeconds?: number,
+): boolean;

@@ -1,7 +1,13 @@
 // Verifies a Voucher Edge webhook (Node 18+, no dependencies). Pass the raw request body, exactly as received.
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-export function verifyVoucherSignature(secret, rawBody, header, toleranceSeconds = 300, nowSeconds = Math.floor(Date.now() / 1000)) {
+export function verifyVoucherSignature(
+  secret,
+  rawBody,
+  header,
+  toleranceSeconds = 300,
+  nowSeconds = Math.floor(Date.now() / 1000),
+) {
   let t = null;
   const signatures = [];
   for (const item of String(header ?? "").split(",")) {
