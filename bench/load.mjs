@@ -28,7 +28,8 @@ export async function load({ base, token, method, path, seconds, connections, ne
       statuses[status] = (statuses[status] ?? 0) + 1;
       onBody?.(status, body);
       if (status >= 300) {
-        const list = (samples[status] ??= []);
+        samples[status] ??= [];
+        const list = samples[status];
         if (list.length < MAX_SAMPLES_PER_STATUS) list.push(String(body).slice(0, 300));
       }
     },

@@ -71,7 +71,7 @@ export function printTable(out, scenarios, bulk, { ledger, webhooks } = {}) {
   for (const r of rows) out(line(r));
   out("");
   if (bulk) {
-    const rss = (procs) => procs.map((p) => `${p.role} ${fmt(p.rss_mib, 0)}`).join(" + ") + " MiB";
+    const rss = (procs) => `${procs.map((p) => `${p.role} ${fmt(p.rss_mib, 0)}`).join(" + ")} MiB`;
     out(
       `bulk generate, ${bulk.batches} batch(es) of ${bulk.count} codes (background job; POST -> poll sees "completed"):`,
     );
@@ -118,5 +118,5 @@ export function printTable(out, scenarios, bulk, { ledger, webhooks } = {}) {
 
 export function writeJson(path, data) {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(data, null, 2) + "\n");
+  writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
 }

@@ -90,7 +90,7 @@ export async function startFakeProvider({
       state.notifyDelayMs * 2 ** attempt,
     ).unref?.();
 
-  function submit(req, res, body) {
+  function submit(_req, res, body) {
     let input;
     try {
       input = JSON.parse(body);

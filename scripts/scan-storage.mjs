@@ -34,7 +34,7 @@ try {
   await api("POST", `/v1/products/${imported.id}/batches`, {
     import: { codes: importedCodes.map((code) => ({ code })) },
   });
-  importedCodes.forEach((c) => secrets.add(c));
+  for (const c of importedCodes) secrets.add(c);
   for (let i = 0; i < 5; i++) {
     const order = await api(
       "POST",

@@ -26,7 +26,7 @@ const wanted = {
   TOPUP_PROVIDER_SECRET: () => b64url(32),
 };
 const added = [];
-let text = current && !current.endsWith("\n") ? current + "\n" : current;
+let text = current && !current.endsWith("\n") ? `${current}\n` : current;
 for (const [name, make] of Object.entries(wanted)) {
   if (!have.has(name)) {
     text += `${name}=${make()}\n`;

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createChannel, topUp } from "./channel-fixtures";
+import { createChannel } from "./channel-fixtures";
 import { ADMIN, type CallOptions, call, createProduct, generate, idemKey, order } from "./helpers";
 
 interface Row {
@@ -73,7 +73,7 @@ beforeAll(async () => {
 
 describe("mutations and reveals leave one row each", () => {
   it("product create: actor, action, resource, status, IP, truncated user agent, request id", async () => {
-    const ua = "AuditBot/1.0 " + "x".repeat(1000);
+    const ua = `AuditBot/1.0 ${"x".repeat(1000)}`;
     const { res, rows, requestId } = await audited(
       "POST",
       "/v1/products",

@@ -35,10 +35,10 @@ describe("concurrency", { timeout: 180_000 }, () => {
     expect(conflicts.every((r) => r.json.error.code === "already_redeemed")).toBe(true);
     // Exactly one winner per code.
     const winners = new Map<string, number>();
-    attempts.forEach(
-      (r, i) =>
-        r.status === 201 && winners.set(codes[Math.floor(i / 2)], (winners.get(codes[Math.floor(i / 2)]) ?? 0) + 1),
-    );
+    for (const [i, r] of attempts.entries()) {
+      const code = codes[Math.floor(i / 2)];
+      if (r.status === 201) winners.set(code, (winners.get(code) ?? 0) + 1);
+    }
     expect([...winners.values()].every((n) => n === 1)).toBe(true);
     expect(winners.size).toBe(200);
     expect((await call("GET", `/v1/products/${product.id}/stock`)).json).toMatchObject({ redeemed: 200, issued: 0 });

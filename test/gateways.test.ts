@@ -101,7 +101,7 @@ describe("stripe", () => {
     expect((await notify("stripe", cheap.body, cheap.headers)).status).toBe(422);
     expect((await checkoutStatus(pk, co.order_id, co.client_secret)).json.status).toBe("pending_payment");
     const session = await stripeNotice({
-      id: "evt_session_" + co.order_id.slice(-12),
+      id: `evt_session_${co.order_id.slice(-12)}`,
       object: "event",
       type: "checkout.session.completed",
       data: {

@@ -65,7 +65,10 @@ async function openAll(keys: CodeKeys, rows: Row[]): Promise<Map<string, string>
   return out;
 }
 const keyCounts = (rows: Row[]) =>
-  rows.reduce<Record<string, number>>((m, r) => ((m[r.key_id] = (m[r.key_id] ?? 0) + 1), m), {});
+  rows.reduce<Record<string, number>>((m, r) => {
+    m[r.key_id] = (m[r.key_id] ?? 0) + 1;
+    return m;
+  }, {});
 
 describe("code encryption key rotation", () => {
   it("re-encrypts through the admin routes and the pool's alarm (real env: already current)", async () => {

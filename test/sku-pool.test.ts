@@ -99,7 +99,7 @@ describe("SkuPool", () => {
   });
 
   it("keeps the outbox when the queue send fails, and sends it later", async () => {
-    const { ref, stub } = await pool(2);
+    const { stub } = await pool(2);
     await runDurableObjectAlarm(stub);
     const result = await runInDurableObject(stub, async (instance, state) => {
       const { recordEvent, flushOutbox } = await import("../src/objects/outbox");

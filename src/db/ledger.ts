@@ -36,17 +36,10 @@ export async function loadPostedLegs(db: D1Database, orderIds: string[]): Promis
     }>();
   for (const r of results) {
     let sale = out.get(r.order_id);
-    if (!sale)
-      out.set(
-        r.order_id,
-        (sale = {
-          channel_id: r.order_channel,
-          currency: r.currency,
-          created_at: r.created_at,
-          units: r.units,
-          legs: [],
-        }),
-      );
+    if (!sale) {
+      sale = { channel_id: r.order_channel, currency: r.currency, created_at: r.created_at, units: r.units, legs: [] };
+      out.set(r.order_id, sale);
+    }
     if (r.account_id !== null)
       sale.legs.push({
         account: r.account_id,
@@ -88,7 +81,7 @@ export async function ledgerChannelBalances(db: D1Database, channelId?: string):
 export async function ledgerTotals(
   db: D1Database,
 ): Promise<{ currency: string; total: number; entries: number; unbalanced_transactions: number }[]> {
-  const [totals, unbalanced] = await db.batch<any>([
+  const [totals, unbalanced] = await db.batch<Record<string, unknown>>([
     db.prepare(
       "SELECT currency, SUM(amount) AS total, COUNT(*) AS entries FROM ledger_entries GROUP BY currency ORDER BY currency",
     ),
@@ -180,7 +173,7 @@ export async function channelStatement(
   from: number,
   to: number,
 ): Promise<{ accounts: StatementAccount[]; truncated: boolean }> {
-  const [opening, rows] = await db.batch<any>([
+  const [opening, rows] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
         `SELECT a.kind, e.currency, -SUM(e.amount) AS opening FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
@@ -200,14 +193,21 @@ export async function channelStatement(
   const get = (kind: "balance" | "commission", currency: string) => {
     const key = `${kind}:${currency}`;
     let acc = byAccount.get(key);
-    if (!acc) byAccount.set(key, (acc = { kind, currency, opening: 0, entries: [], closing: 0 }));
+    if (!acc) {
+      acc = { kind, currency, opening: 0, entries: [], closing: 0 };
+      byAccount.set(key, acc);
+    }
     return acc;
   };
-  for (const r of opening.results as { kind: "balance" | "commission"; currency: string; opening: number }[]) {
+  for (const r of opening.results as unknown as {
+    kind: "balance" | "commission";
+    currency: string;
+    opening: number;
+  }[]) {
     const acc = get(r.kind, r.currency);
     acc.opening = acc.closing = r.opening;
   }
-  const entries = rows.results as (StatementEntry & { kind: "balance" | "commission"; currency: string })[];
+  const entries = rows.results as unknown as (StatementEntry & { kind: "balance" | "commission"; currency: string })[];
   for (const { kind, currency, ...e } of entries.slice(0, STATEMENT_MAX_ENTRIES)) {
     const acc = get(kind, currency);
     acc.closing += e.amount;

@@ -14,7 +14,7 @@ function expandIpv6(ip: string): string[] | null {
 /** The /24 (IPv4) or /64 (IPv6) a client address belongs to, or the address itself when it is neither. */
 export function networkOf(ip: string): string {
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (v4 && v4.slice(1).every((o) => Number(o) <= 255)) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  if (v4?.slice(1).every((o) => Number(o) <= 255)) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
   const v6 = ip.includes(":") ? expandIpv6(ip.replace(/^\[|\]$/g, "")) : null;
   if (v6) return `${v6.slice(0, 4).join(":")}::/64`;
   return ip;

@@ -25,7 +25,7 @@ export function discounted(price: number, bps: number): number {
 export function effectivePrice(listPrice: number, chain: (PriceEntry | undefined)[]): PriceResult {
   let price = listPrice;
   for (const entry of chain) {
-    if (!entry || !entry.enabled) return { ok: false, reason: "not_in_pool" };
+    if (!entry?.enabled) return { ok: false, reason: "not_in_pool" };
     if (entry.price !== null) price = entry.price;
     else if (entry.discount_bps !== null) price = discounted(price, entry.discount_bps);
   }

@@ -169,17 +169,16 @@ export async function importBatch(env: Env, product: Product, lines: ImportLine[
     env.DB,
     prepared.map((p) => p.idx),
   );
-  prepared.forEach(
-    (p, i) =>
-      known.has(p.idx) &&
-      errors.push({ line: ok[i].line, error: "duplicate_existing", message: "this code is already stored" }),
-  );
+  for (const [i, p] of prepared.entries()) {
+    if (known.has(p.idx))
+      errors.push({ line: ok[i].line, error: "duplicate_existing", message: "this code is already stored" });
+  }
   if (errors.length) throw importRefused(errors);
 
   const batchId = await createBatchRow(env.DB, product, "import", prepared.length);
   const shards = perShard(prepared.length, product.shards);
-  let offset = 0;
-  const slices = shards.map((n) => prepared.slice(offset, (offset += n)));
+  const starts = shards.map((_, i) => shards.slice(0, i).reduce((a, b) => a + b, 0));
+  const slices = shards.map((n, i) => prepared.slice(starts[i], starts[i] + n));
   try {
     for (const [shard, slice] of slices.entries()) {
       if (slice.length === 0) continue;

@@ -272,7 +272,7 @@ async function releaseHolds(h: Host, order: OrderRecord, holds: (number | null)[
   await Promise.all(
     order.lines.map((spec, line) => {
       const shard = holds[line];
-      if (shard === null || shard === undefined) return;
+      if (shard === null || shard === undefined) return Promise.resolve();
       const ref = { productId: spec.product_id, shard };
       return skuPool(h.env, ref).releaseHold(ref, holdId(order.id, line));
     }),

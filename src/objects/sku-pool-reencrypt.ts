@@ -136,7 +136,7 @@ export async function advanceReencrypt(
     for (let i = 0; i < rows.length && (i === 0 || Date.now() < deadline); i += SLICE) {
       const slice = rows.slice(i, i + SLICE);
       const sealed = await Promise.all(slice.map((r) => resealRow(keys, r)));
-      slice.forEach((r, j) => updates.push([r.id, sealed[j], r.key_id]));
+      for (const [j, r] of slice.entries()) updates.push([r.id, sealed[j], r.key_id]);
     }
   } catch (err) {
     writeJob(sql, {

@@ -122,7 +122,7 @@ export class SkuPool extends DurableObject<Env> {
     );
   }
 
-  discardBatch(ref: PoolRef, batchId: string): { discarded: number } {
+  discardBatch(_ref: PoolRef, batchId: string): { discarded: number } {
     return {
       discarded: changed(
         this.sql,
@@ -183,7 +183,7 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** The codes of an order, decrypted, for the order's own channel. */
-  async orderCodes(ref: PoolRef, orderId: string): Promise<Record<number, IssuedCode[]>> {
+  async orderCodes(_ref: PoolRef, orderId: string): Promise<Record<number, IssuedCode[]>> {
     const lines = this.sql
       .exec<{ line: number }>("SELECT DISTINCT line FROM codes WHERE order_id = ?", orderId)
       .toArray();
@@ -311,13 +311,13 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** Sets a channel's replenishment rule for this product. */
-  configureChannel(ref: PoolRef, channel: quotas.ChannelRef, lowWater: number | null, refill: number | null): void {
+  configureChannel(_ref: PoolRef, channel: quotas.ChannelRef, lowWater: number | null, refill: number | null): void {
     quotas.configureReplenishment(this.sql, channel, lowWater, refill);
   }
 
   /** Quotas of the channels under `path`, and what the root has not given out. */
   allocations(
-    ref: PoolRef,
+    _ref: PoolRef,
     path: string,
   ): { unallocated: number; allocations: ReturnType<typeof quotas.allocationsUnder> } {
     return { unallocated: quotas.unallocated(this.sql), allocations: quotas.allocationsUnder(this.sql, path) };

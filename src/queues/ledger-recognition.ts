@@ -14,6 +14,8 @@ import { ROOT_CHANNEL_ID } from "../domain/ids";
 import { type Leg, type Posting, recognitionAmount, recognitionPosting, recognitionReversal } from "../domain/ledger";
 import type { DomainEvent } from "../objects/outbox";
 
+// Event payloads are JSON read field by field through the isStr/isNum guards below.
+// biome-ignore lint/suspicious/noExplicitAny: untyped JSON, checked at each use
 type Data = Record<string, any>;
 const isStr = (v: unknown): v is string => typeof v === "string" && v.length > 0;
 
@@ -65,7 +67,7 @@ export async function loadRecognitions(
   const out: RecognitionLoad = { state: new Map(), posted: new Map(), rootOrders: new Set() };
   if (orderIds.length === 0) return out;
   const orders = JSON.stringify([...new Set(orderIds)]);
-  const [state, posted, roots] = await db.batch<any>([
+  const [state, posted, roots] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
         `SELECT t.order_id, SUM(CASE t.type WHEN 'recognition' THEN 1 ELSE -1 END) AS active, -COALESCE(SUM(e.amount), 0) AS recognised
@@ -89,11 +91,10 @@ export async function loadRecognitions(
     out.state.set(r.order_id, { active: r.active, recognised: r.recognised });
   for (const r of posted.results as Data[]) {
     let p = out.posted.get(r.source_key);
-    if (!p)
-      out.posted.set(
-        r.source_key,
-        (p = { order_id: r.order_id, channel_id: r.channel_id, currency: r.currency, legs: [] }),
-      );
+    if (!p) {
+      p = { order_id: r.order_id, channel_id: r.channel_id, currency: r.currency, legs: [] };
+      out.posted.set(r.source_key, p);
+    }
     if (r.account_id !== null)
       p.legs.push({
         account: r.account_id,

@@ -25,6 +25,8 @@ import {
   type SaleView,
 } from "./ledger-recognition";
 
+// Event payloads are JSON read field by field through the isStr/isNum guards below.
+// biome-ignore lint/suspicious/noExplicitAny: untyped JSON, checked at each use
 type Data = Record<string, any>;
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
 const isStr = (v: unknown): v is string => typeof v === "string" && v.length > 0;
@@ -150,7 +152,7 @@ async function load(
   now: number,
 ) {
   const ids = JSON.stringify([...new Set(channelIds)]);
-  const [paths, rules, pending] = await db.batch<any>([
+  const [paths, rules, pending] = await db.batch<Record<string, unknown>>([
     db.prepare("SELECT id, path FROM channels WHERE id IN (SELECT value FROM json_each(?1))").bind(ids),
     db
       .prepare(
@@ -190,7 +192,7 @@ async function load(
       ]),
     ),
     rules: new Map(
-      (rules.results as any[]).map((r) => [
+      (rules.results as Data[]).map((r) => [
         r.channel_id as string,
         {
           bps: r.bps,

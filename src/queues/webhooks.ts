@@ -22,7 +22,7 @@ async function deliverOne(message: Message<WebhookMessage>, env: Env, scale: num
   const ctx = await loadDelivery(env.DB, id);
   // Already delivered (or dead, or gone): a duplicate message sends nothing.
   if (!ctx || ctx.delivery.status === "delivered" || ctx.delivery.status === "dead") return message.ack();
-  if (!ctx.sub || ctx.sub.status !== "active") {
+  if (ctx.sub?.status !== "active") {
     await env.DB.prepare(
       "UPDATE webhook_deliveries SET last_error = 'subscription_inactive', next_attempt_at = NULL, updated_at = ?2 WHERE id = ?1",
     )

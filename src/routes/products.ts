@@ -1,5 +1,5 @@
 /** /v1/products: create, read, list, change, and stock (read from the SkuPools, the truth). */
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { enabledProductIds } from "../db/channels";
 import {
   getProduct,

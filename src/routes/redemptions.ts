@@ -5,7 +5,7 @@ import { getProduct } from "../db/products";
 import { type Caller, redeemCode, refused, verifyCode } from "../lib/code-actions";
 import { lookupCode } from "../lib/code-lookup";
 import type { AppEnv } from "../lib/context";
-import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
+import { conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { skuPool } from "../objects/sku-pool";
 import { requireRoot, requireScope } from "../security/auth";

@@ -34,7 +34,7 @@ function key32(env: Record<string, unknown>, name: string): Uint8Array | string 
   const raw = env[name];
   if (typeof raw !== "string" || raw.length === 0) return `secret ${name} is missing`;
   const bytes = base64urlDecode(raw.trim());
-  if (!bytes || bytes.length !== 32) return `secret ${name} must be base64url of 32 random bytes`;
+  if (bytes?.length !== 32) return `secret ${name} must be base64url of 32 random bytes`;
   return bytes;
 }
 

@@ -122,7 +122,7 @@ export function sessionKey(env: Env): Promise<Uint8Array | null> {
   const raw = (env as unknown as Record<string, unknown>).SESSION_SECRET;
   const secret = typeof raw === "string" ? base64urlDecode(raw.trim()) : null;
   const key = (async () => {
-    if (!secret || secret.length !== 32) return null;
+    if (secret?.length !== 32) return null;
     const master = await crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveBits"]);
     const bits = await crypto.subtle.deriveBits(
       {

@@ -122,6 +122,7 @@ export function checkWebhookUrl(raw: string, environment: string | undefined): U
   const dev = environment === "development";
   if (typeof raw !== "string" || raw.length === 0) return { ok: false, reason: "the URL is empty" };
   if (raw.length > MAX_URL_LENGTH) return { ok: false, reason: `the URL is longer than ${MAX_URL_LENGTH} characters` };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\s\u0000-\u001f\\]/.test(raw))
     return { ok: false, reason: "the URL contains whitespace, control characters or backslashes" };
   let url: URL;

@@ -97,7 +97,7 @@ describe("checkImportLines", () => {
             firstLine,
           );
           const firstIndex = new Map<number, number>();
-          picks.forEach((p, i) => firstIndex.has(p) || firstIndex.set(p, i));
+          for (const [i, p] of picks.entries()) if (!firstIndex.has(p)) firstIndex.set(p, i);
           expect(ok.map((l) => l.line)).toEqual([...firstIndex.values()].map((i) => i + firstLine));
           for (const e of errors) {
             expect(e.error).toBe("duplicate_in_file");
@@ -165,7 +165,10 @@ describe("checkImportLines", () => {
           const { ok, errors } = checkImportLines(
             [{ code: code.toLowerCase().replace(/(.{4})(?!$)/g, "$1-") }],
             false,
-            (n) => (asked.push(n), valid),
+            (n) => {
+              asked.push(n);
+              return valid;
+            },
             firstLine,
           );
           expect(asked).toEqual([code]);

@@ -19,7 +19,7 @@ describe("webhook signatures", () => {
       ok: false,
       reason: "timestamp_out_of_tolerance",
     });
-    expect(await verifyPayload(SECRET, body + " ", header, 1_800_000_000)).toEqual({ ok: false, reason: "mismatch" });
+    expect(await verifyPayload(SECRET, `${body} `, header, 1_800_000_000)).toEqual({ ok: false, reason: "mismatch" });
     expect(await verifyPayload(`${SECRET}x`, body, header, 1_800_000_000)).toEqual({ ok: false, reason: "mismatch" });
     expect(await verifyPayload(SECRET, body, header.replace("t=1800000000", "t=1800000001"), 1_800_000_000)).toEqual({
       ok: false,

@@ -136,7 +136,7 @@ export const paymentIntentSucceeded = (
   created: Math.floor(Date.now() / 1000),
   data: {
     object: {
-      id: "pi_3Test" + orderId.slice(-10),
+      id: `pi_3Test${orderId.slice(-10)}`,
       object: "payment_intent",
       amount,
       amount_received: amount,

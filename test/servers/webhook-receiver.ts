@@ -29,8 +29,10 @@ interface Hook {
 const hooks = new Map<string, Hook>();
 const hook = (key: string) => {
   let h = hooks.get(key);
-  if (!h)
-    hooks.set(key, (h = { secret: null, failNext: 0, failStatus: 500, delayMs: 0, redirect: false, requests: [] }));
+  if (!h) {
+    h = { secret: null, failNext: 0, failStatus: 500, delayMs: 0, redirect: false, requests: [] };
+    hooks.set(key, h);
+  }
   return h;
 };
 
