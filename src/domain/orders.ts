@@ -83,3 +83,25 @@ export function shardOrder(orderId: string, shards: number): number[] {
 export function orderTotal(lines: Pick<OrderLineSpec, "quantity" | "unit_price">[]): number {
   return lines.reduce((sum, l) => sum + l.quantity * l.unit_price, 0);
 }
+
+/** The order as events and projections see it: no validity internals, never codes. */
+export function publicOrder(order: OrderRecord) {
+  return {
+    id: order.id,
+    channel_id: order.channel_id,
+    status: order.status,
+    customer_ref: order.customer_ref,
+    external_ref: order.external_ref,
+    currency: order.currency,
+    total_amount: order.total_amount,
+    failure_reason: order.failure_reason,
+    created_at: new Date(order.created_at).toISOString(),
+    updated_at: new Date(order.updated_at).toISOString(),
+    items: order.lines.map((l) => ({
+      product_id: l.product_id,
+      quantity: l.quantity,
+      unit_price: l.unit_price,
+      amount: l.quantity * l.unit_price,
+    })),
+  };
+}

@@ -3,31 +3,10 @@
  * reserved by orders in flight. Synchronous over the object's SQL so a check and its
  * change are one step; available = balance + credit_limit − reserved never goes below zero.
  *
- * Tables:
+ * Tables (DDL in channel-account.schema.ts):
  *   account    one row: balance, credit_limit, reserved (minor units), currency (set by the first top-up)
- *   movements  id → kind topup|order|credit_limit, amount, balance_after, order_id, note, actor, created_at
+ *   movements  id → kind topup|order|refund|credit_limit, amount, balance_after, order_id, note, actor, created_at
  */
-export const BALANCE_SCHEMA = `
-CREATE TABLE IF NOT EXISTS account (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  balance INTEGER NOT NULL DEFAULT 0,
-  credit_limit INTEGER NOT NULL DEFAULT 0,
-  reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0),
-  currency TEXT
-);
-INSERT OR IGNORE INTO account (id) VALUES (1);
-CREATE TABLE IF NOT EXISTS topup_requests (movement_id TEXT PRIMARY KEY, request_hash TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS movements (
-  id TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,
-  amount INTEGER NOT NULL,
-  balance_after INTEGER NOT NULL,
-  order_id TEXT,
-  note TEXT,
-  actor TEXT,
-  created_at INTEGER NOT NULL
-);`;
-
 export interface AccountState {
   balance: number;
   credit_limit: number;

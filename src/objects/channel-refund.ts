@@ -6,12 +6,13 @@
  */
 
 import { newId } from "../domain/ids";
-import type { OrderRecord } from "../domain/orders";
+import { type OrderRecord, publicOrder } from "../domain/orders";
 import { isTopupOrder } from "../domain/topup";
 import { gateways } from "../gateways/registry";
-import { publicOrder } from "./channel-account";
 import { account } from "./channel-balance";
-import { type Host, loadCheckout, loadOrder, saveOrder, wakeAt } from "./channel-checkout";
+import { loadCheckout } from "./channel-checkout-store";
+import { type Host, wakeAt } from "./channel-host";
+import { loadOrder, releasePurchases, saveOrder } from "./channel-orders";
 import { recordEvent } from "./outbox";
 import { skuPool } from "./sku-pool";
 
@@ -203,7 +204,7 @@ async function run(h: Host, order: OrderRecord, refundId: string, reason: string
   }
   const next: OrderRecord = { ...order, status: "refunded", updated_at: now };
   saveOrder(h.sql, next);
-  h.sql.exec("DELETE FROM purchases WHERE order_id = ?", order.id);
+  releasePurchases(h.sql, order.id);
   h.sql.exec(
     "UPDATE order_refunds SET state = 'done', record = ? WHERE order_id = ?",
     JSON.stringify(refund),

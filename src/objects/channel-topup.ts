@@ -9,34 +9,17 @@
  * Every step is synchronous over the object's SQL and guarded by the row's status, so a redelivered
  * message, a provider notice racing the consumer, or a dead-letter pass never charges or refunds twice.
  *
- * Table `topups` (one row per top-up order):
+ * Table `topups` (one row per top-up order; DDL in channel-account.schema.ts):
  *   order_id PK, channel_id, line (the top-up line), status processing|succeeded|failed,
  *   attempts (provider calls begun), dispatched 0|1 (money committed, provider may have it),
  *   enqueued 0|1 (TOPUPS message sent; the alarm re-sends when 0), provider_ref, last_error,
  *   refund_id, late_success 0|1 (provider said success after we refunded: for reconciliation), updated_at
  */
-import type { OrderRecord } from "../domain/orders";
+import { type OrderRecord, publicOrder } from "../domain/orders";
 import { maskAccount, type Outcome, outTradeNo, type ProviderRequest, type TopupView } from "../domain/topup";
-import { publicOrder } from "./channel-account";
 import * as funds from "./channel-balance";
+import { loadOrder, releasePurchases, saveOrder } from "./channel-orders";
 import { recordEvent } from "./outbox";
-
-export const TOPUP_SCHEMA = `
-CREATE TABLE IF NOT EXISTS topups (
-  order_id TEXT PRIMARY KEY,
-  channel_id TEXT NOT NULL,
-  line INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  dispatched INTEGER NOT NULL DEFAULT 0,
-  enqueued INTEGER NOT NULL DEFAULT 0,
-  provider_ref TEXT,
-  last_error TEXT,
-  refund_id TEXT,
-  late_success INTEGER NOT NULL DEFAULT 0,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS topups_unsent ON topups (enqueued);`;
 
 /** A TOPUPS queue message: ids only. */
 export interface TopupMessage {
@@ -60,18 +43,6 @@ type Row = {
 
 const row = (sql: SqlStorage, orderId: string) =>
   sql.exec<Row>("SELECT * FROM topups WHERE order_id = ?", orderId).toArray()[0] ?? null;
-const load = (sql: SqlStorage, orderId: string) => {
-  const r = sql.exec<{ record: string }>("SELECT record FROM orders WHERE id = ?", orderId).toArray()[0];
-  return r ? (JSON.parse(r.record) as OrderRecord) : null;
-};
-const save = (sql: SqlStorage, order: OrderRecord) =>
-  sql.exec(
-    "INSERT OR REPLACE INTO orders (id, status, record, updated_at) VALUES (?, ?, ?, ?)",
-    order.id,
-    order.status,
-    JSON.stringify(order),
-    order.updated_at,
-  );
 const source = (order: OrderRecord) => `channel:${order.channel_id}`;
 
 /** Step 1 (inside placeOrder, after the funds are reserved): the order becomes `processing`. The caller saves it. */
@@ -113,7 +84,7 @@ export type Begin =
  */
 export function begin(sql: SqlStorage, orderId: string, final: boolean, now: number): Begin {
   const r = row(sql, orderId);
-  const order = load(sql, orderId);
+  const order = loadOrder(sql, orderId);
   if (!r || !order) return { done: true, status: "missing" };
   if (r.status !== "processing") return { done: true, status: r.status };
   const spec = order.lines[r.line];
@@ -130,7 +101,7 @@ export function begin(sql: SqlStorage, orderId: string, final: boolean, now: num
     // The money is taken when the top-up leaves for the provider: the ledger posts the sale from order.paid.
     funds.commit(sql, orderId, order.total_amount, now);
     const paid: OrderRecord = { ...order, funds: "committed", updated_at: now };
-    save(sql, paid);
+    saveOrder(sql, paid);
     recordEvent(
       sql,
       source(paid),
@@ -163,7 +134,7 @@ export type Final = Extract<Outcome, { kind: "succeeded" | "failed" }>;
 /** The end of the saga. Returns false when the top-up had already ended (nothing changes). */
 export function finish(sql: SqlStorage, orderId: string, outcome: Final, now: number): boolean {
   const r = row(sql, orderId);
-  const order = load(sql, orderId);
+  const order = loadOrder(sql, orderId);
   if (!r || !order) return false;
   if (r.status !== "processing") {
     // Money already went back but the provider says it delivered: flag it for reconciliation, never re-charge silently.
@@ -200,7 +171,7 @@ export function finish(sql: SqlStorage, orderId: string, outcome: Final, now: nu
       now,
       orderId,
     );
-    save(sql, next);
+    saveOrder(sql, next);
     recordEvent(sql, source(next), "order.fulfilled", { order: publicOrder(next) }, now);
     return true;
   }
@@ -222,8 +193,8 @@ export function finish(sql: SqlStorage, orderId: string, outcome: Final, now: nu
     now,
     orderId,
   );
-  save(sql, next);
-  sql.exec("DELETE FROM purchases WHERE order_id = ?", orderId); // a failed top-up does not count against per-customer limits
+  saveOrder(sql, next);
+  releasePurchases(sql, orderId); // a failed top-up does not count against per-customer limits
   recordEvent(sql, source(next), "order.failed", { order: publicOrder(next) }, now);
   if (refundId) {
     recordEvent(
