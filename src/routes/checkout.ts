@@ -8,18 +8,19 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { suspendedOnPath } from "../db/channels";
 import { getProducts } from "../db/products";
 import { newId } from "../domain/ids";
-import { checkOrderLimit } from "../domain/limits";
 import { ORDER_STATUSES, type OrderLineSpec } from "../domain/orders";
-import { saleState } from "../domain/validity";
+import { sellLine } from "../domain/sellability";
 import { gateways, missingSecret } from "../gateways/registry";
-import { GATEWAYS, hex, safeEqual } from "../gateways/types";
+import { GATEWAYS } from "../gateways/types";
 import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { resolvePrices } from "../lib/prices";
+import { publicSecurity } from "../lib/public-routes";
 import { requirePublishableKey } from "../lib/publishable-keys";
+import { channelSuspended, saleRefusalError } from "../lib/sale-errors";
 import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
-import { sha256Hex } from "../security/auth";
+import { hex, sha256Hex, timingSafeEqual } from "../security/primitives";
 import { publicRateLimit } from "../security/rate-limit";
 import { readSecrets } from "../security/secrets";
 import { commonErrors, errorResponses, json, jsonBody } from "./schemas";
@@ -100,6 +101,7 @@ checkoutApp.openapi(
     method: "post",
     path: "/checkout",
     tags,
+    security: publicSecurity("POST /v1/checkout"),
     summary: "Start a consumer checkout (publishable key): the order holds its codes until paid",
     request: {
       headers: z.object({
@@ -129,38 +131,16 @@ checkoutApp.openapi(
       getProducts(c.env.DB, ids),
       auth.root ? false : suspendedOnPath(c.env.DB, auth.path),
     ]);
-    if (suspended) throw new ApiError(403, "channel_suspended", "this channel or one of its parents is suspended");
+    if (suspended) throw channelSuspended();
     const prices = await resolvePrices(c.env.DB, auth, products);
     const now = Date.now();
     const lines: OrderLineSpec[] = [];
     for (const item of body.items) {
       const p = products.get(item.product_id);
-      const price = p ? prices.get(p.id) : undefined;
-      if (!p || price === undefined) throw notFound(`product ${item.product_id}`);
-      const sale = saleState(p.validity, now);
-      const limit = checkOrderLimit(p.limits, item.quantity);
-      if (p.status !== "active") throw unprocessable("product_inactive", `product ${p.id} is ${p.status}`);
-      if (p.kind === "topup")
-        throw unprocessable("topup_not_supported", "topup products cannot be bought through checkout");
-      if (sale === "ended") throw new ApiError(410, "product_expired", `product ${p.id} is no longer on sale`);
-      if (sale === "not_started") throw unprocessable("product_not_started", `product ${p.id} is not on sale yet`);
-      if (!limit.ok)
-        throw unprocessable("per_order_limit", `at most ${limit.limit} of ${p.id} per order`, {
-          product_id: p.id,
-          limit: limit.limit,
-        });
-      if (lines.length && lines[0].currency !== p.currency)
-        throw unprocessable("mixed_currency", "all items of an order share one currency");
-      lines.push({
-        product_id: p.id,
-        quantity: item.quantity,
-        unit_price: price,
-        currency: p.currency,
-        validity: p.validity,
-        shards: p.shards,
-        per_customer_max: p.limits.per_customer_max,
-        per_customer_window_days: p.limits.per_customer_window_days,
-      });
+      const context = { now, currency: lines[0]?.currency ?? null, topupAllowed: false };
+      const verdict = sellLine(item, p, p ? prices.get(p.id) : undefined, context);
+      if (!verdict.ok) throw saleRefusalError(verdict.refusal);
+      lines.push(verdict.line);
     }
     const requestHash = await sha256Hex(JSON.stringify(body));
     const result = await channelAccount(c.env, auth.channelId).beginCheckout({
@@ -229,6 +209,7 @@ checkoutApp.openapi(
     method: "get",
     path: "/checkout/{order_id}",
     tags,
+    security: publicSecurity("GET /v1/checkout/{order_id}"),
     summary: "A checkout's status; its codes once paid (publishable key and the order's client secret)",
     request: {
       params: z.object({ order_id: z.string().regex(/^ord_[a-z0-9]{1,40}$/) }),
@@ -240,7 +221,8 @@ checkoutApp.openapi(
     const auth = c.get("auth");
     const { order_id } = c.req.valid("param");
     // A wrong secret answers like an unknown order: ids cannot be probed.
-    if (!safeEqual(c.req.valid("query").client_secret, await clientSecret(c.env, order_id))) throw notFound("checkout");
+    if (!timingSafeEqual(c.req.valid("query").client_secret, await clientSecret(c.env, order_id)))
+      throw notFound("checkout");
     const account = channelAccount(c.env, auth.channelId);
     const { checkout } = await account.checkoutOf(order_id);
     const found = checkout ? await account.getOrder(order_id) : null;

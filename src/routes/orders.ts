@@ -2,19 +2,20 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { suspendedOnPath } from "../db/channels";
 import { getProducts } from "../db/products";
-import { checkOrderLimit } from "../domain/limits";
-import { ORDER_STATUSES, type OrderLineSpec, type OrderRecord } from "../domain/orders";
+import { ORDER_STATUSES, type OrderLineSpec, type OrderRecord, publicOrder } from "../domain/orders";
+import { sellLine } from "../domain/sellability";
 import { ACCOUNT_MAX, isTopupOrder, type TopupView, validAccount } from "../domain/topup";
-import { saleState } from "../domain/validity";
 import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { resolvePrices } from "../lib/prices";
+import { channelSuspended, saleRefusalError } from "../lib/sale-errors";
 import { validationHook } from "../lib/validation";
 import { abuseGuard } from "../objects/abuse-guard";
-import { channelAccount, type OrderResult, publicOrder } from "../objects/channel-account";
+import { channelAccount, type OrderResult } from "../objects/channel-account";
 import type { IssuedCode } from "../objects/sku-pool";
 import { providerConfig } from "../providers/topup-provider";
-import { requireScope, sha256Hex } from "../security/auth";
+import { requireScope } from "../security/auth";
+import { sha256Hex } from "../security/primitives";
 import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
 
 export const ordersApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -218,39 +219,15 @@ ordersApp.openapi(
     let problem: ApiError | null = null;
     for (const item of body.items) {
       const p = products.get(item.product_id);
-      const sale = p ? saleState(p.validity, now) : "ok";
-      const limit = p ? checkOrderLimit(p.limits, item.quantity) : { ok: true as const };
-      const price = p ? prices.get(p.id) : undefined;
-      if (suspended)
-        problem = new ApiError(403, "channel_suspended", "this channel or one of its parents is suspended");
-      else if (!p || price === undefined) problem = notFound(`product ${item.product_id}`);
-      else if (p.status !== "active") problem = unprocessable("product_inactive", `product ${p.id} is ${p.status}`);
-      else if (sale === "ended") problem = new ApiError(410, "product_expired", `product ${p.id} is no longer on sale`);
-      else if (sale === "not_started")
-        problem = unprocessable("product_not_started", `product ${p.id} is not on sale yet`);
-      else if (!limit.ok)
-        problem = unprocessable("per_order_limit", `at most ${limit.limit} of ${p.id} per order`, {
-          product_id: p.id,
-          limit: limit.limit,
-        });
-      else if (lines.length && lines[0].currency !== p.currency)
-        problem = unprocessable("mixed_currency", "all items of an order share one currency");
-      else if (p.kind === "topup" || item.account !== undefined)
-        problem = topupProblem(c.env, p.kind, item, body.items.length);
-      if (problem) break;
-      lines.push({
-        product_id: p!.id,
-        quantity: item.quantity,
-        unit_price: price!,
-        currency: p!.currency,
-        validity: p!.validity,
-        shards: p!.shards,
-        per_customer_max: p!.limits.per_customer_max,
-        per_customer_window_days: p!.limits.per_customer_window_days,
-        ...(p!.kind === "topup"
-          ? { topup: { account: item.account!, sku: p!.metadata?.provider_sku ?? p!.id, face_value: p!.face_value } }
-          : {}),
-      });
+      const context = { now, currency: lines[0]?.currency ?? null, topupAllowed: true };
+      const verdict = sellLine(item, p, p ? prices.get(p.id) : undefined, context);
+      if (suspended) problem = channelSuspended();
+      else if (!verdict.ok) problem = saleRefusalError(verdict.refusal);
+      else if (p!.kind === "topup" || item.account !== undefined)
+        problem = topupProblem(c.env, p!.kind, item, body.items.length);
+      if (problem || !verdict.ok) break;
+      const topup = { account: item.account!, sku: p!.metadata?.provider_sku ?? p!.id, face_value: p!.face_value };
+      lines.push({ ...verdict.line, ...(p!.kind === "topup" ? { topup } : {}) });
     }
     // A retry of an order that once succeeded still gets its original answer, even if the catalog changed since.
     const result = problem
