@@ -170,3 +170,22 @@ export async function enabledProductIds(db: D1Database, channelId: string): Prom
     .all<{ product_id: string }>();
   return results.map((r) => r.product_id);
 }
+
+/** Renames a channel and/or sets its status (null leaves a field as is); the updated row, or null if unknown. */
+export async function updateChannel(
+  db: D1Database,
+  id: string,
+  name: string | null,
+  status: string | null,
+): Promise<ChannelRow | null> {
+  return db
+    .prepare("UPDATE channels SET name = COALESCE(?1, name), status = COALESCE(?2, status) WHERE id = ?3 RETURNING *")
+    .bind(name, status, id)
+    .first<ChannelRow>();
+}
+
+/** Whether a channel with this id exists (anywhere in the tree). */
+export async function channelExists(db: D1Database, id: string): Promise<boolean> {
+  const row = await db.prepare("SELECT id FROM channels WHERE id = ?1").bind(id).first();
+  return !!row;
+}

@@ -97,3 +97,35 @@ export async function listProducts(
     .all();
   return rows.map(toProduct);
 }
+
+/** Every product with its shard count, by id: the SkuPools a catalog-wide job must visit. */
+export async function listProductShards(d1: D1Database): Promise<{ id: string; shards: number }[]> {
+  return (await d1.prepare("SELECT id, shards FROM products ORDER BY id").all<{ id: string; shards: number }>())
+    .results;
+}
+
+/** A product's shard count, or null when there is no such product. */
+export async function productShards(d1: D1Database, id: string): Promise<number | null> {
+  const row = await d1.prepare("SELECT shards FROM products WHERE id = ?1").bind(id).first<{ shards: number }>();
+  return row?.shards ?? null;
+}
+
+export interface StockAlertRow {
+  type: "stock.low" | "stock.refilled";
+  channel_id: string;
+  quantity: number | null;
+  quota: number;
+  created_at: number;
+}
+
+/** The last 10 stock alerts of a product in the subtree at `path`, newest first. */
+export async function recentStockAlerts(d1: D1Database, productId: string, path: string): Promise<StockAlertRow[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT e.type, e.channel_id, e.quantity, e.quota, e.created_at FROM stock_events e JOIN channels ch ON ch.id = e.channel_id
+       WHERE e.product_id = ?1 AND substr(ch.path, 1, length(?2)) = ?2 ORDER BY e.created_at DESC LIMIT 10`,
+    )
+    .bind(productId, path)
+    .all<StockAlertRow>();
+  return results;
+}

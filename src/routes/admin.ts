@@ -4,6 +4,7 @@
  * progress. Nothing secret crosses the RPC: each pool reads the keys from its own env.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { listProductShards } from "../db/products";
 import type { AppEnv } from "../lib/context";
 import { validationHook } from "../lib/validation";
 import { skuPool } from "../objects/sku-pool";
@@ -49,9 +50,7 @@ function guard(auth: Auth): void {
 }
 
 async function overProducts(env: Env, ask: (ref: { productId: string; shard: number }) => Promise<ReencryptStatus>) {
-  const products = (
-    await env.DB.prepare("SELECT id, shards FROM products ORDER BY id").all<{ id: string; shards: number }>()
-  ).results;
+  const products = await listProductShards(env.DB);
   const refs = products.flatMap((p) =>
     Array.from({ length: Math.max(1, p.shards) }, (_, shard) => ({ productId: p.id, shard })),
   );

@@ -1,5 +1,6 @@
 /** /v1/audit: read the append-only audit log (newest first). There is no route that changes it. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { listAudit } from "../db/audit";
 import type { AuditEntry } from "../lib/audit";
 import type { AppEnv } from "../lib/context";
 import { validationHook } from "../lib/validation";
@@ -60,26 +61,17 @@ auditApp.openapi(
     const auth = c.get("auth");
     requireScope(auth, "audit:read");
     const q = c.req.valid("query");
-    const where: string[] = [];
-    const binds: unknown[] = [];
-    const add = (clause: (n: string) => string, value: unknown) => {
-      binds.push(value);
-      where.push(clause(`?${binds.length}`));
-    };
     // The root sees everything; a channel only what was done by keys of its subtree.
-    if (!auth.root)
-      add((p) => `actor_channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(${p})) = ${p})`, auth.path);
-    if (q.actor_key_id) add((p) => `actor_key_id = ${p}`, q.actor_key_id);
-    if (q.action) add((p) => `substr(action, 1, length(${p})) = ${p}`, q.action);
-    if (q.resource_id) add((p) => `resource_id = ${p}`, q.resource_id);
-    if (q.from) add((p) => `at >= ${p}`, Date.parse(q.from));
-    if (q.to) add((p) => `at < ${p}`, Date.parse(q.to));
-    if (q.cursor) add((p) => `id < ${p}`, q.cursor);
-    binds.push(q.limit + 1);
-    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?${binds.length}`;
-    const { results } = await c.env.DB.prepare(sql)
-      .bind(...binds)
-      .all<AuditEntry>();
+    const results = await listAudit(c.env.DB, {
+      scopePath: auth.root ? null : auth.path,
+      actor_key_id: q.actor_key_id,
+      action: q.action,
+      resource_id: q.resource_id,
+      from: q.from ? Date.parse(q.from) : undefined,
+      to: q.to ? Date.parse(q.to) : undefined,
+      cursor: q.cursor,
+      limit: q.limit,
+    });
     c.header("Cache-Control", "no-store");
     return c.json(page(results.map(view), q.limit), 200);
   },

@@ -1,6 +1,6 @@
 /** /v1/channels: the channel tree. Create children, read and list the caller's subtree, rename, suspend. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { channelView, insertChannel, listSubtree } from "../db/channels";
+import { channelView, insertChannel, listSubtree, updateChannel } from "../db/channels";
 import { CHANNEL_TYPES, childPath, MAX_DEPTH } from "../domain/channels";
 import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
 import { managedChannel, visibleChannel } from "../lib/channel-access";
@@ -147,11 +147,7 @@ channelsApp.openapi(
     const row = onlyName ? await visibleChannel(c.env.DB, auth, id) : await managedChannel(c.env.DB, auth, id);
     if (body.credit_limit !== undefined)
       await channelAccount(c.env, row.id).setCreditLimit(body.credit_limit, auth.keyId);
-    const updated = await c.env.DB.prepare(
-      "UPDATE channels SET name = COALESCE(?1, name), status = COALESCE(?2, status) WHERE id = ?3 RETURNING *",
-    )
-      .bind(body.name ?? null, body.status ?? null, row.id)
-      .first<typeof row>();
+    const updated = await updateChannel(c.env.DB, row.id, body.name ?? null, body.status ?? null);
     return c.json(channelView(updated!), 200);
   },
 );

@@ -6,10 +6,16 @@
  * Also the development-only sandbox payer `POST /v1/public/sandbox/pay/{order_id}`.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  checkoutOrderChannel,
+  countNoticeRejection,
+  recordPaymentNotice,
+  sandboxCheckoutChannel,
+} from "../db/payments";
 import { newId } from "../domain/ids";
 import { gateways, missingSecret } from "../gateways/registry";
 import { SANDBOX_HEADER, signSandboxNotice } from "../gateways/sandbox";
-import { GATEWAYS, type GatewayName, secret, type VerifiedNotice } from "../gateways/types";
+import { GATEWAYS, type GatewayName, secret } from "../gateways/types";
 import type { AppEnv } from "../lib/context";
 import { ApiError, errorBody, notFound } from "../lib/errors";
 import { validationHook } from "../lib/validation";
@@ -20,43 +26,6 @@ import { commonErrors, errorResponses, json } from "./schemas";
 export const paymentNotifyApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Payments"];
 const MAX_NOTICE_BYTES = 64 * 1024;
-
-async function countRejection(env: Env, gateway: GatewayName, reason: string, now: number): Promise<void> {
-  await env.DB.prepare(
-    "INSERT INTO payment_notice_rejections (gateway, day, reason, count, last_at) VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT (gateway, day, reason) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
-  )
-    .bind(gateway, new Date(now).toISOString().slice(0, 10), reason, now)
-    .run();
-}
-
-async function recordNotice(
-  env: Env,
-  n: VerifiedNotice,
-  channelId: string | null,
-  outcome: NoticeOutcome,
-  now: number,
-): Promise<void> {
-  await env.DB.prepare(
-    `INSERT INTO payment_notices (id, gateway, notice_id, kind, order_id, channel_id, payment_id, amount, currency, outcome, deliveries, received_at, last_received_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?11)
-     ON CONFLICT (gateway, notice_id) DO UPDATE SET deliveries = deliveries + 1, last_received_at = excluded.last_received_at,
-       outcome = CASE WHEN payment_notices.outcome = 'duplicate' THEN excluded.outcome ELSE payment_notices.outcome END`,
-  )
-    .bind(
-      newId("ntc", now),
-      n.gateway,
-      n.notice_id.slice(0, 200),
-      n.kind,
-      n.order_id,
-      channelId,
-      n.payment_id,
-      n.amount,
-      n.currency,
-      outcome,
-      now,
-    )
-    .run();
-}
 
 /** The whole notice path, shared by the public endpoint and the sandbox payer. */
 export async function handleNotice(env: Env, gateway: GatewayName, headers: Headers, body: string): Promise<Response> {
@@ -70,23 +39,20 @@ export async function handleNotice(env: Env, gateway: GatewayName, headers: Head
   const now = Date.now();
   const verdict = await adapter.verifyNotification({ headers, body }, env, now);
   if (!verdict.ok) {
-    await countRejection(env, gateway, `rejected_${verdict.reason}`, now);
+    const day = new Date(now).toISOString().slice(0, 10);
+    await countNoticeRejection(env.DB, gateway, day, `rejected_${verdict.reason}`, now);
     return verdict.reason === "malformed"
       ? error(400, "malformed_notice", verdict.message)
       : error(401, "invalid_signature", verdict.message);
   }
   const notice = verdict.notice;
-  const row = notice.order_id
-    ? await env.DB.prepare("SELECT channel_id FROM checkout_orders WHERE order_id = ?1")
-        .bind(notice.order_id)
-        .first<{ channel_id: string }>()
-    : null;
+  const row = notice.order_id ? await checkoutOrderChannel(env.DB, notice.order_id) : null;
   const outcome: NoticeOutcome = row
     ? await channelAccount(env, row.channel_id).applyPaymentNotice(notice)
     : notice.kind === "paid"
       ? "rejected_order"
       : "ignored";
-  await recordNotice(env, notice, row?.channel_id ?? null, outcome, now);
+  await recordPaymentNotice(env.DB, newId("ntc", now), notice, row?.channel_id ?? null, outcome, now);
   if (outcome === "rejected_amount")
     return error(422, "amount_mismatch", "the notice's amount differs from the order's; the order is unchanged");
   if (outcome === "rejected_currency")
@@ -138,11 +104,7 @@ paymentNotifyApp.openapi(
         "the sandbox gateway is not configured: secret SANDBOX_GATEWAY_SECRET is not set",
       );
     const { order_id } = c.req.valid("param");
-    const row = await c.env.DB.prepare(
-      "SELECT channel_id FROM checkout_orders WHERE order_id = ?1 AND gateway = 'sandbox'",
-    )
-      .bind(order_id)
-      .first<{ channel_id: string }>();
+    const row = await sandboxCheckoutChannel(c.env.DB, order_id);
     const found = row ? await channelAccount(c.env, row.channel_id).checkoutOf(order_id) : null;
     if (!found?.order || !found.checkout) throw notFound("sandbox checkout");
     const body = JSON.stringify({

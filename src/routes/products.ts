@@ -8,6 +8,7 @@ import {
   listProducts,
   type Product,
   type ProductRow,
+  recentStockAlerts,
   updateProduct,
 } from "../db/products";
 import { newId } from "../domain/ids";
@@ -229,18 +230,6 @@ async function visibleProduct(db: D1Database, auth: Auth, id: string): Promise<P
 }
 
 async function recentAlerts(db: D1Database, productId: string, path: string) {
-  const { results } = await db
-    .prepare(
-      `SELECT e.type, e.channel_id, e.quantity, e.quota, e.created_at FROM stock_events e JOIN channels ch ON ch.id = e.channel_id
-       WHERE e.product_id = ?1 AND substr(ch.path, 1, length(?2)) = ?2 ORDER BY e.created_at DESC LIMIT 10`,
-    )
-    .bind(productId, path)
-    .all<{
-      type: "stock.low" | "stock.refilled";
-      channel_id: string;
-      quantity: number | null;
-      quota: number;
-      created_at: number;
-    }>();
+  const results = await recentStockAlerts(db, productId, path);
   return results.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }));
 }

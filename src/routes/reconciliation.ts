@@ -3,8 +3,9 @@
  * gateway notices (docs/money-flow.md). The merchant's alone: root keys with ledger:read.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { listReconciliationRuns } from "../db/reconciliation";
 import type { AppEnv } from "../lib/context";
-import { runReconciliation, type StoredRun, toRun } from "../lib/reconciliation";
+import { runReconciliation, toRun } from "../lib/reconciliation";
 import { validationHook } from "../lib/validation";
 import { requireRoot, requireScope } from "../security/auth";
 import { commonErrors, json, listOf, PageQuery, page } from "./schemas";
@@ -97,11 +98,7 @@ reconciliationApp.openapi(
     requireScope(auth, "ledger:read");
     requireRoot(auth);
     const q = c.req.valid("query");
-    const { results } = await c.env.DB.prepare(
-      "SELECT * FROM reconciliation_runs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3",
-    )
-      .bind(q.status ?? null, q.cursor ?? null, q.limit + 1)
-      .all<StoredRun>();
+    const results = await listReconciliationRuns(c.env.DB, q);
     return c.json(page(results.map(toRun), q.limit), 200);
   },
 );

@@ -2,6 +2,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { getProduct } from "../db/products";
+import { redemptionRef } from "../db/redemptions";
 import { type Caller, redeemCode, refused, verifyCode } from "../lib/code-actions";
 import { lookupCode } from "../lib/code-lookup";
 import type { AppEnv } from "../lib/context";
@@ -114,9 +115,7 @@ redemptionsApp.openapi(
     const auth = c.get("auth");
     requireScope(auth, "redemptions:write");
     const id = c.req.valid("param").id;
-    const row = await c.env.DB.prepare("SELECT product_id, shard, channel_id FROM redemptions WHERE id = ?1")
-      .bind(id)
-      .first<{ product_id: string; shard: number; channel_id: string }>();
+    const row = await redemptionRef(c.env.DB, id);
     if (!row || (!auth.root && row.channel_id !== auth.channelId)) throw notFound("redemption");
     const product = await getProduct(c.env.DB, row.product_id);
     const ref = { productId: row.product_id, shard: row.shard };

@@ -4,6 +4,7 @@
  * money (gateway orders through the adapter, balance orders to the channel's balance); see objects/channel-refund.ts.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { orderChannelInSubtree } from "../db/order-channels";
 import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
@@ -40,12 +41,7 @@ async function orderChannel(
 ): Promise<string | null> {
   const own = await channelAccount(env, auth.channelId).getOrder(orderId, false);
   if (own) return auth.channelId;
-  const row = await env.DB.prepare(
-    `SELECT x.channel_id FROM (SELECT channel_id FROM orders WHERE id = ?1 UNION SELECT channel_id FROM checkout_orders WHERE order_id = ?1) x
-     JOIN channels ch ON ch.id = x.channel_id WHERE substr(ch.path, 1, length(?2)) = ?2 LIMIT 1`,
-  )
-    .bind(orderId, auth.path)
-    .first<{ channel_id: string }>();
+  const row = await orderChannelInSubtree(env.DB, orderId, auth.path);
   return row?.channel_id ?? null;
 }
 

@@ -5,6 +5,8 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { deleteCookie, setCookie } from "hono/cookie";
+import { insertSession, revokeSession, sessionWithUser } from "../db/sessions";
+import { clearLoginFailures, countLoginAttempt, getUser, getUserByEmail, lockUser } from "../db/users";
 import { newId } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { ApiError, notFound } from "../lib/errors";
@@ -24,7 +26,7 @@ import {
   verifyPassword,
 } from "../security/sessions";
 import { commonErrors, json, jsonBody } from "./schemas";
-import { type UserRow, UserSchema, userView } from "./users";
+import { UserSchema, userView } from "./users";
 
 export const sessionsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Sessions"];
@@ -71,15 +73,10 @@ sessionsApp.openapi(
     const key = await requireSessionKey(c.env);
     const { email, password } = c.req.valid("json");
     const now = Date.now();
-    const user = await c.env.DB.prepare("SELECT * FROM users WHERE email = ?1").bind(email).first<UserRow>();
+    const user = await getUserByEmail(c.env.DB, email);
     if (user) {
       // Count the attempt before checking it, so parallel guesses cannot exceed the budget.
-      const counted = await c.env.DB.prepare(
-        `UPDATE users SET failed_logins = CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END, locked_until = NULL
-         WHERE id = ?1 AND ((locked_until IS NOT NULL AND locked_until <= ?2) OR (locked_until IS NULL AND failed_logins < ?3)) RETURNING failed_logins`,
-      )
-        .bind(user.id, now, MAX_FAILED_LOGINS)
-        .first<{ failed_logins: number }>();
+      const counted = await countLoginAttempt(c.env.DB, user.id, now, MAX_FAILED_LOGINS);
       if (!counted) {
         const retry =
           user.locked_until && user.locked_until > now
@@ -96,15 +93,11 @@ sessionsApp.openapi(
       const ok = await verifyPassword(password, user.password_hash);
       if (!ok || user.status !== "active") {
         if (!ok && counted.failed_logins >= MAX_FAILED_LOGINS) {
-          await c.env.DB.prepare("UPDATE users SET locked_until = ?2 WHERE id = ?1")
-            .bind(user.id, now + LOCK_MS)
-            .run();
+          await lockUser(c.env.DB, user.id, now + LOCK_MS);
         }
         throw invalidCredentials();
       }
-      await c.env.DB.prepare("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1")
-        .bind(user.id)
-        .run();
+      await clearLoginFailures(c.env.DB, user.id);
     } else {
       // Unknown emails are budgeted and locked exactly like known ones, so the lockout does not reveal which emails exist.
       const guard = abuseGuard(c.env, "login:unknown-emails");
@@ -129,19 +122,15 @@ sessionsApp.openapi(
     const sessionId = newId("ses", now);
     const expiresAt = now + SESSION_TTL_MS;
     const csrf = newCsrfToken();
-    await c.env.DB.prepare(
-      "INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at, csrf_hash, ip, user_agent) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7)",
-    )
-      .bind(
-        sessionId,
-        user.id,
-        now,
-        expiresAt,
-        await sha256Hex(csrf),
-        clip(c.req.header("cf-connecting-ip"), 64),
-        clip(c.req.header("user-agent"), 256),
-      )
-      .run();
+    await insertSession(c.env.DB, {
+      id: sessionId,
+      userId: user.id,
+      createdAt: now,
+      expiresAt,
+      csrfHash: await sha256Hex(csrf),
+      ip: clip(c.req.header("cf-connecting-ip"), 64),
+      userAgent: clip(c.req.header("user-agent"), 256),
+    });
     const jwt = await signSession(key, sessionId, user.id, expiresAt);
     setCookie(c, SESSION_COOKIE, jwt, {
       httpOnly: true,
@@ -168,11 +157,7 @@ async function currentSession(c: { env: Env; get: (k: "auth") => import("../secu
   await requireSessionKey(c.env);
   const info = sessionOf(c.get("auth"));
   if (!info) throw notFound("session", "no_session");
-  const row = await c.env.DB.prepare(
-    "SELECT s.id, s.expires_at, s.revoked_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?1",
-  )
-    .bind(info.sessionId)
-    .first<UserRow & { expires_at: number; revoked_at: number | null }>();
+  const row = await sessionWithUser(c.env.DB, info.sessionId);
   if (!row) throw notFound("session", "no_session");
   return { info, row };
 }
@@ -187,7 +172,7 @@ sessionsApp.openapi(
   }),
   async (c) => {
     const { info, row } = await currentSession(c);
-    const user = await c.env.DB.prepare("SELECT * FROM users WHERE id = ?1").bind(info.userId).first<UserRow>();
+    const user = await getUser(c.env.DB, info.userId);
     if (!user) throw notFound("session", "no_session");
     return c.json(
       {
@@ -213,10 +198,8 @@ sessionsApp.openapi(
   async (c) => {
     const { info, row } = await currentSession(c);
     const now = Date.now();
-    await c.env.DB.prepare("UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1")
-      .bind(info.sessionId, now)
-      .run();
-    const user = await c.env.DB.prepare("SELECT * FROM users WHERE id = ?1").bind(info.userId).first<UserRow>();
+    await revokeSession(c.env.DB, info.sessionId, now);
+    const user = await getUser(c.env.DB, info.userId);
     if (!user) throw notFound("session", "no_session");
     deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
     return c.json(

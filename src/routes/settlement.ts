@@ -4,6 +4,7 @@
  * Rules apply to orders paid after the change; posted sales are never recomputed.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { getSettlementRule, type SettlementRuleRow, upsertSettlementRule } from "../db/settlement";
 import { managedChannel, visibleChannel } from "../lib/channel-access";
 import type { AppEnv } from "../lib/context";
 import { validationHook } from "../lib/validation";
@@ -57,15 +58,7 @@ const RuleSchema = z
   })
   .openapi("SettlementRule");
 
-type Row = {
-  channel_id: string;
-  bps: number | null;
-  fixed_per_unit: number | null;
-  cap: number | null;
-  overrides: string;
-  updated_at: number;
-};
-const view = (channelId: string, row: Row | null) => ({
+const view = (channelId: string, row: SettlementRuleRow | null) => ({
   object: "settlement_rule" as const,
   channel_id: channelId,
   bps: row?.bps ?? null,
@@ -89,21 +82,15 @@ settlementApp.openapi(
     requireScope(auth, "ledger:write");
     const channel = await managedChannel(c.env.DB, auth, c.req.valid("param").id);
     const b = c.req.valid("json");
-    const row = await c.env.DB.prepare(
-      `INSERT INTO settlement_rules (channel_id, bps, fixed_per_unit, cap, overrides, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (channel_id) DO UPDATE SET bps = excluded.bps, fixed_per_unit = excluded.fixed_per_unit, cap = excluded.cap, overrides = excluded.overrides,
-           updated_at = excluded.updated_at, updated_by = excluded.updated_by RETURNING *`,
-    )
-      .bind(
-        channel.id,
-        b.bps ?? null,
-        b.fixed_per_unit ?? null,
-        b.cap ?? null,
-        JSON.stringify(b.overrides ?? []),
-        Date.now(),
-        auth.keyId,
-      )
-      .first<Row>();
+    const row = await upsertSettlementRule(c.env.DB, {
+      channelId: channel.id,
+      bps: b.bps ?? null,
+      fixedPerUnit: b.fixed_per_unit ?? null,
+      cap: b.cap ?? null,
+      overrides: JSON.stringify(b.overrides ?? []),
+      now: Date.now(),
+      by: auth.keyId,
+    });
     return c.json(view(channel.id, row), 200);
   },
 );
@@ -121,9 +108,7 @@ settlementApp.openapi(
     const auth = c.get("auth");
     requireScope(auth, "ledger:read");
     const channel = await visibleChannel(c.env.DB, auth, c.req.valid("param").id);
-    const row = await c.env.DB.prepare("SELECT * FROM settlement_rules WHERE channel_id = ?1")
-      .bind(channel.id)
-      .first<Row>();
+    const row = await getSettlementRule(c.env.DB, channel.id);
     return c.json(view(channel.id, row), 200);
   },
 );

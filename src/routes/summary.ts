@@ -4,6 +4,15 @@
  * from the ChannelAccount. A channel never sees a sibling's numbers: the id is scoped.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { productShards } from "../db/products";
+import {
+  activeProductIds,
+  childTotals,
+  codeTotals,
+  enabledPoolProductIds,
+  productTotals,
+  subtreeTotals,
+} from "../db/summary";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import { visibleChannel } from "../lib/channel-access";
 import type { AppEnv } from "../lib/context";
@@ -36,8 +45,6 @@ const SummarySchema = z
   })
   .openapi("ChannelSummary");
 
-const SUBTREE = "substr(ch.path, 1, length(?1)) = ?1";
-
 summaryApp.openapi(
   createRoute({
     method: "get",
@@ -55,37 +62,11 @@ summaryApp.openapi(
     const from = q.from ? Date.parse(q.from) : 0;
     const to = q.to ? Date.parse(q.to) : 8_640_000_000_000_000;
     const db = c.env.DB;
-    const ordersIn = `FROM orders o JOIN channels ch ON ch.id = o.channel_id WHERE ${SUBTREE} AND o.status = 'fulfilled' AND o.created_at >= ?2 AND o.created_at < ?3`;
     const [totals, children, perProduct, codes, balance] = await Promise.all([
-      db
-        .prepare(
-          `SELECT COUNT(*) AS orders, COALESCE(SUM(o.quantity), 0) AS units, COALESCE(SUM(o.total_amount), 0) AS revenue ${ordersIn}`,
-        )
-        .bind(channel.path, from, to)
-        .first<{ orders: number; units: number; revenue: number }>(),
-      db
-        .prepare(
-          `SELECT k.id AS channel_id, k.name, COUNT(o.id) AS orders, COALESCE(SUM(o.quantity), 0) AS units, COALESCE(SUM(o.total_amount), 0) AS revenue
-         FROM channels k LEFT JOIN channels ch ON substr(ch.path, 1, length(k.path)) = k.path
-         LEFT JOIN orders o ON o.channel_id = ch.id AND o.status = 'fulfilled' AND o.created_at >= ?2 AND o.created_at < ?3
-         WHERE k.parent_id = ?1 GROUP BY k.id ORDER BY k.id`,
-        )
-        .bind(channel.id, from, to)
-        .all<{ channel_id: string; name: string; orders: number; units: number; revenue: number }>(),
-      db
-        .prepare(
-          `SELECT json_extract(i.value, '$.product_id') AS product_id, SUM(json_extract(i.value, '$.quantity')) AS units, SUM(json_extract(i.value, '$.amount')) AS revenue
-         ${ordersIn.replace("FROM orders o", "FROM orders o, json_each(o.items) i")} GROUP BY product_id ORDER BY product_id`,
-        )
-        .bind(channel.path, from, to)
-        .all<{ product_id: string; units: number; revenue: number }>(),
-      db
-        .prepare(
-          `SELECT COUNT(*) AS issued, COALESCE(SUM(ci.status = 'redeemed'), 0) AS redeemed FROM code_index ci JOIN channels ch ON ch.id = ci.channel_id
-         WHERE ${SUBTREE} AND ci.issued_at >= ?2 AND ci.issued_at < ?3`,
-        )
-        .bind(channel.path, from, to)
-        .first<{ issued: number; redeemed: number }>(),
+      subtreeTotals(db, channel.path, from, to),
+      childTotals(db, channel.id, from, to),
+      productTotals(db, channel.path, from, to),
+      codeTotals(db, channel.path, from, to),
       channelAccount(c.env, channel.id).balance(0),
     ]);
     const productIds = await poolProducts(
@@ -127,23 +108,13 @@ summaryApp.openapi(
 
 /** The products a summary reports on: the channel's pool (the root: its active catalog, first 100) plus anything sold. */
 async function poolProducts(db: D1Database, channelId: string, sold: string[]): Promise<string[]> {
-  const { results } =
-    channelId === ROOT_CHANNEL_ID
-      ? await db
-          .prepare("SELECT id AS product_id FROM products WHERE status = 'active' ORDER BY id LIMIT 100")
-          .all<{ product_id: string }>()
-      : await db
-          .prepare("SELECT product_id FROM channel_products WHERE channel_id = ?1 AND enabled = 1 ORDER BY product_id")
-          .bind(channelId)
-          .all<{ product_id: string }>();
-  return [...new Set([...results.map((r) => r.product_id), ...sold])].sort();
+  const pool = channelId === ROOT_CHANNEL_ID ? await activeProductIds(db) : await enabledPoolProductIds(db, channelId);
+  return [...new Set([...pool, ...sold])].sort();
 }
 
 /** Quota left in the subtree (the root: its unallocated stock plus every channel's quota). */
 async function remainingQuota(env: Env, productId: string, channelId: string, path: string): Promise<number> {
-  const shards =
-    (await env.DB.prepare("SELECT shards FROM products WHERE id = ?1").bind(productId).first<{ shards: number }>())
-      ?.shards ?? 1;
+  const shards = (await productShards(env.DB, productId)) ?? 1;
   const views = await Promise.all(
     Array.from({ length: shards }, (_, shard) =>
       skuPool(env, { productId, shard }).allocations({ productId, shard }, path),

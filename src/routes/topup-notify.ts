@@ -5,6 +5,7 @@
  * repeated or late notice changes nothing. Pending notices are acknowledged and ignored.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { projectedOrderChannel } from "../db/order-channels";
 import { parseOutTradeNo } from "../domain/topup";
 import type { AppEnv } from "../lib/context";
 import { ApiError, notFound } from "../lib/errors";
@@ -61,9 +62,7 @@ topupNotifyApp.openapi(
     }
     const notice = c.req.valid("json");
     const ref = parseOutTradeNo(notice.out_trade_no)!;
-    const row = await c.env.DB.prepare("SELECT channel_id FROM orders WHERE id = ?1")
-      .bind(ref.orderId)
-      .first<{ channel_id: string }>();
+    const row = await projectedOrderChannel(c.env.DB, ref.orderId);
     // Not projected yet (or unknown): the provider retries its notice; the queue consumer finishes the order anyway.
     if (!row) throw notFound("order");
     if (notice.status === "pending") return c.json({ ok: true as const, applied: false }, 200);

@@ -4,6 +4,9 @@
  * user's sessions.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { channelExists } from "../db/channels";
+import { revokeUserSessions } from "../db/sessions";
+import { getUser, insertUser, listUsers, otherActiveOwners, type UserRow, updateUser } from "../db/users";
 import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
@@ -13,19 +16,6 @@ import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, PageQuer
 
 export const usersApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Users"];
-
-export interface UserRow {
-  id: string;
-  email: string;
-  password_hash: string;
-  role: string;
-  channel_id: string | null;
-  status: string;
-  failed_logins: number;
-  locked_until: number | null;
-  created_at: number;
-  updated_at: number;
-}
 
 export const UserSchema = z
   .object({
@@ -101,12 +91,11 @@ async function checkBinding(db: D1Database, role: string, channelId: string | nu
     throw badRequest("a channel_manager needs the channel_id of a channel below the root", "validation_error", {
       field: "channel_id",
     });
-  const exists = await db.prepare("SELECT id FROM channels WHERE id = ?1").bind(channelId).first();
-  if (!exists) throw notFound("channel");
+  if (!(await channelExists(db, channelId))) throw notFound("channel");
 }
 
 async function loadUser(db: D1Database, id: string): Promise<UserRow> {
-  const row = await db.prepare("SELECT * FROM users WHERE id = ?1").bind(id).first<UserRow>();
+  const row = await getUser(db, id);
   if (!row) throw notFound("user");
   return row;
 }
@@ -141,12 +130,7 @@ usersApp.openapi(
       created_at: now,
       updated_at: now,
     };
-    const inserted = await c.env.DB.prepare(
-      "INSERT INTO users (id, email, password_hash, role, channel_id, status, failed_logins, locked_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'active', 0, NULL, ?6, ?6) ON CONFLICT (email) DO NOTHING RETURNING id",
-    )
-      .bind(row.id, row.email, row.password_hash, row.role, row.channel_id, now)
-      .first();
-    if (!inserted) throw conflict("email_taken", "a user with this email exists");
+    if (!(await insertUser(c.env.DB, row))) throw conflict("email_taken", "a user with this email exists");
     return c.json(userView(row), 201);
   },
 );
@@ -163,9 +147,7 @@ usersApp.openapi(
   async (c) => {
     requireUserAdmin(c.get("auth"));
     const { limit, cursor } = c.req.valid("query");
-    const { results } = await c.env.DB.prepare("SELECT * FROM users WHERE id > ?1 ORDER BY id LIMIT ?2")
-      .bind(cursor ?? "", limit + 1)
-      .all<UserRow>();
+    const results = await listUsers(c.env.DB, cursor ?? "", limit);
     const p = page(results, limit);
     return c.json({ ...p, data: p.data.map(userView) }, 200);
   },
@@ -206,28 +188,23 @@ usersApp.openapi(
       body.channel_id !== undefined ? body.channel_id : role === "channel_manager" ? user.channel_id : null;
     await checkBinding(c.env.DB, role, channelId);
     if (user.role === "owner" && user.status === "active" && (role !== "owner" || status !== "active")) {
-      const others = await c.env.DB.prepare(
-        "SELECT COUNT(*) AS n FROM users WHERE role = 'owner' AND status = 'active' AND id != ?1",
-      )
-        .bind(user.id)
-        .first<{ n: number }>();
-      if (!others || others.n === 0)
-        throw conflict("last_owner", "the last active owner cannot be demoted or disabled");
+      const others = await otherActiveOwners(c.env.DB, user.id);
+      if (!others) throw conflict("last_owner", "the last active owner cannot be demoted or disabled");
     }
     const now = Date.now();
     const passwordHash = body.password ? await hashPassword(body.password) : user.password_hash;
-    const updated = await c.env.DB.prepare(
-      `UPDATE users SET role = ?2, status = ?3, channel_id = ?4, password_hash = ?5, updated_at = ?6,
-         failed_logins = CASE WHEN ?7 THEN 0 ELSE failed_logins END, locked_until = CASE WHEN ?7 THEN NULL ELSE locked_until END
-       WHERE id = ?1 RETURNING *`,
-    )
-      .bind(user.id, role, status, channelId, passwordHash, now, body.password ? 1 : 0)
-      .first<UserRow>();
+    const updated = await updateUser(c.env.DB, {
+      id: user.id,
+      role,
+      status,
+      channelId,
+      passwordHash,
+      now,
+      passwordChanged: !!body.password,
+    });
     if (!updated) throw notFound("user");
     if (body.password || role !== user.role || status !== user.status || channelId !== user.channel_id) {
-      await c.env.DB.prepare("UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL")
-        .bind(user.id, now)
-        .run();
+      await revokeUserSessions(c.env.DB, user.id, now);
     }
     return c.json(userView(updated), 200);
   },
@@ -250,9 +227,7 @@ usersApp.openapi(
     const actor = requireUserAdmin(c.get("auth"));
     const user = await loadUser(c.env.DB, c.req.valid("param").id);
     if (user.role === "owner" && actor !== "owner") throw ownersOnly();
-    const res = await c.env.DB.prepare("UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL")
-      .bind(user.id, Date.now())
-      .run();
-    return c.json({ object: "session_revocation" as const, id: user.id, revoked: res.meta.changes ?? 0 }, 200);
+    const revoked = await revokeUserSessions(c.env.DB, user.id, Date.now());
+    return c.json({ object: "session_revocation" as const, id: user.id, revoked }, 200);
   },
 );

@@ -1,0 +1,42 @@
+/** Audit log reads on D1 (the middleware in src/lib/audit.ts is the only writer). */
+import type { AuditEntry } from "../lib/audit";
+
+export interface AuditFilter {
+  /** Subtree path of the caller; null for the root, which sees every entry. */
+  scopePath: string | null;
+  actor_key_id?: string;
+  action?: string;
+  resource_id?: string;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+  cursor?: string;
+  limit: number;
+}
+
+/** A page of audit entries, newest first (limit + 1 rows so the caller can tell whether there is more). */
+export async function listAudit(db: D1Database, f: AuditFilter): Promise<AuditEntry[]> {
+  const where: string[] = [];
+  const binds: unknown[] = [];
+  const add = (clause: (n: string) => string, value: unknown) => {
+    binds.push(value);
+    where.push(clause(`?${binds.length}`));
+  };
+  // A channel sees only what was done by keys of its subtree.
+  if (f.scopePath !== null)
+    add((p) => `actor_channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(${p})) = ${p})`, f.scopePath);
+  if (f.actor_key_id) add((p) => `actor_key_id = ${p}`, f.actor_key_id);
+  if (f.action) add((p) => `substr(action, 1, length(${p})) = ${p}`, f.action);
+  if (f.resource_id) add((p) => `resource_id = ${p}`, f.resource_id);
+  if (f.from !== undefined) add((p) => `at >= ${p}`, f.from);
+  if (f.to !== undefined) add((p) => `at < ${p}`, f.to);
+  if (f.cursor) add((p) => `id < ${p}`, f.cursor);
+  binds.push(f.limit + 1);
+  const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?${binds.length}`;
+  const { results } = await db
+    .prepare(sql)
+    .bind(...binds)
+    .all<AuditEntry>();
+  return results;
+}
