@@ -4,17 +4,18 @@
  * The timestamp is signed with the body so a captured delivery cannot be replayed later
  * than the receiver's tolerance (±300 s in the documented verifier).
  */
+import { hex, timingSafeEqual } from "../security/primitives";
+
 export const SIGNATURE_HEADER = "Voucher-Signature";
 export const DEFAULT_TOLERANCE_S = 300;
 
 const encoder = new TextEncoder();
-const toHex = (b: ArrayBuffer) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
 
 async function hmacHex(secret: string, message: string): Promise<string> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
   ]);
-  return toHex(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
+  return hex(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
 }
 
 /** The header value for a body sent at `timestampS` (unix seconds). */
@@ -38,13 +39,6 @@ export function parseSignature(header: string): { t: number; v1: string[] } | nu
   return t === null || v1.length === 0 ? null : { t, v1 };
 }
 
-function equalHex(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 export type VerifyResult =
   | { ok: true; t: number }
   | { ok: false; reason: "malformed" | "timestamp_out_of_tolerance" | "mismatch" };
@@ -61,5 +55,7 @@ export async function verifyPayload(
   if (!parsed) return { ok: false, reason: "malformed" };
   if (Math.abs(nowS - parsed.t) > toleranceS) return { ok: false, reason: "timestamp_out_of_tolerance" };
   const expected = await hmacHex(secret, `${parsed.t}.${body}`);
-  return parsed.v1.some((v) => equalHex(v, expected)) ? { ok: true, t: parsed.t } : { ok: false, reason: "mismatch" };
+  return parsed.v1.some((v) => timingSafeEqual(v, expected))
+    ? { ok: true, t: parsed.t }
+    : { ok: false, reason: "mismatch" };
 }

@@ -3,6 +3,8 @@
  * payment returns what the front end (or the merchant's server) needs to start it, a refund
  * is recorded locally for finance to execute, and notices are verified from the raw request.
  */
+import { hex, timingSafeEqual } from "../security/primitives";
+
 export const GATEWAYS = ["sandbox", "stripe", "alipay", "wechat"] as const;
 export type GatewayName = (typeof GATEWAYS)[number];
 
@@ -70,9 +72,6 @@ export function secret(env: Env, name: string): string | null {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : null;
 }
 
-export const hex = (bytes: ArrayBuffer | Uint8Array) =>
-  Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
-
 export async function hmacSha256Hex(key: string, message: string): Promise<string> {
   const k = await crypto.subtle.importKey(
     "raw",
@@ -82,13 +81,6 @@ export async function hmacSha256Hex(key: string, message: string): Promise<strin
     ["sign"],
   );
   return hex(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(message)));
-}
-
-/** Constant-time comparison of two strings. */
-export function safeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
-  return diff === 0;
 }
 
 /** Parses `t=…,v1=…[,v1=…]` (Stripe's and our sandbox's signature header). */
@@ -115,7 +107,7 @@ export async function verifyTimestamped(
   const parsed = parseTimestampedHeader(header);
   if (!parsed) return { ok: false, reason: "signature", message: "missing or malformed signature header" };
   const expected = await hmacSha256Hex(key, `${parsed.t}.${body}`);
-  if (!parsed.v1.some((v) => safeEqual(v, expected)))
+  if (!parsed.v1.some((v) => timingSafeEqual(v, expected)))
     return { ok: false, reason: "signature", message: "signature does not match" };
   if (Math.abs(Math.floor(now / 1000) - parsed.t) > toleranceSec)
     return { ok: false, reason: "stale", message: "timestamp outside the tolerance" };

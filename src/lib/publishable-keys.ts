@@ -10,7 +10,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
-import { sha256Hex } from "../security/auth";
+import { sha256Hex } from "../security/primitives";
 import { base64urlEncode } from "../security/secrets";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";

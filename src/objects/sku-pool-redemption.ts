@@ -4,6 +4,7 @@
  * in between, which is what makes each redemption happen exactly once.
  */
 import { isExpired, toIso } from "../domain/validity";
+import { timingSafeEqual } from "../security/primitives";
 import { recordEvent } from "./outbox";
 import type { CodeRow } from "./sku-pool.schema";
 
@@ -194,12 +195,4 @@ export function voidCode(sql: SqlStorage, source: string, index: string, reason:
     now,
   );
   return { ok: true, last4: row.last4 };
-}
-
-/** Constant-time comparison of two equal-length ASCII strings. */
-export function timingSafeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }

@@ -15,7 +15,7 @@ import {
   signingInput,
   timestampFresh,
 } from "../domain/topup";
-import { timingSafeEqual } from "../objects/sku-pool-redemption";
+import { timingSafeEqual } from "../security/primitives";
 import { sign } from "../security/signing";
 
 /** Optional settings: top-ups are the only feature that needs them (503 misconfigured otherwise). */

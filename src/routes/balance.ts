@@ -5,7 +5,8 @@ import type { AppEnv } from "../lib/context";
 import { conflict, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
-import { requireScope, sha256Hex } from "../security/auth";
+import { requireScope } from "../security/auth";
+import { sha256Hex } from "../security/primitives";
 import { Currency, commonErrors, errorResponses, idParam, json, jsonBody } from "./schemas";
 
 export const balanceApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -9,7 +9,8 @@ import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { channelAccount, publicOrder } from "../objects/channel-account";
-import { requireScope, sha256Hex } from "../security/auth";
+import { requireScope } from "../security/auth";
+import { sha256Hex } from "../security/primitives";
 import { commonErrors, errorResponses, idParam, json, jsonBody } from "./schemas";
 
 export const refundsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

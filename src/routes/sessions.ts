@@ -12,7 +12,7 @@ import type { AppEnv } from "../lib/context";
 import { ApiError, notFound } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { abuseGuard } from "../objects/abuse-guard";
-import { sha256Hex } from "../security/auth";
+import { sha256Hex } from "../security/primitives";
 import { loginRateLimit } from "../security/rate-limit";
 import {
   LOCK_MS,

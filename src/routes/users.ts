@@ -11,7 +11,8 @@ import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { ApiError, badRequest, conflict, notFound } from "../lib/errors";
 import { validationHook } from "../lib/validation";
-import { hashPassword, ROLES, requireUserAdmin } from "../security/sessions";
+import { ROLES } from "../security/scopes";
+import { hashPassword, requireUserAdmin } from "../security/sessions";
 import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
 
 export const usersApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

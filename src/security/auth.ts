@@ -8,36 +8,10 @@ import { ROOT_PATH } from "../domain/channels";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { ApiError } from "../lib/errors";
-import { timingSafeEqual } from "../objects/sku-pool-redemption";
+import { sha256Hex, timingSafeEqual } from "./primitives";
+import { SCOPES, type Scope } from "./scopes";
 import { readSecrets } from "./secrets";
 import { hasSessionCookie, sessionAuth } from "./sessions";
-
-export const SCOPES = [
-  "products:read",
-  "products:write",
-  "codes:write",
-  "orders:read",
-  "orders:write",
-  "redemptions:write",
-  "keys:write",
-  "channels:read",
-  "channels:write",
-  "audit:read",
-  "ledger:read",
-  "ledger:write",
-  "webhooks:read",
-  "webhooks:write",
-  "refunds:write",
-] as const;
-export type Scope = (typeof SCOPES)[number];
-/**
- * What a key of a channel below the root may hold. The catalog and the codes are the merchant's alone,
- * and so is money policy: commission rules and payouts (ledger:write), else an agent could grant its
- * subtree the merchant's remainder as commission, and refunds (refunds:write), else a reseller could
- * refund a delivered order to its own balance.
- */
-const MERCHANT_ONLY: readonly Scope[] = ["products:write", "codes:write", "ledger:write", "refunds:write"];
-export const CHANNEL_SCOPES: readonly Scope[] = SCOPES.filter((s) => !MERCHANT_ONLY.includes(s));
 
 export interface Auth {
   channelId: string;
@@ -58,11 +32,6 @@ export interface KeyLimits {
 
 const KEY_CACHE_MS = 30_000;
 const keyCache = new Map<string, { auth: Auth | null; at: number; expiresAt: number | null }>();
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 async function authenticate(env: Env, token: string, now: number): Promise<Auth | null> {
   const secrets = readSecrets(env);

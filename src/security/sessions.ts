@@ -1,5 +1,5 @@
 /**
- * Console users and sessions: PBKDF2-SHA256 password hashes, roles mapped to API scopes,
+ * Console users and sessions: PBKDF2-SHA256 password hashes, roles mapped to API scopes (scopes.ts),
  * and the session cookie (an HS256 JWT naming a D1 `sessions` row) with its CSRF check.
  * SESSION_SECRET is optional: without it the session routes answer 503, nothing else changes.
  */
@@ -10,7 +10,9 @@ import { ROOT_PATH } from "../domain/channels";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { ApiError } from "../lib/errors";
-import { type Auth, CHANNEL_SCOPES, SCOPES, type Scope, sha256Hex } from "./auth";
+import type { Auth } from "./auth";
+import { sha256Hex, timingSafeEqual, timingSafeEqualBytes } from "./primitives";
+import { ROLES, type Role, roleScopes } from "./scopes";
 import { base64urlDecode, base64urlEncode } from "./secrets";
 
 export const SESSION_COOKIE = "ve_session";
@@ -22,57 +24,7 @@ export const PBKDF2_ITERATIONS = 100_000;
 const JWT_ISSUER = "voucher-edge";
 const JWT_AUDIENCE = "voucher-edge-console";
 
-export const ROLES = ["owner", "admin", "operator", "finance", "auditor", "channel_manager"] as const;
-export type Role = (typeof ROLES)[number];
-
-/** What each role may do, in API scopes. A channel_manager acts with its channel's subtree; the others act as the root. */
-export function roleScopes(role: string): readonly Scope[] {
-  switch (role) {
-    case "owner":
-    case "admin":
-      return SCOPES;
-    case "operator":
-      return [
-        "products:read",
-        "products:write",
-        "codes:write",
-        "orders:read",
-        "orders:write",
-        "redemptions:write",
-        "channels:read",
-        "channels:write",
-        "keys:write",
-        "webhooks:read",
-        "webhooks:write",
-      ];
-    case "finance":
-      return [
-        "products:read",
-        "orders:read",
-        "channels:read",
-        "audit:read",
-        "ledger:read",
-        "ledger:write",
-        "refunds:write",
-        "webhooks:read",
-      ];
-    case "auditor":
-      return ["products:read", "orders:read", "channels:read", "audit:read", "ledger:read", "webhooks:read"];
-    case "channel_manager":
-      return CHANNEL_SCOPES;
-    default:
-      return [];
-  }
-}
-
 // ---- passwords ----
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
 
 async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
@@ -109,7 +61,7 @@ export async function verifyPassword(password: string, stored: string | null): P
     !!expected &&
     expected.length === 32;
   const actual = await pbkdf2(password, valid ? salt! : new Uint8Array(16), PBKDF2_ITERATIONS);
-  return valid && stored !== null && bytesEqual(actual, expected!);
+  return valid && stored !== null && timingSafeEqualBytes(actual, expected!);
 }
 
 // ---- the session key and tokens ----
@@ -242,11 +194,7 @@ export async function sessionAuth(c: Context<AppEnv>): Promise<Auth> {
   if (MUTATIONS.has(c.req.method.toUpperCase())) {
     const csrf = c.req.header("x-csrf-token") ?? "";
     const given = csrf ? await sha256Hex(csrf) : "";
-    if (
-      !csrf ||
-      csrf.length > 200 ||
-      !bytesEqual(new TextEncoder().encode(given), new TextEncoder().encode(row.csrf_hash))
-    ) {
+    if (!csrf || csrf.length > 200 || !timingSafeEqual(given, row.csrf_hash)) {
       throw new ApiError(
         403,
         "csrf_failed",

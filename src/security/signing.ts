@@ -13,12 +13,11 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../lib/context";
 import { ApiError } from "../lib/errors";
 import { abuseGuard } from "../objects/abuse-guard";
-import { timingSafeEqual } from "../objects/sku-pool-redemption";
+import { hex, timingSafeEqual } from "./primitives";
 import { base64urlEncode, requireSecrets } from "./secrets";
 
 export const SIGNATURE_WINDOW_S = 300;
 const encoder = new TextEncoder();
-const hex = (b: ArrayBuffer) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
 
 async function hmac(keyBytes: Uint8Array, text: string): Promise<ArrayBuffer> {
   const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
