@@ -7,6 +7,7 @@ import { newId } from "./domain/ids";
 import { auditLog } from "./lib/audit";
 import type { AppEnv } from "./lib/context";
 import { ApiError, errorBody } from "./lib/errors";
+import { API_KEY_SCHEME, isPublicPath, PUBLISHABLE_KEY_SCHEME } from "./lib/public-routes";
 import { checkoutPreflight } from "./lib/publishable-keys";
 import { validationHook } from "./lib/validation";
 import { skuPool } from "./objects/sku-pool";
@@ -96,19 +97,15 @@ app.get("/healthz/do", async (c) => {
 });
 
 app.route("/", docsApp);
-/** The spec and the consumer endpoints are public; everything else needs a key. */
-const isPublic = (path: string) =>
-  path === "/v1/openapi.json" ||
-  path.startsWith("/v1/public/") ||
-  path === "/v1/sessions" ||
-  // Checkout authenticates its own publishable keys (pk_…) and is rate-limited per IP.
-  path === "/v1/checkout" ||
-  path.startsWith("/v1/checkout/");
-app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireAuth(c, next)));
-app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimit(c, next)));
+/**
+ * The spec, the consumer endpoints, the log-in, checkout (publishable keys) and the signed callbacks are
+ * public (lib/public-routes.ts says which and what authenticates each instead); everything else needs a key.
+ */
+app.use("/v1/*", async (c, next) => (isPublicPath(c.req.path) ? next() : requireAuth(c, next)));
+app.use("/v1/*", async (c, next) => (isPublicPath(c.req.path) ? next() : apiRateLimit(c, next)));
 /** Every authenticated mutation and code reveal leaves an audit row (written after the response, never its body). */
-app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : requireSignature(c, next)));
-app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : auditLog(c, next)));
+app.use("/v1/*", async (c, next) => (isPublicPath(c.req.path) ? next() : requireSignature(c, next)));
+app.use("/v1/*", async (c, next) => (isPublicPath(c.req.path) ? next() : auditLog(c, next)));
 for (const sub of [
   publicApp,
   paymentNotifyApp,
@@ -140,10 +137,15 @@ for (const sub of [
 /** Console users and their sessions (log-in is public; see src/security/sessions.ts). */
 for (const sub of [sessionsApp, usersApp]) app.route("/v1", sub);
 
-app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+app.openAPIRegistry.registerComponent("securitySchemes", API_KEY_SCHEME, {
   type: "http",
   scheme: "bearer",
   description: "An API key (vek_…) or the owner's ADMIN_TOKEN",
+});
+app.openAPIRegistry.registerComponent("securitySchemes", PUBLISHABLE_KEY_SCHEME, {
+  type: "http",
+  scheme: "bearer",
+  description: "A channel's publishable key (pk_…), from an origin it allows: the checkout routes only",
 });
 app.doc31("/v1/openapi.json", {
   openapi: "3.1.0",
@@ -154,7 +156,7 @@ app.doc31("/v1/openapi.json", {
       'Card codes (卡密) generated, sold and redeemed safely. Errors are always {"error": {"code", "message"}}.',
   },
   servers: [{ url: "/" }],
-  security: [{ apiKey: [] }],
+  security: [{ [API_KEY_SCHEME]: [] }],
 });
 
 app.notFound((c) =>

@@ -18,6 +18,7 @@ import { SANDBOX_HEADER, signSandboxNotice } from "../gateways/sandbox";
 import { GATEWAYS, type GatewayName, secret } from "../gateways/types";
 import type { AppEnv } from "../lib/context";
 import { ApiError, errorBody, notFound } from "../lib/errors";
+import { publicSecurity } from "../lib/public-routes";
 import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
 import type { NoticeOutcome } from "../objects/channel-checkout";
@@ -77,7 +78,7 @@ paymentNotifyApp.openapi(
     method: "post",
     path: "/public/sandbox/pay/{order_id}",
     tags,
-    security: [],
+    security: publicSecurity("POST /v1/public/sandbox/pay/{order_id}"),
     summary: "Development only: pay a sandbox checkout (sends itself a signed sandbox notice)",
     request: {
       params: z.object({

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import { type Caller, redeemCode, verifyCode } from "../lib/code-actions";
 import type { AppEnv } from "../lib/context";
+import { publicSecurity } from "../lib/public-routes";
 import { validationHook } from "../lib/validation";
 import { guardPlan } from "../security/failure-budget";
 import { callbackRateLimit, isCallbackPath, publicRateLimit } from "../security/rate-limit";
@@ -39,7 +40,7 @@ publicApp.openapi(
     method: "post",
     path: "/public/codes/verify",
     tags,
-    security: [],
+    security: publicSecurity("POST /v1/public/codes/verify"),
     summary: "A code's status, for consumers",
     request: { body: jsonBody(CodeInput) },
     responses: { 200: json(CodeState, "The code"), ...errors },
@@ -56,7 +57,7 @@ publicApp.openapi(
     method: "post",
     path: "/public/redemptions",
     tags,
-    security: [],
+    security: publicSecurity("POST /v1/public/redemptions"),
     summary: "Redeem a code, for consumers",
     request: { body: jsonBody(CodeInput) },
     responses: { 201: json(RedemptionSchema, "Redeemed"), ...errors },

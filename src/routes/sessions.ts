@@ -10,6 +10,7 @@ import { clearLoginFailures, countLoginAttempt, getUser, getUserByEmail, lockUse
 import { newId } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { ApiError, notFound } from "../lib/errors";
+import { publicSecurity } from "../lib/public-routes";
 import { validationHook } from "../lib/validation";
 import { abuseGuard } from "../objects/abuse-guard";
 import { sha256Hex } from "../security/primitives";
@@ -61,7 +62,7 @@ sessionsApp.openapi(
     path: "/sessions",
     tags,
     summary: "Log in to the console (sets the ve_session cookie)",
-    security: [],
+    security: publicSecurity("POST /v1/sessions"),
     request: { body: jsonBody(Login) },
     responses: {
       201: json(SessionSchema, "Logged in; the cookie is set"),

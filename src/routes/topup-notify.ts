@@ -9,6 +9,7 @@ import { projectedOrderChannel } from "../db/order-channels";
 import { parseOutTradeNo } from "../domain/topup";
 import type { AppEnv } from "../lib/context";
 import { ApiError, notFound } from "../lib/errors";
+import { publicSecurity } from "../lib/public-routes";
 import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
 import { providerConfig, verifySigned } from "../providers/topup-provider";
@@ -32,7 +33,7 @@ topupNotifyApp.openapi(
     method: "post",
     path: "/public/topup/notify",
     tags: ["Public"],
-    security: [],
+    security: publicSecurity("POST /v1/public/topup/notify"),
     summary: "Top-up provider callback (signed by the provider, HMAC-SHA256 over timestamp.body)",
     request: {
       headers: z.object({
