@@ -1,7 +1,9 @@
 /**
  * The code state machine: available → held → issued → redeemed, plus voided.
  * `staged` codes belong to a batch that is still loading and are invisible.
- * SkuPool uses these transitions in its SQL WHERE clauses; tests check them as a model.
+ * Every status change in the SkuPool goes through `codeTransition(action)`: its SQL SET and WHERE
+ * fragments are built from this table, so the stored transitions cannot drift from the model the
+ * tests check. `unvoid` undoes a refund's void when another pool of the same order refused it.
  */
 export type CodeStatus = "staged" | "available" | "held" | "issued" | "redeemed" | "voided";
 
@@ -14,6 +16,7 @@ export type CodeAction =
   | "redeem"
   | "reverse"
   | "void"
+  | "unvoid"
   | "return";
 
 const TRANSITIONS: Record<CodeAction, Partial<Record<CodeStatus, CodeStatus>>> = {
@@ -25,6 +28,7 @@ const TRANSITIONS: Record<CodeAction, Partial<Record<CodeStatus, CodeStatus>>> =
   redeem: { issued: "redeemed" },
   reverse: { redeemed: "issued" },
   void: { available: "voided", held: "voided", issued: "voided" },
+  unvoid: { voided: "issued" },
   return: { issued: "available" },
 };
 
@@ -36,4 +40,20 @@ export function nextStatus(from: CodeStatus, action: CodeAction): CodeStatus | n
 /** Statuses an action may start from, for SQL `status IN (...)` guards. */
 export function sourcesOf(action: CodeAction): CodeStatus[] {
   return Object.keys(TRANSITIONS[action]) as CodeStatus[];
+}
+
+/** The one status an action leads to (every action has exactly one target). */
+export function targetOf(action: CodeAction): CodeStatus {
+  const targets = [...new Set(Object.values(TRANSITIONS[action]))];
+  if (targets.length !== 1) throw new Error(`action ${action} must have one target status`);
+  return targets[0] as CodeStatus;
+}
+
+/**
+ * SQL fragments of a transition for `UPDATE codes SET ${set}, … WHERE … AND ${guard}`:
+ * `set` is `status = '<target>'`, `guard` is `status IN ('<source>', …)`.
+ */
+export function codeTransition(action: CodeAction): { set: string; guard: string } {
+  const sources = sourcesOf(action).map((s) => `'${s}'`);
+  return { set: `status = '${targetOf(action)}'`, guard: `status IN (${sources.join(", ")})` };
 }

@@ -4,9 +4,17 @@
  * checks and changes are one step, with the event written in the same transaction.
  * A channel sells from its quota (held codes count against it), the root from unallocated stock.
  */
+
+import { codeTransition } from "../domain/code-state";
 import { expiryFor, toIso, type Validity } from "../domain/validity";
 import { recordEvent } from "./outbox";
 import * as quotas from "./sku-pool-allocations";
+
+const ISSUE = codeTransition("issue");
+const RETURN = codeTransition("return");
+const HOLD = codeTransition("hold");
+const RELEASE = codeTransition("release");
+const CONFIRM = codeTransition("confirm");
 
 export type IssueRefusal =
   | { ok: false; reason: "out_of_stock" | "quota_exceeded"; available: number }
@@ -91,7 +99,7 @@ export function issueLine(
   if (!taken.ok) return taken;
   const expiresAt = expiryFor(req.validity, now);
   sql.exec(
-    "UPDATE codes SET status = 'issued', order_id = ?, line = ?, channel_id = ?, issued_at = ?, expires_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+    `UPDATE codes SET ${ISSUE.set}, order_id = ?, line = ?, channel_id = ?, issued_at = ?, expires_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND ${ISSUE.guard}`,
     req.orderId,
     req.line,
     req.channelId,
@@ -125,7 +133,7 @@ export function returnOrder(sql: SqlStorage, source: string, productId: string, 
     .toArray();
   if (rows.length > 0) quotas.restoreQuota(sql, rows[0].channel_id, rows.length);
   sql.exec(
-    "UPDATE codes SET status = 'available', order_id = NULL, line = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL WHERE order_id = ? AND status = 'issued'",
+    `UPDATE codes SET ${RETURN.set}, order_id = NULL, line = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL WHERE order_id = ? AND ${RETURN.guard}`,
     orderId,
   );
   const lines = changed(sql, sql.exec("UPDATE issues SET state = 'returned' WHERE order_id = ?", orderId));
@@ -168,7 +176,7 @@ export function placeHold(
   if (!taken.ok) return taken;
   const expiresAt = now + req.ttlMs;
   sql.exec(
-    "UPDATE codes SET status = 'held', hold_id = ?, channel_id = ? WHERE id IN (SELECT value FROM json_each(?))",
+    `UPDATE codes SET ${HOLD.set}, hold_id = ?, channel_id = ? WHERE id IN (SELECT value FROM json_each(?)) AND ${HOLD.guard}`,
     req.holdId,
     req.channelId,
     JSON.stringify(taken.ids),
@@ -203,7 +211,7 @@ function endHold(
   const n = changed(
     sql,
     sql.exec(
-      "UPDATE codes SET status = 'available', hold_id = NULL, channel_id = NULL WHERE hold_id = ? AND status = 'held'",
+      `UPDATE codes SET ${RELEASE.set}, hold_id = NULL, channel_id = NULL WHERE hold_id = ? AND ${RELEASE.guard}`,
       holdId,
     ),
   );
@@ -258,7 +266,7 @@ export function confirmHold(
   const held = ids(sql, "SELECT id FROM codes WHERE hold_id = ? AND status = 'held'", req.holdId);
   const expiresAt = expiryFor(req.validity, now);
   sql.exec(
-    "UPDATE codes SET status = 'issued', order_id = ?, line = ?, issued_at = ?, expires_at = ?, hold_id = NULL WHERE id IN (SELECT value FROM json_each(?))",
+    `UPDATE codes SET ${CONFIRM.set}, order_id = ?, line = ?, issued_at = ?, expires_at = ?, hold_id = NULL WHERE id IN (SELECT value FROM json_each(?)) AND ${CONFIRM.guard}`,
     req.orderId,
     req.line,
     now,

@@ -3,10 +3,16 @@
  * over the pool's SQL storage: the check and the change happen with no `await`
  * in between, which is what makes each redemption happen exactly once.
  */
+
+import { codeTransition } from "../domain/code-state";
 import { isExpired, toIso } from "../domain/validity";
 import { timingSafeEqual } from "../security/primitives";
 import { recordEvent } from "./outbox";
 import type { CodeRow } from "./sku-pool.schema";
+
+const REDEEM = codeTransition("redeem");
+const REVERSE = codeTransition("reverse");
+const VOID = codeTransition("void");
 
 export const MAX_PIN_FAILURES = 5;
 
@@ -94,11 +100,7 @@ export function redeemCode(sql: SqlStorage, source: string, input: RedeemInput):
   if (row.status === "voided") return { ok: false, reason: "code_voided" };
   if (row.status === "redeemed") return { ok: false, reason: "already_redeemed", redeemed_at: toIso(row.redeemed_at) };
   if (isExpired(row.expires_at, input.now)) return { ok: false, reason: "code_expired" };
-  sql.exec(
-    "UPDATE codes SET status = 'redeemed', redeemed_at = ? WHERE id = ? AND status = 'issued'",
-    input.now,
-    row.id,
-  );
+  sql.exec(`UPDATE codes SET ${REDEEM.set}, redeemed_at = ? WHERE id = ? AND ${REDEEM.guard}`, input.now, row.id);
   sql.exec(
     "INSERT INTO redemptions (id, code_id, redeemer, channel_id, redeemed_at) VALUES (?, ?, ?, ?, ?)",
     input.redemptionId,
@@ -158,7 +160,7 @@ export function reverseRedemption(
   if (r.reversed_at !== null) return { ok: false, reason: "already_reversed" };
   if (now - r.redeemed_at > windowMs) return { ok: false, reason: "reversal_window_passed" };
   if (r.status !== "redeemed") return { ok: false, reason: "code_not_redeemed" };
-  sql.exec("UPDATE codes SET status = 'issued', redeemed_at = NULL WHERE id = ?", r.code_id);
+  sql.exec(`UPDATE codes SET ${REVERSE.set}, redeemed_at = NULL WHERE id = ? AND ${REVERSE.guard}`, r.code_id);
   sql.exec("UPDATE redemptions SET reversed_at = ? WHERE id = ?", now, redemptionId);
   recordEvent(
     sql,
@@ -186,7 +188,7 @@ export function voidCode(sql: SqlStorage, source: string, index: string, reason:
   if (!row) return { ok: false, reason: "code_not_found" };
   if (row.status === "redeemed") return { ok: false, reason: "already_redeemed" };
   if (row.status === "voided") return { ok: false, reason: "code_voided" };
-  sql.exec("UPDATE codes SET status = 'voided', voided_at = ? WHERE id = ?", now, row.id);
+  sql.exec(`UPDATE codes SET ${VOID.set}, voided_at = ? WHERE id = ? AND ${VOID.guard}`, now, row.id);
   recordEvent(
     sql,
     source,

@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { CodeRule } from "../domain/code-format";
+import { codeTransition } from "../domain/code-state";
 import { toIso, type Validity } from "../domain/validity";
 import { codeKeys } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
@@ -18,6 +19,10 @@ import { changed } from "./sku-pool-issue";
 import { type JobRow, runJob } from "./sku-pool-jobs";
 import * as redemption from "./sku-pool-redemption";
 import * as reencryption from "./sku-pool-reencrypt";
+
+const PUBLISH = codeTransition("publish");
+const VOID = codeTransition("void");
+const UNVOID = codeTransition("unvoid");
 
 export interface PoolRef {
   productId: string;
@@ -99,7 +104,7 @@ export class SkuPool extends DurableObject<Env> {
   publishBatch(ref: PoolRef, batchId: string): { published: number } {
     const published = changed(
       this.sql,
-      this.sql.exec("UPDATE codes SET status = 'available' WHERE batch_id = ? AND status = 'staged'", batchId),
+      this.sql.exec(`UPDATE codes SET ${PUBLISH.set} WHERE batch_id = ? AND ${PUBLISH.guard}`, batchId),
     );
     if (published > 0) {
       recordEvent(this.sql, poolName(ref), "batch.published", {
@@ -261,11 +266,7 @@ export class SkuPool extends DurableObject<Env> {
         orderId,
       )
       .toArray();
-    this.sql.exec(
-      "UPDATE codes SET status = 'voided', voided_at = ? WHERE order_id = ? AND status = 'issued'",
-      now,
-      orderId,
-    );
+    this.sql.exec(`UPDATE codes SET ${VOID.set}, voided_at = ? WHERE order_id = ? AND ${VOID.guard}`, now, orderId);
     for (const r of rows)
       recordEvent(
         this.sql,
@@ -288,7 +289,7 @@ export class SkuPool extends DurableObject<Env> {
       )
       .toArray();
     this.sql.exec(
-      "UPDATE codes SET status = 'issued', voided_at = NULL WHERE order_id = ? AND status = 'voided' AND voided_at = ?",
+      `UPDATE codes SET ${UNVOID.set}, voided_at = NULL WHERE order_id = ? AND ${UNVOID.guard} AND voided_at = ?`,
       orderId,
       at,
     );

@@ -5,10 +5,30 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type CodeAction, type CodeStatus, nextStatus, sourcesOf } from "../../src/domain/code-state";
+import {
+  type CodeAction,
+  type CodeStatus,
+  codeTransition,
+  nextStatus,
+  sourcesOf,
+  targetOf,
+} from "../../src/domain/code-state";
 
 const STATUSES: CodeStatus[] = ["staged", "available", "held", "issued", "redeemed", "voided"];
-const ACTIONS: CodeAction[] = ["publish", "hold", "release", "confirm", "issue", "redeem", "reverse", "void", "return"];
+const ACTIONS: CodeAction[] = [
+  "publish",
+  "hold",
+  "release",
+  "confirm",
+  "issue",
+  "redeem",
+  "reverse",
+  "void",
+  "unvoid",
+  "return",
+];
+/** Every action but the refund rollback, which alone leaves voided (a void undone in the same refund). */
+const FORWARD = ACTIONS.filter((a) => a !== "unvoid");
 const status = fc.constantFrom(...STATUSES);
 const action = fc.constantFrom(...ACTIONS);
 
@@ -56,11 +76,13 @@ describe("code state machine", () => {
     expect(sourcesOf("redeem")).toEqual(["issued"]);
   });
 
-  it("voided is terminal", () => {
-    for (const a of ACTIONS) expect(nextStatus("voided", a), a).toBeNull();
+  it("voided is terminal but for the refund rollback (unvoid → issued)", () => {
+    for (const a of FORWARD) expect(nextStatus("voided", a), a).toBeNull();
+    expect(nextStatus("voided", "unvoid")).toBe("issued");
+    for (const s of STATUSES) if (s !== "voided") expect(nextStatus(s, "unvoid"), s).toBeNull();
     fc.assert(
       fc.property(
-        fc.array(action, { maxLength: 40 }),
+        fc.array(fc.constantFrom(...FORWARD), { maxLength: 40 }),
         (actions) => void expect(run("voided", actions).final).toBe("voided"),
       ),
       { numRuns: 200 },
@@ -141,6 +163,7 @@ const SPEC: Record<CodeAction, (m: Model) => CodeStatus | null> = {
   redeem: (m) => (m.status === "issued" ? "redeemed" : null),
   reverse: (m) => (m.status === "redeemed" ? "issued" : null),
   void: (m) => (["available", "held", "issued"].includes(m.status) ? "voided" : null),
+  unvoid: (m) => (m.status === "voided" ? "issued" : null),
   return: (m) => (m.status === "issued" ? "available" : null),
 };
 
@@ -167,6 +190,7 @@ class ActionCommand implements fc.Command<Model, Code> {
     expect(m.redeemsTotal - m.reversesTotal).toBeGreaterThanOrEqual(0);
     expect(m.redeemsTotal - m.reversesTotal).toBeLessThanOrEqual(1);
     if (m.status === "voided") expect(this.action === "void" || !ok).toBe(true);
+    if (ok && this.action === "unvoid") expect(m.status).toBe("issued");
   }
   toString = () => this.action;
 }
@@ -213,5 +237,22 @@ describe("code state machine, model-based", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("the SQL the SkuPool runs for each transition", () => {
+  it("sets the one target and guards on exactly the sources of the table", () => {
+    for (const a of ACTIONS) {
+      const { set, guard } = codeTransition(a);
+      expect(set).toBe(`status = '${targetOf(a)}'`);
+      expect(guard).toBe(
+        `status IN (${sourcesOf(a)
+          .map((s) => `'${s}'`)
+          .join(", ")})`,
+      );
+      for (const s of sourcesOf(a)) expect(nextStatus(s, a)).toBe(targetOf(a));
+    }
+    expect(codeTransition("redeem")).toEqual({ set: "status = 'redeemed'", guard: "status IN ('issued')" });
+    expect(codeTransition("void").guard).toBe("status IN ('available', 'held', 'issued')");
   });
 });
