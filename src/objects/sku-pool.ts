@@ -7,22 +7,18 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { CodeRule } from "../domain/code-format";
-import { codeTransition } from "../domain/code-state";
 import { toIso, type Validity } from "../domain/validity";
 import { codeKeys } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
-import { flushOutbox, outboxPosition, pendingEvents, recordEvent } from "./outbox";
+import { flushOutbox, outboxPosition, pendingEvents, } from "./outbox";
 import { type PreparedCode, SKU_POOL_SCHEMA } from "./sku-pool.schema";
 import * as quotas from "./sku-pool-allocations";
+import * as batches from "./sku-pool-batches";
 import * as issuing from "./sku-pool-issue";
-import { changed } from "./sku-pool-issue";
 import { type JobRow, runJob } from "./sku-pool-jobs";
 import * as redemption from "./sku-pool-redemption";
 import * as reencryption from "./sku-pool-reencrypt";
-
-const PUBLISH = codeTransition("publish");
-const VOID = codeTransition("void");
-const UNVOID = codeTransition("unvoid");
+import * as refunds from "./sku-pool-refund";
 
 export interface PoolRef {
   productId: string;
@@ -70,7 +66,7 @@ export class SkuPool extends DurableObject<Env> {
     this.sql.exec(quotas.ALLOCATIONS_SCHEMA);
   }
 
-  /** Stages codes of a loading batch; they stay invisible until `publishBatch`. Duplicates inside the product are skipped and returned. */
+  /** Stages codes of a loading batch; they stay invisible until `publishBatch`. Duplicates are skipped and returned. */
   loadCodes(
     ref: PoolRef,
     batchId: string,
@@ -78,62 +74,23 @@ export class SkuPool extends DurableObject<Env> {
     codes: PreparedCode[],
   ): { inserted: number; duplicates: string[] } {
     this.remember(ref);
-    const rows = JSON.stringify(codes.map((c) => [c.idx, c.sealed, c.last4, c.pin_hash]));
-    const duplicates = this.sql
-      .exec<{ idx: string }>(
-        "SELECT idx FROM codes WHERE idx IN (SELECT json_extract(value, '$[0]') FROM json_each(?))",
-        rows,
-      )
-      .toArray()
-      .map((r) => r.idx);
-    const inserted = changed(
-      this.sql,
-      this.sql.exec(
-        `INSERT INTO codes (idx, sealed, key_id, last4, pin_hash, batch_id, status)
-       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, json_extract(value, '$[2]'), json_extract(value, '$[3]'), ?, 'staged'
-       FROM json_each(?) WHERE true ON CONFLICT (idx) DO NOTHING`,
-        keyId,
-        batchId,
-        rows,
-      ),
-    );
-    return { inserted, duplicates };
+    return batches.loadCodes(this.sql, batchId, keyId, codes);
   }
 
   /** Makes a batch's staged codes available in one step, so a batch is all-or-nothing. */
   publishBatch(ref: PoolRef, batchId: string): { published: number } {
-    const published = changed(
-      this.sql,
-      this.sql.exec(`UPDATE codes SET ${PUBLISH.set} WHERE batch_id = ? AND ${PUBLISH.guard}`, batchId),
-    );
-    if (published > 0) {
-      recordEvent(this.sql, poolName(ref), "batch.published", {
-        product_id: ref.productId,
-        shard: ref.shard,
-        batch_id: batchId,
-        count: published,
-      });
-      this.wake();
-    }
+    const published = batches.publishBatch(this.sql, poolName(ref), ref, batchId);
+    if (published > 0) this.wake();
     return { published };
   }
 
   /** Drops staged codes of a batch whose index entries were not confirmed (called by the job runner). */
   unstage(batchId: string, indexes: string[]): void {
-    this.sql.exec(
-      "DELETE FROM codes WHERE batch_id = ? AND status = 'staged' AND idx IN (SELECT value FROM json_each(?))",
-      batchId,
-      JSON.stringify(indexes),
-    );
+    batches.unstage(this.sql, batchId, indexes);
   }
 
   discardBatch(_ref: PoolRef, batchId: string): { discarded: number } {
-    return {
-      discarded: changed(
-        this.sql,
-        this.sql.exec("DELETE FROM codes WHERE batch_id = ? AND status = 'staged'", batchId),
-      ),
-    };
+    return { discarded: batches.discardBatch(this.sql, batchId) };
   }
 
   /** Starts a background generation job; the alarm works through it in chunks. */
@@ -246,62 +203,17 @@ export class SkuPool extends DurableObject<Env> {
   }
 
   /** Voids an order's issued codes in this pool for a refund, or none when one is redeemed; `check` only looks. */
-  voidOrder(
-    ref: PoolRef,
-    orderId: string,
-    reason: string,
-    check: boolean,
-  ): { ok: true; voided: number; at: number } | { ok: false; reason: "code_redeemed" } {
-    const now = Date.now();
-    if (
-      this.sql
-        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM codes WHERE order_id = ? AND status = 'redeemed'", orderId)
-        .one().n > 0
-    )
-      return { ok: false, reason: "code_redeemed" };
-    if (check) return { ok: true, voided: 0, at: now };
-    const rows = this.sql
-      .exec<{ idx: string; last4: string }>(
-        "SELECT idx, last4 FROM codes WHERE order_id = ? AND status = 'issued'",
-        orderId,
-      )
-      .toArray();
-    this.sql.exec(`UPDATE codes SET ${VOID.set}, voided_at = ? WHERE order_id = ? AND ${VOID.guard}`, now, orderId);
-    for (const r of rows)
-      recordEvent(
-        this.sql,
-        poolName(ref),
-        "code.voided",
-        { code_index: r.idx, last4: r.last4, order_id: orderId, reason },
-        now,
-      );
-    this.wake();
-    return { ok: true, voided: rows.length, at: now };
+  voidOrder(ref: PoolRef, orderId: string, reason: string, check: boolean): refunds.VoidOrderResult {
+    const result = refunds.voidOrder(this.sql, poolName(ref), orderId, reason, check, Date.now());
+    if (result.ok && !check) this.wake();
+    return result;
   }
 
   /** Undoes `voidOrder` (the codes it voided at `at`), when a refund is refused in another pool of the order. */
   unvoidOrder(ref: PoolRef, orderId: string, at: number): { restored: number } {
-    const rows = this.sql
-      .exec<{ idx: string; last4: string }>(
-        "SELECT idx, last4 FROM codes WHERE order_id = ? AND status = 'voided' AND voided_at = ?",
-        orderId,
-        at,
-      )
-      .toArray();
-    this.sql.exec(
-      `UPDATE codes SET ${UNVOID.set}, voided_at = NULL WHERE order_id = ? AND ${UNVOID.guard} AND voided_at = ?`,
-      orderId,
-      at,
-    );
-    for (const r of rows)
-      recordEvent(this.sql, poolName(ref), "code.unvoided", {
-        code_index: r.idx,
-        last4: r.last4,
-        order_id: orderId,
-        reason: "refund_refused",
-      });
+    const restored = refunds.unvoidOrder(this.sql, poolName(ref), orderId, at);
     this.wake();
-    return { restored: rows.length };
+    return { restored };
   }
 
   /** Moves quota between a parent and its direct child (negative: back to the parent). */
