@@ -5,13 +5,16 @@
  * A redemption recognises one unit of its order's deferred merchant share (`recognitionAmount`), computed in
  * memory from the ledger's state of the order, in event order within a batch. Two consumers may work on the
  * same order at once, so each recognition is inserted only if the order's state is still what it was computed
- * from (`RECOGNITION_STATE`, checked inside the D1 transaction); if not, the redemption is parked and computed
- * again by a later batch. A reversal posts the exact negative of its recognition, only if that recognition is
+ * from (`RECOGNITION_STATE` in db/ledger-posting.ts, checked inside the D1 transaction); if not, the redemption
+ * is parked and computed again by a later batch. A reversal posts the exact negative of its recognition, only if that recognition is
  * in the ledger; otherwise it waits for it. A redemption whose order has no sale yet waits for the sale; one of
  * a root order (which never gets a sale) posts nothing, and anything parked longer than the grace is dropped.
  */
-import { ROOT_CHANNEL_ID } from "../domain/ids";
-import { type Leg, type Posting, recognitionAmount, recognitionPosting, recognitionReversal } from "../domain/ledger";
+
+import type { RecognitionLoad } from "../db/ledger-inputs";
+import type { Guard } from "../db/ledger-posting";
+import type { Leg, Posting } from "../domain/ledger";
+import { recognitionAmount, recognitionPosting, recognitionReversal } from "../domain/revenue-recognition";
 import type { DomainEvent } from "../objects/outbox";
 
 // Event payloads are JSON read field by field through the isStr/isNum guards below.
@@ -26,86 +29,12 @@ const isStr = (v: unknown): v is string => typeof v === "string" && v.length > 0
  */
 export const REDEMPTION_GRACE_MS = 24 * 3600_000;
 
-/** The order's recognition state as "active:recognised" (SQL, for the guard; same as `loadRecognitions`). */
-export const RECOGNITION_STATE = (orderParam: string) =>
-  `(SELECT COALESCE(SUM(CASE t.type WHEN 'recognition' THEN 1 ELSE -1 END), 0) || ':' || (-COALESCE(SUM(e.amount), 0))
-    FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn_id = t.id AND e.account_id = 'merchant:revenue'
-    WHERE t.order_id = ${orderParam} AND t.type IN ('recognition', 'recognition_reversal'))`;
-
-/** A posting's condition inside the D1 transaction: the order's state is unchanged, or a transaction exists. */
-export type Guard = { order_id: string; state: string } | { requires: string };
-
 export function redemptionOf(e: DomainEvent): { redemption_id: string; order_id: string } | null {
   if (e.type !== "code.redeemed" && e.type !== "code.redemption_reversed") return null;
   const d = e.data as Data;
   return isStr(d?.redemption_id) && isStr(d?.order_id)
     ? { redemption_id: d.redemption_id, order_id: d.order_id }
     : null;
-}
-
-export interface PostedRecognition {
-  order_id: string;
-  channel_id: string | null;
-  currency: string;
-  legs: Leg[];
-}
-export interface RecognitionLoad {
-  /** Per order: recognitions posted and not reversed, and revenue recognised. */
-  state: Map<string, { active: number; recognised: number }>;
-  /** Recognitions and reversals already posted, by source key. */
-  posted: Map<string, PostedRecognition>;
-  /** Orders of the root channel: they take no money, so never get a sale. */
-  rootOrders: Set<string>;
-}
-
-/** One D1 round trip: the orders' recognition state, the redemptions' postings, which orders are root orders. */
-export async function loadRecognitions(
-  db: D1Database,
-  orderIds: string[],
-  redemptionIds: string[],
-): Promise<RecognitionLoad> {
-  const out: RecognitionLoad = { state: new Map(), posted: new Map(), rootOrders: new Set() };
-  if (orderIds.length === 0) return out;
-  const orders = JSON.stringify([...new Set(orderIds)]);
-  const [state, posted, roots] = await db.batch<Record<string, unknown>>([
-    db
-      .prepare(
-        `SELECT t.order_id, SUM(CASE t.type WHEN 'recognition' THEN 1 ELSE -1 END) AS active, -COALESCE(SUM(e.amount), 0) AS recognised
-       FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn_id = t.id AND e.account_id = 'merchant:revenue'
-       WHERE t.order_id IN (SELECT value FROM json_each(?1)) AND t.type IN ('recognition', 'recognition_reversal') GROUP BY t.order_id`,
-      )
-      .bind(orders),
-    db
-      .prepare(
-        `SELECT t.source_key, t.order_id, t.channel_id, t.currency, e.account_id, e.channel_id AS leg_channel, e.amount, a.owner, a.kind
-       FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.txn_id = t.id LEFT JOIN ledger_accounts a ON a.id = e.account_id
-       WHERE t.source_key IN (SELECT 'recognise:' || value FROM json_each(?1) UNION ALL SELECT 'unrecognise:' || value FROM json_each(?1))
-       ORDER BY t.source_key, e.line`,
-      )
-      .bind(JSON.stringify([...new Set(redemptionIds)])),
-    db
-      .prepare("SELECT id FROM orders WHERE id IN (SELECT value FROM json_each(?1)) AND channel_id = ?2")
-      .bind(orders, ROOT_CHANNEL_ID),
-  ]);
-  for (const r of state.results as { order_id: string; active: number; recognised: number }[])
-    out.state.set(r.order_id, { active: r.active, recognised: r.recognised });
-  for (const r of posted.results as Data[]) {
-    let p = out.posted.get(r.source_key);
-    if (!p) {
-      p = { order_id: r.order_id, channel_id: r.channel_id, currency: r.currency, legs: [] };
-      out.posted.set(r.source_key, p);
-    }
-    if (r.account_id !== null)
-      p.legs.push({
-        account: r.account_id,
-        owner: r.owner ?? "platform",
-        kind: r.kind ?? "revenue",
-        channel_id: r.leg_channel,
-        amount: r.amount ?? 0,
-      });
-  }
-  for (const r of roots.results as { id: string }[]) out.rootOrders.add(r.id);
-  return out;
 }
 
 export interface SaleView {

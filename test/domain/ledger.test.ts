@@ -1,17 +1,8 @@
 /** The posting builders: every posting's legs sum to zero; refunds are exact negatives of the sale. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  type Leg,
-  legsSum,
-  payoutPosting,
-  recognitionAmount,
-  recognitionPosting,
-  recognitionReversal,
-  refundPosting,
-  salePosting,
-  topUpPosting,
-} from "../../src/domain/ledger";
+import { type Leg, legsSum, payoutPosting, refundPosting, salePosting, topUpPosting } from "../../src/domain/ledger";
+import { recognitionAmount, recognitionPosting, recognitionReversal } from "../../src/domain/revenue-recognition";
 import type { PathRule } from "../../src/domain/settlement";
 
 const rules = fc
