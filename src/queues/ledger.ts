@@ -8,110 +8,28 @@
  * insert won. A redelivery (even one that bypassed processed_events) therefore posts nothing.
  * A refund that arrives before its sale is parked in ledger_pending and posted with (or after) the sale.
  * Redemptions recognise revenue (queues/ledger-recognition.ts) and are parked the same way.
+ *
+ * Here: the plan (pure decisions over what was loaded). The D1 reads are in db/ledger-inputs.ts, the statements
+ * in db/ledger-posting.ts, the event readers in ./ledger-events.ts, the `settlement.posted` announcements in
+ * ./ledger-settlements.ts.
  */
 
 import { loadPostedLegs } from "../db/ledger";
-import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
-import { type Posting, passthroughEligible, refundPosting, salePosting, topUpPosting } from "../domain/ledger";
-import type { SettlementRule } from "../domain/settlement";
-import type { DomainEvent } from "../objects/outbox";
+import { hasPostableParked, loadLedgerBatch, loadRecognitions } from "../db/ledger-inputs";
 import {
   type Guard,
-  loadRecognitions,
-  planRecognition,
-  RECOGNITION_STATE,
-  REDEMPTION_GRACE_MS,
-  redemptionOf,
-  type SaleView,
-} from "./ledger-recognition";
+  guardedParkStatements,
+  parkStatement,
+  postingStatements,
+  unparkStatement,
+} from "../db/ledger-posting";
+import { ROOT_CHANNEL_ID } from "../domain/ids";
+import { type Posting, passthroughEligible, refundPosting, salePosting, topUpPosting } from "../domain/ledger";
+import type { DomainEvent } from "../objects/outbox";
+import { type Data, eventTime, isNum, isStr, paid, refunded } from "./ledger-events";
+import { planRecognition, REDEMPTION_GRACE_MS, redemptionOf, type SaleView } from "./ledger-recognition";
 
-// Event payloads are JSON read field by field through the isStr/isNum guards below.
-// biome-ignore lint/suspicious/noExplicitAny: untyped JSON, checked at each use
-type Data = Record<string, any>;
-const isNum = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
-const isStr = (v: unknown): v is string => typeof v === "string" && v.length > 0;
-const eventTime = (e: DomainEvent) => Date.parse(e.created_at) || Date.now();
-
-/** Events that move money, with what they need; anything else (or malformed) yields nothing here. */
-function paid(e: DomainEvent) {
-  const d = e.data as Data;
-  const o = d?.order,
-    p = d?.payment;
-  if (e.type !== "order.paid" || !isStr(o?.id) || !isStr(o?.channel_id) || !Array.isArray(o?.items) || !p) return null;
-  if (p.method !== "balance" && p.method !== "gateway") return null; // method none: root orders move no money
-  return { order: o, payment: p };
-}
-
-function refunded(e: DomainEvent) {
-  const d = e.data as Data;
-  const o = d?.order,
-    r = d?.refund;
-  if (
-    e.type !== "order.refunded" ||
-    !isStr(o?.id) ||
-    !isStr(o?.channel_id) ||
-    !r ||
-    !isStr(r.id) ||
-    !isNum(r.amount) ||
-    !isStr(r.currency)
-  )
-    return null;
-  return { order: o, refund: r };
-}
-
-/**
- * Postings → statements: accounts (created on first use), the transaction, its entries. With a guard the
- * transaction (and so its entries) is inserted only if the guard holds inside the D1 transaction.
- */
-export function postingStatements(
-  db: D1Database,
-  p: Posting,
-  postedAt = Date.now(),
-  guard?: Guard,
-): D1PreparedStatement[] {
-  const txnId = newId("txn", p.created_at);
-  const values = [
-    txnId,
-    p.source_key,
-    p.type,
-    p.event_id,
-    p.order_id,
-    p.channel_id,
-    p.currency,
-    p.memo,
-    p.created_at,
-    postedAt,
-    p.units ?? null,
-  ];
-  const insert =
-    "INSERT OR IGNORE INTO ledger_transactions (id, source_key, type, event_id, order_id, channel_id, currency, memo, created_at, posted_at, units) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11";
-  const txn = !guard
-    ? db.prepare(insert).bind(...values)
-    : "requires" in guard
-      ? db
-          .prepare(`${insert} WHERE EXISTS (SELECT 1 FROM ledger_transactions WHERE source_key = ?12)`)
-          .bind(...values, guard.requires)
-      : db.prepare(`${insert} WHERE ${RECOGNITION_STATE("?12")} = ?13`).bind(...values, guard.order_id, guard.state);
-  const accounts = [
-    ...new Map(p.legs.map((l) => [l.account, { id: l.account, owner: l.owner, kind: l.kind }])).values(),
-  ];
-  const entries = p.legs.map((l) => ({ a: l.account, c: l.channel_id, m: l.amount }));
-  return [
-    db
-      .prepare(
-        "INSERT OR IGNORE INTO ledger_accounts (id, owner, kind, created_at) SELECT json_extract(value, '$.id'), json_extract(value, '$.owner'), json_extract(value, '$.kind'), ?2 FROM json_each(?1)",
-      )
-      .bind(JSON.stringify(accounts), postedAt),
-    txn,
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at)
-       SELECT ?1, CAST(key AS INTEGER), json_extract(value, '$.a'), json_extract(value, '$.c'), json_extract(value, '$.m'), ?3, ?4 FROM json_each(?2)
-       WHERE EXISTS (SELECT 1 FROM ledger_transactions WHERE id = ?1)`,
-      )
-      .bind(txnId, JSON.stringify(entries), p.currency, p.created_at),
-  ];
-}
+export { publishSettlements } from "./ledger-settlements";
 
 /**
  * How long a late gateway payment's refund waits for its order.paid before it posts as a pass-through. Checkout
@@ -119,24 +37,6 @@ export function postingStatements(
  * later only when its batch was retried (backoff ≤ 5 min per attempt).
  */
 export const PASSTHROUGH_GRACE_MS = 3600_000;
-
-/**
- * A parked event can post once what it waits for is in the ledger (its order's sale; a reversal: its recognition),
- * a refund (pass-through) once its grace ran out; a redemption or reversal is dropped once its grace ran out or
- * its order turns out to be a root order (no money, no sale).
- */
-const dropNow = (now: string) =>
-  `(p.drop_after <= ${now} OR (p.drop_after IS NOT NULL AND EXISTS (SELECT 1 FROM orders o WHERE o.id = p.order_id AND o.channel_id = '${ROOT_CHANNEL_ID}')))`;
-const postable = (now: string) =>
-  `(EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.source_key = COALESCE(p.waits_for, 'sale:' || p.order_id)) OR p.passthrough_after <= ${now} OR ${dropNow(now)})`;
-async function hasPostableParked(db: D1Database, now: number): Promise<boolean> {
-  return (
-    (await db
-      .prepare(`SELECT 1 FROM ledger_pending p WHERE ${postable("?1")} LIMIT 1`)
-      .bind(now)
-      .first()) !== null
-  );
-}
 
 /**
  * Everything a batch needs in two D1 round trips: the ordering channels' paths, the rules on them and the
@@ -151,30 +51,7 @@ async function load(
   recognitionKeys: string[],
   now: number,
 ) {
-  const ids = JSON.stringify([...new Set(channelIds)]);
-  const [paths, rules, pending] = await db.batch<Record<string, unknown>>([
-    db.prepare("SELECT id, path FROM channels WHERE id IN (SELECT value FROM json_each(?1))").bind(ids),
-    db
-      .prepare(
-        `SELECT r.channel_id, r.bps, r.fixed_per_unit, r.cap, r.overrides FROM settlement_rules r
-       WHERE EXISTS (SELECT 1 FROM channels c WHERE c.id IN (SELECT value FROM json_each(?1)) AND instr(c.path, '/' || r.channel_id || '/') > 0)`,
-      )
-      .bind(ids),
-    db
-      .prepare(
-        `SELECT p.body, p.order_id, p.passthrough_after <= ?2 AS passthrough, ${dropNow("?2")} AS drop_now FROM ledger_pending p
-       WHERE p.order_id IN (SELECT value FROM json_each(?1)) OR p.waits_for IN (SELECT value FROM json_each(?3)) OR ${postable("?2")} ORDER BY p.created_at LIMIT 100`,
-      )
-      .bind(JSON.stringify(saleOrderIds), now, JSON.stringify(recognitionKeys)),
-  ]);
-  const parked = (
-    pending.results as { body: string; order_id: string; passthrough: number | null; drop_now: number | null }[]
-  ).map((r) => ({
-    event: JSON.parse(r.body) as DomainEvent,
-    order_id: r.order_id,
-    passthrough: r.passthrough === 1,
-    drop: r.drop_now === 1,
-  }));
+  const { paths, rules, parked } = await loadLedgerBatch(db, channelIds, saleOrderIds, recognitionKeys, now);
   const allOrders = [...orderIds, ...parked.map((p) => p.order_id)];
   const redemptions = parked.map((p) => redemptionOf(p.event)?.redemption_id).filter((x) => x !== undefined);
   const [posted, recognition] = await Promise.all([
@@ -185,23 +62,8 @@ async function load(
     ]),
   ]);
   return {
-    paths: new Map(
-      (paths.results as { id: string; path: string }[]).map((r) => [
-        r.id,
-        r.path.split("/").filter((x) => x && x !== ROOT_CHANNEL_ID),
-      ]),
-    ),
-    rules: new Map(
-      (rules.results as Data[]).map((r) => [
-        r.channel_id as string,
-        {
-          bps: r.bps,
-          fixed_per_unit: r.fixed_per_unit,
-          cap: r.cap,
-          overrides: JSON.parse(r.overrides),
-        } as SettlementRule,
-      ]),
-    ),
+    paths,
+    rules,
     parked,
     posted,
     recognition,
@@ -392,25 +254,22 @@ function guardedStatements(
   now: number,
 ): D1PreparedStatement[] {
   const { order_id } = redemptionOf(g.event)!;
-  return [
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO ledger_pending (event_id, order_id, body, reason, waits_for, drop_after, created_at) SELECT ?1, ?2, ?3, 'recognition_retry', ?4, ?5, ?6
-       WHERE NOT EXISTS (SELECT 1 FROM ledger_transactions WHERE source_key = ?7)`,
-      )
-      .bind(g.event.id, order_id, JSON.stringify(g.event), g.waits_for, now + REDEMPTION_GRACE_MS, now, key),
-    ...(g.parked
-      ? [
-          db
-            .prepare(
-              "DELETE FROM ledger_pending WHERE event_id = ?1 AND EXISTS (SELECT 1 FROM ledger_transactions WHERE source_key = ?2)",
-            )
-            .bind(g.event.id, key),
-        ]
-      : []),
-  ];
+  return guardedParkStatements(
+    db,
+    key,
+    {
+      eventId: g.event.id,
+      orderId: order_id,
+      body: JSON.stringify(g.event),
+      waitsFor: g.waits_for,
+      dropAfter: now + REDEMPTION_GRACE_MS,
+      parked: g.parked,
+    },
+    now,
+  );
 }
 
+/** The D1 statements of a batch's ledger plan, to run in the same D1 batch as the projections. */
 export async function ledgerStatements(env: Env, events: DomainEvent[]): Promise<D1PreparedStatement[]> {
   const now = Date.now();
   const plan = await ledgerPlan(env.DB, events, now);
@@ -423,69 +282,20 @@ export async function ledgerStatements(env: Env, events: DomainEvent[]): Promise
         : postingStatements(db, p, now);
     }),
     ...plan.park.map(({ event, order_id, passthrough_after, waits_for, drop_after, reason }) =>
-      db
-        .prepare(
-          "INSERT OR IGNORE INTO ledger_pending (event_id, order_id, body, reason, passthrough_after, waits_for, drop_after, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )
-        .bind(
-          event.id,
-          order_id,
-          JSON.stringify(event),
-          reason ?? "sale_not_posted",
-          passthrough_after,
-          waits_for ?? null,
-          drop_after ?? null,
-          now,
-        ),
+      parkStatement(
+        db,
+        {
+          eventId: event.id,
+          orderId: order_id,
+          body: JSON.stringify(event),
+          reason: reason ?? "sale_not_posted",
+          passthroughAfter: passthrough_after,
+          waitsFor: waits_for ?? null,
+          dropAfter: drop_after ?? null,
+        },
+        now,
+      ),
     ),
-    ...(plan.unpark.length
-      ? [
-          db
-            .prepare("DELETE FROM ledger_pending WHERE event_id IN (SELECT value FROM json_each(?1))")
-            .bind(JSON.stringify(plan.unpark)),
-        ]
-      : []),
+    ...(plan.unpark.length ? [unparkStatement(db, plan.unpark)] : []),
   ];
-}
-
-/** A deterministic event id per order: a redelivery announces the same event, which consumers dedupe. */
-async function settlementEventId(orderId: string, at: number): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`settlement.posted:${orderId}`)),
-  );
-  return newId("evt", at, digest.slice(0, 16));
-}
-
-/** After the batch committed: `settlement.posted` for every order.paid of the batch whose sale is in the ledger. */
-export async function publishSettlements(env: Env, events: DomainEvent[]): Promise<number> {
-  const orderIds = events
-    .map(paid)
-    .filter((x) => x !== null)
-    .map((x) => x.order.id as string);
-  if (orderIds.length === 0) return 0;
-  const messages: { body: DomainEvent; contentType: "json" }[] = [];
-  for (const [orderId, { legs, ...meta }] of await loadPostedLegs(env.DB, orderIds)) {
-    const data = {
-      order_id: orderId,
-      channel_id: meta.channel_id,
-      currency: meta.currency,
-      total: legs.filter((l) => l.amount > 0).reduce((s, l) => s + l.amount, 0),
-      shares: legs.filter((l) => l.kind === "commission").map((l) => ({ channel_id: l.owner, amount: -l.amount })),
-      merchant_amount: -(legs.find((l) => l.kind === "deferred_revenue" || l.kind === "revenue")?.amount ?? 0),
-    };
-    const id = await settlementEventId(orderId, meta.created_at);
-    messages.push({
-      body: {
-        id,
-        type: "settlement.posted",
-        created_at: new Date(meta.created_at).toISOString(),
-        source: `ledger:${orderId}`,
-        seq: 1,
-        data,
-      },
-      contentType: "json",
-    });
-  }
-  for (let i = 0; i < messages.length; i += 50) await env.EVENTS.sendBatch(messages.slice(i, i + 50));
-  return messages.length;
 }

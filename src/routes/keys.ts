@@ -1,5 +1,13 @@
 /** API keys of a channel: create (shown once), list, revoke. Keys are stored as SHA-256 only. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  getPublishableKey,
+  insertApiKey,
+  type KeyRow,
+  listApiKeys,
+  listPublishableKeys,
+  revokeApiKey,
+} from "../db/keys";
 import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
 import { visibleChannel } from "../lib/channel-access";
 import type { AppEnv } from "../lib/context";
@@ -96,20 +104,6 @@ const KeySchema = z
   })
   .openapi("ApiKey");
 
-interface KeyRow {
-  id: string;
-  channel_id: string;
-  name: string | null;
-  prefix: string;
-  scopes: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-  last_used_at: number | null;
-  rate_limit_per_minute: number | null;
-  reveal_limit_per_hour: number | null;
-  require_signature: number;
-}
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const view = (r: KeyRow) => ({
   id: r.id,
@@ -186,24 +180,7 @@ keysApp.openapi(
       reveal_limit_per_hour: body.reveal_limit_per_hour ?? null,
       require_signature: body.require_signature ? 1 : 0,
     };
-    await c.env.DB.prepare(
-      `INSERT INTO api_keys (id, channel_id, name, prefix, hash, scopes, created_at, expires_at, rate_limit_per_minute, reveal_limit_per_hour, require_signature)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
-    )
-      .bind(
-        row.id,
-        row.channel_id,
-        row.name,
-        row.prefix,
-        await sha256Hex(secret),
-        row.scopes,
-        row.created_at,
-        row.expires_at,
-        row.rate_limit_per_minute,
-        row.reveal_limit_per_hour,
-        row.require_signature,
-      )
-      .run();
+    await insertApiKey(c.env.DB, row, await sha256Hex(secret));
     c.header("Cache-Control", "no-store");
     return c.json(
       {
@@ -232,20 +209,9 @@ keysApp.openapi(
     const auth = c.get("auth");
     requireScope(auth, "keys:write");
     const channel = await visibleChannel(c.env.DB, auth, c.req.valid("param").id);
-    const { results } = await c.env.DB.prepare("SELECT * FROM api_keys WHERE channel_id = ?1 ORDER BY id LIMIT 200")
-      .bind(channel.id)
-      .all<KeyRow>();
-    const pks = await c.env.DB.prepare("SELECT * FROM publishable_keys WHERE channel_id = ?1 ORDER BY id LIMIT 200")
-      .bind(channel.id)
-      .all<{
-        id: string;
-        name: string | null;
-        prefix: string;
-        allowed_origins: string;
-        created_at: number;
-        revoked_at: number | null;
-      }>();
-    const publishable = pks.results.map((k) => ({
+    const results = await listApiKeys(c.env.DB, channel.id);
+    const pks = await listPublishableKeys(c.env.DB, channel.id);
+    const publishable = pks.map((k) => ({
       id: k.id,
       object: "api_key" as const,
       channel_id: channel.id,
@@ -280,19 +246,9 @@ keysApp.openapi(
     requireScope(auth, "keys:write");
     const { key_id } = c.req.valid("param");
     const id = (await visibleChannel(c.env.DB, auth, c.req.valid("param").id)).id;
-    const row = await c.env.DB.prepare(
-      "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND channel_id = ?3 RETURNING *",
-    )
-      .bind(Date.now(), key_id, id)
-      .first<KeyRow>();
+    const row = await revokeApiKey(c.env.DB, id, key_id, Date.now());
     if (!row && (await revokePublishableKey(c.env.DB, id, key_id))) {
-      const pk = (await c.env.DB.prepare("SELECT * FROM publishable_keys WHERE id = ?1").bind(key_id).first<{
-        name: string | null;
-        prefix: string;
-        allowed_origins: string;
-        created_at: number;
-        revoked_at: number;
-      }>())!;
+      const pk = (await getPublishableKey(c.env.DB, key_id))!;
       return c.json(
         {
           id: key_id,

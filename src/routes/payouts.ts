@@ -4,29 +4,26 @@
  * POST /v1/payouts/{id}/paid marks it paid once and posts commission payable → bank.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  accountCurrencies,
+  createPayout,
+  listPayouts,
+  markPayoutPaid,
+  type PayoutRow,
+  payoutInScope,
+} from "../db/payouts";
 import { newId } from "../domain/ids";
 import { payoutPosting } from "../domain/ledger";
 import { managedChannel } from "../lib/channel-access";
 import type { AppEnv } from "../lib/context";
 import { conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
-import { postingStatements } from "../queues/ledger";
 import { type Auth, requireScope } from "../security/auth";
 import { Currency, commonErrors, errorResponses, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
 
 export const payoutsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Ledger"];
 
-type Row = {
-  id: string;
-  channel_id: string;
-  currency: string;
-  amount: number;
-  status: "open" | "paid";
-  reference: string | null;
-  created_at: number;
-  paid_at: number | null;
-};
 const PayoutSchema = z
   .object({
     id: z.string(),
@@ -40,7 +37,7 @@ const PayoutSchema = z
     paid_at: z.string().nullable(),
   })
   .openapi("Payout");
-const view = (r: Row) => ({
+const view = (r: PayoutRow) => ({
   id: r.id,
   object: "payout" as const,
   channel_id: r.channel_id,
@@ -53,13 +50,8 @@ const view = (r: Row) => ({
 });
 
 /** The payout, if its channel lies in the caller's subtree (else 404, like an unknown id). */
-async function visiblePayout(db: D1Database, auth: Auth, id: string): Promise<Row> {
-  const row = await db
-    .prepare(
-      "SELECT p.* FROM payouts p JOIN channels c ON c.id = p.channel_id WHERE p.id = ?1 AND substr(c.path, 1, length(?2)) = ?2",
-    )
-    .bind(id, auth.path)
-    .first<Row>();
+async function visiblePayout(db: D1Database, auth: Auth, id: string): Promise<PayoutRow> {
+  const row = await payoutInScope(db, id, auth.path);
   if (!row) throw notFound("payout");
   return row;
 }
@@ -88,22 +80,19 @@ payoutsApp.openapi(
     const account = `${channel.id}:commission`;
     let currency = body.currency;
     if (!currency) {
-      const { results } = await c.env.DB.prepare("SELECT DISTINCT currency FROM ledger_entries WHERE account_id = ?1")
-        .bind(account)
-        .all<{ currency: string }>();
-      if (results.length > 1)
+      const currencies = await accountCurrencies(c.env.DB, account);
+      if (currencies.length > 1)
         throw unprocessable("currency_required", "this channel earned commission in several currencies: name one");
-      currency = results[0]?.currency ?? "CNY";
+      currency = currencies[0] ?? "CNY";
     }
-    const row = await c.env.DB.prepare(
-      `INSERT INTO payouts (id, channel_id, currency, amount, status, created_by, created_at)
-         SELECT ?1, ?2, ?3, owed, 'open', ?4, ?5 FROM (
-           SELECT -COALESCE((SELECT SUM(amount) FROM ledger_entries WHERE account_id = ?6 AND currency = ?3), 0)
-                  - COALESCE((SELECT SUM(amount) FROM payouts WHERE channel_id = ?2 AND currency = ?3 AND status = 'open'), 0) AS owed
-         ) WHERE owed > 0 RETURNING *`,
-    )
-      .bind(newId("pyo"), channel.id, currency, auth.keyId, Date.now(), account)
-      .first<Row>();
+    const row = await createPayout(c.env.DB, {
+      id: newId("pyo"),
+      channelId: channel.id,
+      currency,
+      by: auth.keyId,
+      now: Date.now(),
+      account,
+    });
     if (!row) throw unprocessable("nothing_to_pay", "no commission payable that is not already in a payout");
     return c.json(view(row), 201);
   },
@@ -130,13 +119,7 @@ payoutsApp.openapi(
     const auth = c.get("auth");
     requireScope(auth, "ledger:read");
     const q = c.req.valid("query");
-    const { results } = await c.env.DB.prepare(
-      `SELECT p.* FROM payouts p JOIN channels c ON c.id = p.channel_id
-         WHERE substr(c.path, 1, length(?1)) = ?1 AND (?2 IS NULL OR p.channel_id = ?2) AND (?3 IS NULL OR p.status = ?3) AND (?4 IS NULL OR p.id < ?4)
-         ORDER BY p.id DESC LIMIT ?5`,
-    )
-      .bind(auth.path, q.channel_id ?? null, q.status ?? null, q.cursor ?? null, q.limit + 1)
-      .all<Row>();
+    const results = await listPayouts(c.env.DB, auth.path, q);
     return c.json(page(results.map(view), q.limit), 200);
   },
 );
@@ -194,13 +177,8 @@ payoutsApp.openapi(
       at: now,
     });
     // The status change and the posting commit together; the posting's source key makes it once-only on its own too.
-    const [update] = await c.env.DB.batch([
-      c.env.DB.prepare(
-        "UPDATE payouts SET status = 'paid', paid_at = ?2, paid_by = ?3, reference = ?4 WHERE id = ?1 AND status = 'open'",
-      ).bind(payout.id, now, auth.keyId, reference),
-      ...postingStatements(c.env.DB, posting, now),
-    ]);
-    if (update.meta.changes === 0) throw conflict("already_paid", "this payout is already paid");
+    const updated = await markPayoutPaid(c.env.DB, { id: payout.id, now, by: auth.keyId, reference }, posting);
+    if (!updated) throw conflict("already_paid", "this payout is already paid");
     return c.json(view({ ...payout, status: "paid", paid_at: now, reference }), 200);
   },
 );

@@ -3,6 +3,7 @@
  * synchronously (one attempt, recorded like any other) and answer with the outcome.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { deliveryAttempts, deliveryBelongsTo, getDelivery, insertPing, listDeliveries } from "../db/webhook-deliveries";
 import { newId } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { conflict, notFound } from "../lib/errors";
@@ -62,24 +63,9 @@ const view = (r: DeliveryRow) => ({
 });
 
 async function detail(db: D1Database, deliveryId: string) {
-  const [row, attempts] = await Promise.all([
-    db.prepare("SELECT * FROM webhook_deliveries WHERE id = ?1").bind(deliveryId).first<DeliveryRow>(),
-    db
-      .prepare(
-        "SELECT attempt, trigger, status_code, error, duration_ms, at FROM webhook_attempts WHERE delivery_id = ?1 ORDER BY id LIMIT 200",
-      )
-      .bind(deliveryId)
-      .all<{
-        attempt: number;
-        trigger: "queue" | "replay" | "ping";
-        status_code: number | null;
-        error: string | null;
-        duration_ms: number;
-        at: number;
-      }>(),
-  ]);
+  const [row, attempts] = await Promise.all([getDelivery(db, deliveryId), deliveryAttempts(db, deliveryId)]);
   if (!row) throw notFound("delivery");
-  return { ...view(row), attempt_log: attempts.results.map((a) => ({ ...a, at: new Date(a.at).toISOString() })) };
+  return { ...view(row), attempt_log: attempts.map((a) => ({ ...a, at: new Date(a.at).toISOString() })) };
 }
 
 const subParam = idParam("whk");
@@ -102,36 +88,13 @@ webhookDeliveriesApp.openapi(
     requireScope(auth, "webhooks:read");
     const sub = await visibleSubscription(c.env.DB, auth, c.req.valid("param").id);
     const q = c.req.valid("query");
-    const binds: unknown[] = [sub.id];
-    const where = ["subscription_id = ?1"];
-    if (q.status) {
-      binds.push(q.status);
-      where.push(`status = ?${binds.length}`);
-    }
-    if (q.event_type) {
-      binds.push(q.event_type);
-      where.push(`event_type = ?${binds.length}`);
-    }
-    if (q.cursor) {
-      binds.push(q.cursor);
-      where.push(`id < ?${binds.length}`);
-    }
-    binds.push(q.limit + 1);
-    const { results } = await c.env.DB.prepare(
-      `SELECT * FROM webhook_deliveries WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?${binds.length}`,
-    )
-      .bind(...binds)
-      .all<DeliveryRow>();
+    const results = await listDeliveries(c.env.DB, sub.id, q);
     return c.json(page(results.map(view), q.limit), 200);
   },
 );
 
 async function deliveryOf(db: D1Database, subscriptionId: string, deliveryId: string): Promise<void> {
-  const row = await db
-    .prepare("SELECT 1 AS x FROM webhook_deliveries WHERE id = ?1 AND subscription_id = ?2")
-    .bind(deliveryId, subscriptionId)
-    .first();
-  if (!row) throw notFound("delivery");
+  if (!(await deliveryBelongsTo(db, deliveryId, subscriptionId))) throw notFound("delivery");
 }
 
 webhookDeliveriesApp.openapi(
@@ -206,14 +169,7 @@ webhookDeliveriesApp.openapi(
       data: { webhook_id: sub.id, channel_id: sub.channel_id },
     };
     const deliveryId = newId("dlv", now);
-    await c.env.DB.batch([
-      c.env.DB.prepare(
-        "INSERT INTO webhook_events (id, type, source, seq, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-      ).bind(event.id, event.type, event.source, event.seq, JSON.stringify(event), now),
-      c.env.DB.prepare(
-        "INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, status, attempts, enqueued_at, created_at, updated_at) VALUES (?1, ?2, ?3, 'webhook.ping', 'pending', 0, ?4, ?4, ?4)",
-      ).bind(deliveryId, sub.id, event.id, now),
-    ]);
+    await insertPing(c.env.DB, event, deliveryId, sub.id, now);
     const ctx = await loadDelivery(c.env.DB, deliveryId);
     await attemptDelivery(c.env, ctx!, "ping");
     return c.json(await detail(c.env.DB, deliveryId), 200);

@@ -4,6 +4,15 @@
  * an unknown id. URLs pass the SSRF policy (src/security/ssrf.ts) here and again at delivery.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  countSubscriptions,
+  deleteSubscription,
+  insertSubscription,
+  listSubscriptions,
+  rotateSubscriptionSecret,
+  subscriptionInScope,
+  updateSubscription,
+} from "../db/webhooks";
 import { newId } from "../domain/ids";
 import { invalidFilters } from "../domain/webhook-targets";
 import { visibleChannel } from "../lib/channel-access";
@@ -91,12 +100,7 @@ export const webhookView = (r: SubscriptionRow) => ({
 
 /** The subscription if the caller's subtree holds it (deleted ones are gone); else 404 like an unknown id. */
 export async function visibleSubscription(db: D1Database, auth: Auth, id: string): Promise<SubscriptionRow> {
-  const row = await db
-    .prepare(
-      "SELECT s.* FROM webhook_subscriptions s JOIN channels c ON c.id = s.channel_id WHERE s.id = ?1 AND s.status != 'deleted' AND substr(c.path, 1, length(?2)) = ?2",
-    )
-    .bind(id, auth.path)
-    .first<SubscriptionRow>();
+  const row = await subscriptionInScope(db, id, auth.path);
   if (!row) throw notFound("webhook");
   return row;
 }
@@ -130,32 +134,22 @@ webhooksApp.openapi(
     const channelId = body.channel_id ? (await visibleChannel(c.env.DB, auth, body.channel_id)).id : auth.channelId;
     const url = checkedUrl(c.env, body.url);
     // Bounded per channel so one channel cannot multiply every event's fan-out.
-    const count = await c.env.DB.prepare(
-      "SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE channel_id = ?1 AND status != 'deleted'",
-    )
-      .bind(channelId)
-      .first<{ n: number }>();
-    if ((count?.n ?? 0) >= MAX_PER_CHANNEL)
+    if ((await countSubscriptions(c.env.DB, channelId)) >= MAX_PER_CHANNEL)
       throw unprocessable("too_many_webhooks", `a channel has at most ${MAX_PER_CHANNEL} webhook subscriptions`);
     const id = newId("whk");
     const secret = newWebhookSecret();
     const sealed = await sealWebhookSecret(c.env, id, secret);
     const now = Date.now();
-    const row = await c.env.DB.prepare(
-      `INSERT INTO webhook_subscriptions (id, channel_id, url, events, description, status, secret_sealed, secret_key_id, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8) RETURNING *`,
-    )
-      .bind(
-        id,
-        channelId,
-        url,
-        JSON.stringify([...new Set(body.events)]),
-        body.description ?? null,
-        sealed.sealed,
-        sealed.keyId,
-        now,
-      )
-      .first<SubscriptionRow>();
+    const row = await insertSubscription(c.env.DB, {
+      id,
+      channelId,
+      url,
+      events: JSON.stringify([...new Set(body.events)]),
+      description: body.description ?? null,
+      sealed: sealed.sealed,
+      keyId: sealed.keyId,
+      now,
+    });
     c.header("Cache-Control", "no-store");
     return c.json({ ...webhookView(row!), secret }, 201);
   },
@@ -179,26 +173,7 @@ webhooksApp.openapi(
     const auth = c.get("auth");
     requireScope(auth, "webhooks:read");
     const q = c.req.valid("query");
-    const binds: unknown[] = [auth.path];
-    const where = ["substr(c.path, 1, length(?1)) = ?1", "s.status != 'deleted'"];
-    if (q.channel_id) {
-      binds.push(q.channel_id);
-      where.push(`s.channel_id = ?${binds.length}`);
-    }
-    if (q.status) {
-      binds.push(q.status);
-      where.push(`s.status = ?${binds.length}`);
-    }
-    if (q.cursor) {
-      binds.push(q.cursor);
-      where.push(`s.id > ?${binds.length}`);
-    }
-    binds.push(q.limit + 1);
-    const { results } = await c.env.DB.prepare(
-      `SELECT s.* FROM webhook_subscriptions s JOIN channels c ON c.id = s.channel_id WHERE ${where.join(" AND ")} ORDER BY s.id LIMIT ?${binds.length}`,
-    )
-      .bind(...binds)
-      .all<SubscriptionRow>();
+    const results = await listSubscriptions(c.env.DB, auth.path, q);
     return c.json(page(results.map(webhookView), q.limit), 200);
   },
 );
@@ -236,11 +211,14 @@ webhooksApp.openapi(
     const url = body.url === undefined ? current.url : checkedUrl(c.env, body.url);
     const events = body.events === undefined ? current.events : JSON.stringify([...new Set(body.events)]);
     const description = body.description === undefined ? current.description : body.description;
-    const row = await c.env.DB.prepare(
-      "UPDATE webhook_subscriptions SET url = ?2, events = ?3, description = ?4, status = ?5, updated_at = ?6 WHERE id = ?1 AND status != 'deleted' RETURNING *",
-    )
-      .bind(current.id, url, events, description, body.status ?? current.status, Date.now())
-      .first<SubscriptionRow>();
+    const row = await updateSubscription(c.env.DB, {
+      id: current.id,
+      url,
+      events,
+      description,
+      status: body.status ?? current.status,
+      now: Date.now(),
+    });
     if (!row) throw notFound("webhook");
     return c.json(webhookView(row), 200);
   },
@@ -261,11 +239,7 @@ webhooksApp.openapi(
     const current = await visibleSubscription(c.env.DB, auth, c.req.valid("param").id);
     const now = Date.now();
     // Kept as 'deleted' (hidden everywhere) so its delivery log stays for audits; its secret is wiped.
-    await c.env.DB.prepare(
-      "UPDATE webhook_subscriptions SET status = 'deleted', deleted_at = ?2, updated_at = ?2, secret_sealed = '', secret_key_id = '' WHERE id = ?1",
-    )
-      .bind(current.id, now)
-      .run();
+    await deleteSubscription(c.env.DB, current.id, now);
     return c.json(
       { ...webhookView({ ...current, updated_at: now }), status: "disabled" as const, deleted: true as const },
       200,
@@ -288,11 +262,7 @@ webhooksApp.openapi(
     const current = await visibleSubscription(c.env.DB, auth, c.req.valid("param").id);
     const secret = newWebhookSecret();
     const sealed = await sealWebhookSecret(c.env, current.id, secret);
-    const row = await c.env.DB.prepare(
-      "UPDATE webhook_subscriptions SET secret_sealed = ?2, secret_key_id = ?3, updated_at = ?4 WHERE id = ?1 AND status != 'deleted' RETURNING *",
-    )
-      .bind(current.id, sealed.sealed, sealed.keyId, Date.now())
-      .first<SubscriptionRow>();
+    const row = await rotateSubscriptionSecret(c.env.DB, current.id, sealed, Date.now());
     if (!row) throw notFound("webhook");
     c.header("Cache-Control", "no-store");
     return c.json({ ...webhookView(row), secret }, 200);
