@@ -21,7 +21,7 @@ import { ApiError, errorBody, notFound } from "../lib/errors";
 import { publicSecurity } from "../lib/public-routes";
 import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
-import type { NoticeOutcome } from "../objects/channel-checkout";
+import type { NoticeOutcome } from "../objects/channel-payment";
 import { commonErrors, errorResponses, json } from "./schemas";
 
 export const paymentNotifyApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -5,10 +5,11 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { orderChannelInSubtree } from "../db/order-channels";
+import { publicOrder } from "../domain/orders";
 import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
-import { channelAccount, publicOrder } from "../objects/channel-account";
+import { channelAccount } from "../objects/channel-account";
 import { requireScope } from "../security/auth";
 import { sha256Hex } from "../security/primitives";
 import { commonErrors, errorResponses, idParam, json, jsonBody } from "./schemas";
