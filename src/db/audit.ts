@@ -40,3 +40,37 @@ export async function listAudit(db: D1Database, f: AuditFilter): Promise<AuditEn
     .all<AuditEntry>();
   return results;
 }
+
+export interface AuditRow {
+  id: string;
+  at: number;
+  actor_key_id: string | null;
+  actor_channel_id: string | null;
+  action: string;
+  resource_id: string | null;
+  status: number;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+}
+
+/** Appends one audit entry (the table is append-only). */
+export async function insertAudit(db: D1Database, e: AuditRow): Promise<void> {
+  await db
+    .prepare(
+      "INSERT INTO audit_log (id, at, actor_key_id, actor_channel_id, action, resource_id, status, ip, user_agent, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .bind(
+      e.id,
+      e.at,
+      e.actor_key_id,
+      e.actor_channel_id,
+      e.action,
+      e.resource_id,
+      e.status,
+      e.ip,
+      e.user_agent,
+      e.request_id,
+    )
+    .run();
+}

@@ -5,7 +5,9 @@
  * /v1/public/payments/{gateway}/notify (routes/payment-notify.ts).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { insertAudit } from "../db/audit";
 import { suspendedOnPath } from "../db/channels";
+import { recordCheckoutOrder } from "../db/orders";
 import { getProducts } from "../db/products";
 import { newId } from "../domain/ids";
 import { ORDER_STATUSES, type OrderLineSpec } from "../domain/orders";
@@ -169,11 +171,13 @@ checkoutApp.openapi(
     }
     const { order, checkout } = result;
     // The notice endpoint finds the order's channel here; written before the buyer can pay.
-    await c.env.DB.prepare(
-      "INSERT OR IGNORE INTO checkout_orders (order_id, channel_id, gateway, payment_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-      .bind(order.id, order.channel_id, checkout.gateway, checkout.payment_id, order.created_at)
-      .run();
+    await recordCheckoutOrder(c.env.DB, {
+      order_id: order.id,
+      channel_id: order.channel_id,
+      gateway: checkout.gateway,
+      payment_id: checkout.payment_id,
+      created_at: order.created_at,
+    });
     const params = await gateways[checkout.gateway].createPayment(
       {
         order_id: order.id,
@@ -232,22 +236,18 @@ checkoutApp.openapi(
     if (revealed) {
       // Code reveals are audited like GET /v1/orders/{id}; never the codes themselves.
       c.executionCtx.waitUntil(
-        c.env.DB.prepare(
-          "INSERT INTO audit_log (id, at, actor_key_id, actor_channel_id, action, resource_id, status, ip, user_agent, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 200, ?7, ?8, ?9)",
-        )
-          .bind(
-            newId("aud"),
-            Date.now(),
-            auth.keyId,
-            auth.channelId,
-            "GET /v1/checkout/{order_id}",
-            order_id,
-            c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null,
-            c.req.header("user-agent")?.slice(0, 256) ?? null,
-            c.get("requestId"),
-          )
-          .run()
-          .catch(() => undefined),
+        insertAudit(c.env.DB, {
+          id: newId("aud"),
+          at: Date.now(),
+          actor_key_id: auth.keyId,
+          actor_channel_id: auth.channelId,
+          action: "GET /v1/checkout/{order_id}",
+          resource_id: order_id,
+          status: 200,
+          ip: c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null,
+          user_agent: c.req.header("user-agent")?.slice(0, 256) ?? null,
+          request_id: c.get("requestId"),
+        }).catch(() => undefined),
       );
     }
     c.header("Cache-Control", "no-store");

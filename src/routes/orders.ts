@@ -1,10 +1,11 @@
 /** /v1/orders: place an order (idempotent), read one with its codes, list the channel's orders. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { suspendedOnPath } from "../db/channels";
+import { listOrders, projectedOrderInSubtree } from "../db/orders";
 import { getProducts } from "../db/products";
-import { ORDER_STATUSES, type OrderLineSpec, type OrderRecord, publicOrder } from "../domain/orders";
+import { ORDER_STATUSES, type OrderLineSpec } from "../domain/orders";
 import { sellLine } from "../domain/sellability";
-import { ACCOUNT_MAX, isTopupOrder, type TopupView, validAccount } from "../domain/topup";
+import { isTopupOrder } from "../domain/topup";
 import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { resolvePrices } from "../lib/prices";
@@ -12,131 +13,14 @@ import { channelSuspended, saleRefusalError } from "../lib/sale-errors";
 import { validationHook } from "../lib/validation";
 import { abuseGuard } from "../objects/abuse-guard";
 import { channelAccount, type OrderResult } from "../objects/channel-account";
-import type { IssuedCode } from "../objects/sku-pool";
 import { providerConfig } from "../providers/topup-provider";
 import { requireScope } from "../security/auth";
 import { sha256Hex } from "../security/primitives";
+import { IdempotencyHeader, OrderCreate, OrderSchema, orderView } from "./order-schemas";
 import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
 
 export const ordersApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Orders"];
-
-const TopupAccount = z
-  .string()
-  .max(ACCOUNT_MAX)
-  .refine(validAccount, "1–64 printable characters, no control characters, no spaces at the ends")
-  .openapi({
-    description: "topup products only: the account to recharge (phone number, game uid…)",
-    example: "13800138000",
-  });
-const TopupSchema = z
-  .object({
-    status: z.enum(["processing", "succeeded", "failed"]),
-    account: z.string(),
-    provider_ref: z.string().nullable(),
-    attempts: z.number(),
-    last_error: z.string().nullable(),
-  })
-  .openapi("TopupStatus");
-
-const OrderCreate = z
-  .object({
-    items: z
-      .array(
-        z
-          .object({
-            product_id: z.string().regex(/^prd_[a-z0-9]{1,40}$/),
-            quantity: z.number().int().min(1).max(1000),
-            account: TopupAccount.optional(),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(20),
-    customer_ref: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .optional()
-      .openapi({ description: "Your id for the buyer; per-customer limits count by it" }),
-    external_ref: z.string().trim().min(1).max(200).optional().openapi({ description: "Your order number" }),
-  })
-  .strict()
-  .refine(
-    (o) => new Set(o.items.map((i) => i.product_id)).size === o.items.length,
-    "each product appears once in items",
-  )
-  .openapi("OrderCreate");
-
-const CodeSchema = z
-  .object({
-    code: z.string(),
-    pin: z.string().optional(),
-    url: z.string().optional(),
-    expires_at: z.string().nullable(),
-  })
-  .openapi("IssuedCode");
-const OrderSchema = z
-  .object({
-    id: z.string(),
-    object: z.literal("order"),
-    channel_id: z.string(),
-    status: z.enum(ORDER_STATUSES),
-    customer_ref: z.string().nullable(),
-    external_ref: z.string().nullable(),
-    currency: z.string(),
-    total_amount: z.number(),
-    failure_reason: z.string().nullable(),
-    items: z.array(
-      z.object({
-        product_id: z.string(),
-        quantity: z.number(),
-        unit_price: z.number(),
-        amount: z.number(),
-        codes: z.array(CodeSchema).optional(),
-      }),
-    ),
-    created_at: z.string(),
-    updated_at: z.string(),
-    topup: TopupSchema.optional().openapi({
-      description: "topup orders: the recharge at the provider, account masked",
-    }),
-  })
-  .openapi("Order");
-const IdempotencyHeader = z.object({
-  "idempotency-key": z
-    .string()
-    .min(8)
-    .max(128)
-    .regex(/^[\x21-\x7e]+$/, "printable ASCII")
-    .openapi({ description: "Unique per order attempt; kept 24 h" }),
-});
-
-/** The order as the API shows it, with codes (and claim URLs for link products) when given. */
-function orderView(
-  order: OrderRecord,
-  codes: Record<number, IssuedCode[]> | null,
-  claimUrls: Map<string, string | null>,
-  topup?: TopupView | null,
-) {
-  const base = publicOrder(order);
-  return {
-    ...base,
-    object: "order" as const,
-    ...(topup ? { topup } : {}),
-    items: base.items.map((item, line) => {
-      if (!codes) return item;
-      const template = claimUrls.get(item.product_id);
-      return {
-        ...item,
-        codes: (codes[line] ?? []).map((c) =>
-          template ? { ...c, url: template.replace("{code}", encodeURIComponent(c.code)) } : c,
-        ),
-      };
-    }),
-  };
-}
 
 /** Top-up items: one per order, quantity 1, with an account; the provider must be configured. */
 function topupProblem(
@@ -266,11 +150,7 @@ ordersApp.openapi(
     // The caller's own orders come from its ChannelAccount at once; a descendant's are found through the projection.
     let found = await channelAccount(c.env, auth.channelId).getOrder(id);
     if (!found) {
-      const row = await c.env.DB.prepare(
-        "SELECT o.channel_id FROM orders o JOIN channels ch ON ch.id = o.channel_id WHERE o.id = ?1 AND substr(ch.path, 1, length(?2)) = ?2",
-      )
-        .bind(id, auth.path)
-        .first<{ channel_id: string }>();
+      const row = await projectedOrderInSubtree(c.env.DB, id, auth.path);
       found = row ? await channelAccount(c.env, row.channel_id).getOrder(id, false) : null;
     }
     if (!found) throw notFound("order");
@@ -324,38 +204,7 @@ ordersApp.openapi(
     requireScope(auth, "orders:read");
     const q = c.req.valid("query");
     // The caller's whole subtree, through the channel paths.
-    const where = ["channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?1)) = ?1)"];
-    const binds: unknown[] = [auth.path];
-    for (const field of ["status", "channel_id", "customer_ref", "external_ref"] as const) {
-      if (q[field]) {
-        binds.push(q[field]);
-        where.push(`${field} = ?${binds.length}`);
-      }
-    }
-    if (q.cursor) {
-      binds.push(q.cursor);
-      where.push(`id < ?${binds.length}`);
-    }
-    binds.push(q.limit + 1);
-    const { results } = await c.env.DB.prepare(
-      `SELECT * FROM orders WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?${binds.length}`,
-    )
-      .bind(...binds)
-      .all<Record<string, unknown>>();
-    const data = results.map((r) => ({
-      id: r.id as string,
-      object: "order" as const,
-      channel_id: r.channel_id as string,
-      status: r.status as (typeof ORDER_STATUSES)[number],
-      customer_ref: r.customer_ref as string | null,
-      external_ref: r.external_ref as string | null,
-      currency: r.currency as string,
-      total_amount: r.total_amount as number,
-      failure_reason: r.failure_reason as string | null,
-      items: JSON.parse(r.items as string),
-      created_at: new Date(r.created_at as number).toISOString(),
-      updated_at: new Date(r.updated_at as number).toISOString(),
-    }));
+    const data = await listOrders(c.env.DB, auth.path, q);
     return c.json(page(data, q.limit), 200);
   },
 );
