@@ -10,7 +10,7 @@ import type { CodeRule } from "../domain/code-format";
 import { toIso, type Validity } from "../domain/validity";
 import { codeKeys } from "../security/code-crypto";
 import { requireSecrets } from "../security/secrets";
-import { flushOutbox, outboxPosition, pendingEvents, } from "./outbox";
+import { flushOutbox, outboxPosition, pendingEvents } from "./outbox";
 import { type PreparedCode, SKU_POOL_SCHEMA } from "./sku-pool.schema";
 import * as quotas from "./sku-pool-allocations";
 import * as batches from "./sku-pool-batches";
