@@ -67,7 +67,7 @@ export async function listPublishableKeys(db: D1Database, channelId: string): Pr
   return results;
 }
 
-/** Revokes a channel's API key (a second revocation keeps the first time); the row, or null if the channel has no such key. */
+/** Revokes a channel's API key (a second revocation keeps the first time); the row, or null if there is no such key. */
 export async function revokeApiKey(
   db: D1Database,
   channelId: string,

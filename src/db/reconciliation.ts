@@ -1,7 +1,7 @@
 /** Reads of the stored reconciliation runs (src/lib/reconciliation.ts writes them). */
 import type { StoredRun } from "../lib/reconciliation";
 
-/** A page of runs, newest first, optionally of one status (limit + 1 rows so the caller can tell whether there is more). */
+/** A page of runs, newest first, optionally of one status (limit + 1 rows: the caller tells whether there is more). */
 export async function listReconciliationRuns(
   db: D1Database,
   q: { status?: string; cursor?: string; limit: number },

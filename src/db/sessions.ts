@@ -1,4 +1,7 @@
-/** Console sessions on D1: created at log-in, revoked at log-out or when the user changes (tokens are checked in src/security/sessions.ts). */
+/**
+ * Console sessions on D1: created at log-in, revoked at log-out or when the user changes (the session token is
+ * checked in src/security/sessions.ts).
+ */
 import type { UserRow } from "./users";
 
 /** Records a new session; only the SHA-256 of its CSRF token is stored. */

@@ -34,7 +34,7 @@ export async function insertUser(db: D1Database, row: UserRow): Promise<boolean>
   return !!inserted;
 }
 
-/** A page of users by id after `cursor` ("" for the first page), limit + 1 rows so the caller can tell whether there is more. */
+/** A page of users by id after `cursor` ("" for the first); limit + 1 rows: the caller tells if there is more. */
 export async function listUsers(db: D1Database, cursor: string, limit: number): Promise<UserRow[]> {
   const { results } = await db
     .prepare("SELECT * FROM users WHERE id > ?1 ORDER BY id LIMIT ?2")

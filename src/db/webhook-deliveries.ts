@@ -1,4 +1,4 @@
-/** The webhook delivery log on D1: deliveries, their attempts, and the ping delivery (sending is in src/lib/webhook-send.ts). */
+/** The webhook delivery log on D1: deliveries, their attempts, the ping delivery (sending: src/lib/webhook-send.ts). */
 import type { DeliveryRow } from "../lib/webhook-send";
 import type { DomainEvent } from "../objects/outbox";
 

@@ -6,11 +6,11 @@
  * memory from the ledger's state of the order, in event order within a batch. Two consumers may work on the
  * same order at once, so each recognition is inserted only if the order's state is still what it was computed
  * from (`RECOGNITION_STATE` in db/ledger-posting.ts, checked inside the D1 transaction); if not, the redemption
- * is parked and computed again by a later batch. A reversal posts the exact negative of its recognition, only if that recognition is
- * in the ledger; otherwise it waits for it. A redemption whose order has no sale yet waits for the sale; one of
- * a root order (which never gets a sale) posts nothing, and anything parked longer than the grace is dropped.
+ * is parked and computed again by a later batch. A reversal posts the exact negative of its recognition, only if
+ * that recognition is in the ledger; otherwise it waits for it. A redemption whose order has no sale yet waits for
+ * the sale; one of a root order (which never gets a sale) posts nothing, and anything parked longer than the grace
+ * is dropped. The D1 side (loading the state, the guard's SQL) is in db/ledger-inputs.ts and db/ledger-posting.ts.
  */
-
 import type { RecognitionLoad } from "../db/ledger-inputs";
 import type { Guard } from "../db/ledger-posting";
 import type { Leg, Posting } from "../domain/ledger";

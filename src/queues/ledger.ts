@@ -61,13 +61,7 @@ async function load(
       ...redemptions,
     ]),
   ]);
-  return {
-    paths,
-    rules,
-    parked,
-    posted,
-    recognition,
-  };
+  return { paths, rules, parked, posted, recognition };
 }
 
 export interface LedgerPlan {
@@ -246,7 +240,7 @@ export async function ledgerPlan(db: D1Database, events: DomainEvent[], now = Da
   return plan;
 }
 
-/** A guarded posting: if its guard failed, the event is parked (again) to be computed by a later batch; if it posted, unparked. */
+/** A guarded posting: if its guard fails, the event is parked (again) for a later batch; if it posts, unparked. */
 function guardedStatements(
   db: D1Database,
   key: string,
