@@ -27,8 +27,7 @@ export interface PublicOperation {
   documented?: false;
 }
 
-/** `METHOD /v1/path` with OpenAPI `{param}`s → what authenticates it instead of an API key. */
-export const PUBLIC_OPERATIONS = {
+const OPERATIONS = {
   "GET /v1/openapi.json": { by: "none", documented: false },
   "POST /v1/sessions": { by: "password" },
   "POST /v1/public/codes/verify": { by: "none" },
@@ -40,7 +39,10 @@ export const PUBLIC_OPERATIONS = {
   "GET /v1/checkout/{order_id}": { by: "publishable_key" },
 } as const satisfies Record<string, PublicOperation>;
 
-export type PublicOperationKey = keyof typeof PUBLIC_OPERATIONS;
+export type PublicOperationKey = keyof typeof OPERATIONS;
+
+/** `METHOD /v1/path` with OpenAPI `{param}`s → what authenticates it instead of an API key. */
+export const PUBLIC_OPERATIONS: Readonly<Record<PublicOperationKey, PublicOperation>> = OPERATIONS;
 
 /** The OpenAPI security scheme of API keys (the document's default) and of publishable keys. */
 export const API_KEY_SCHEME = "apiKey";
