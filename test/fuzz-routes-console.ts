@@ -1,0 +1,75 @@
+/** Fuzz routes of the console: sessions (log-in) and users. */
+import fc from "fast-check";
+import { bodyText } from "./fuzz-bodies";
+import { FUZZ_PASSWORD, f } from "./fuzz-fixtures";
+import { ids, type RouteSpec } from "./fuzz-inputs";
+import { mutatedBody, weirdValue } from "./fuzz-values";
+
+const roles = ["owner", "admin", "operator", "finance", "auditor", "channel_manager", "root", "Admin", ""];
+const loginBases = () =>
+  fc.constantFrom<Record<string, unknown>>(
+    { email: "fuzz-finance@example.com", password: FUZZ_PASSWORD },
+    { email: "FUZZ-ADMIN@example.com", password: "wrong" },
+    { email: "nobody@example.com", password: FUZZ_PASSWORD },
+  );
+const userBases = () =>
+  fc.constantFrom<Record<string, unknown>>(
+    { email: "fuzz-new@example.com", password: FUZZ_PASSWORD, role: "operator" },
+    { email: "fuzz-cm@example.com", password: FUZZ_PASSWORD, role: "channel_manager", channel_id: f.grandchild },
+    { email: "fuzz-owner@example.com", password: FUZZ_PASSWORD, role: "owner" },
+    { email: "fuzz-admin@example.com", password: FUZZ_PASSWORD, role: "auditor" },
+  );
+const userPatchBases = () =>
+  fc.constantFrom<Record<string, unknown>>(
+    { role: "auditor" },
+    { status: "active" },
+    { status: "disabled" },
+    { password: "another fuzz password" },
+    { role: "channel_manager", channel_id: f.child },
+    { role: "finance", channel_id: null },
+  );
+const userValues = () =>
+  fc.oneof(
+    { weight: 4, arbitrary: weirdValue },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(...roles, ...f.channels, "active", "disabled", "a@b.c", "x".repeat(300), null),
+    },
+  );
+
+export const consoleRoutes: RouteSpec[] = [
+  {
+    name: "POST /v1/sessions",
+    method: "POST",
+    path: () => fc.constant("/v1/sessions"),
+    body: () => bodyText(mutatedBody(loginBases(), [["email"], ["password"]])),
+  },
+  { name: "GET /v1/sessions/current", method: "GET", path: () => fc.constant("/v1/sessions/current") },
+  {
+    name: "DELETE /v1/sessions/current",
+    method: "DELETE",
+    path: () => fc.constant("/v1/sessions/current"),
+    body: () => bodyText(weirdValue),
+  },
+  {
+    name: "POST /v1/users",
+    method: "POST",
+    path: () => fc.constant("/v1/users"),
+    body: () => bodyText(mutatedBody(userBases(), [["email"], ["password"], ["role"], ["channel_id"]], userValues())),
+  },
+  { name: "GET /v1/users", method: "GET", path: () => fc.constant("/v1/users"), query: ["limit", "cursor"] },
+  { name: "GET /v1/users/{id}", method: "GET", path: () => ids.usr().map((id) => `/v1/users/${id}`) },
+  {
+    name: "PATCH /v1/users/{id}",
+    method: "PATCH",
+    path: () => ids.usr().map((id) => `/v1/users/${id}`),
+    body: () =>
+      bodyText(mutatedBody(userPatchBases(), [["role"], ["status"], ["password"], ["channel_id"]], userValues())),
+  },
+  {
+    name: "DELETE /v1/users/{id}/sessions",
+    method: "DELETE",
+    path: () => ids.usr().map((id) => `/v1/users/${id}/sessions`),
+    body: () => bodyText(weirdValue),
+  },
+];
