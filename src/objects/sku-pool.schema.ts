@@ -3,7 +3,7 @@
  * The pool is the only writer of its codes: every state change happens here, inside
  * one synchronous block, together with its outbox event.
  *
- * meta         key/value: ref (product_id, shard), outbox_seq (event sequence high-water mark),
+ * meta         key/value: ref (product_id, shard), outbox_seq (event sequence high-water mark), schema_version,
  *              reencrypt (the key re-encryption job, see sku-pool-reencrypt.ts)
  * codes        one row per code. Never plaintext:
  *   idx          blind index, keyed HMAC-SHA256 of the code (security/code-crypto digestCode; UNIQUE: dedup inside the product)
@@ -17,9 +17,15 @@
  * holds        hold_id → quantity, expires_at, state held|confirmed|released|expired, order_id
  * redemptions  id → code_id, redeemer, channel_id, redeemed_at, reversed_at
  * jobs         background generation: batch_id → rule, total, done, status running|completed|failed
+ * allocations  per-channel quota of this shard: DDL and rules in sku-pool-allocations.ts
  * outbox       see objects/outbox.ts
+ *
+ * Version 1, kept in `meta.schema_version`; a change to a table bumps it and adds the migration step
+ * beside this file (DO storage has no migration runner: the constructor applies it).
  */
 import { OUTBOX_SCHEMA } from "./outbox";
+
+export const SKU_POOL_SCHEMA_VERSION = 1;
 
 export const SKU_POOL_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -82,6 +88,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   error TEXT
 );
 ${OUTBOX_SCHEMA}
+INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '${SKU_POOL_SCHEMA_VERSION}');
 `;
 
 export type CodeRow = {
