@@ -20,7 +20,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (subject TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS failures_subject ON failures (subject, at);
 CREATE TABLE IF NOT EXISTS locks (subject TEXT PRIMARY KEY, until INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS counters (subject TEXT NOT NULL, window_start INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (subject, window_start));
+CREATE TABLE IF NOT EXISTS counters (
+  subject TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (subject, window_start)
+);
 CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, until INTEGER NOT NULL);
 ${OUTBOX_SCHEMA}
 `;
@@ -116,7 +121,8 @@ export class AbuseGuard extends DurableObject<Env> {
         .toArray()[0]?.count ?? 0;
     if (used >= limit) return { ok: false, retryAfterMs: start + windowMs - now };
     this.sql.exec(
-      "INSERT INTO counters (subject, window_start, count) VALUES (?, ?, 1) ON CONFLICT (subject, window_start) DO UPDATE SET count = count + 1",
+      `INSERT INTO counters (subject, window_start, count) VALUES (?, ?, 1)
+        ON CONFLICT (subject, window_start) DO UPDATE SET count = count + 1`,
       subject,
       start,
     );

@@ -39,7 +39,8 @@ export function reserve(sql: SqlStorage, amount: number, currency: string): Rese
 export function commit(sql: SqlStorage, orderId: string, amount: number, now: number): void {
   sql.exec("UPDATE account SET reserved = reserved - ?, balance = balance - ? WHERE id = 1", amount, amount);
   sql.exec(
-    "INSERT OR IGNORE INTO movements (id, kind, amount, balance_after, order_id, created_at) VALUES (?, 'order', ?, ?, ?, ?)",
+    `INSERT OR IGNORE INTO movements (id, kind, amount, balance_after, order_id, created_at)
+      VALUES (?, 'order', ?, ?, ?, ?)`,
     `mov_${orderId}`,
     -amount,
     account(sql).balance,
@@ -80,7 +81,8 @@ export function topUp(
   sql.exec("UPDATE account SET balance = balance + ?, currency = ? WHERE id = 1", amount, currency);
   const balance = account(sql).balance;
   sql.exec(
-    "INSERT INTO movements (id, kind, amount, balance_after, note, actor, created_at) VALUES (?, 'topup', ?, ?, ?, ?, ?)",
+    `INSERT INTO movements (id, kind, amount, balance_after, note, actor, created_at)
+      VALUES (?, 'topup', ?, ?, ?, ?, ?)`,
     movementId,
     amount,
     balance,
@@ -95,7 +97,8 @@ export function topUp(
 export function setCreditLimit(sql: SqlStorage, limit: number, actor: string, now: number): void {
   sql.exec("UPDATE account SET credit_limit = ? WHERE id = 1", limit);
   sql.exec(
-    "INSERT INTO movements (id, kind, amount, balance_after, note, actor, created_at) VALUES (?, 'credit_limit', ?, ?, 'credit limit set', ?, ?)",
+    `INSERT INTO movements (id, kind, amount, balance_after, note, actor, created_at)
+      VALUES (?, 'credit_limit', ?, ?, 'credit limit set', ?, ?)`,
     `mov_cl_${now}_${Math.random().toString(36).slice(2, 8)}`,
     limit,
     account(sql).balance,

@@ -73,7 +73,8 @@ export function beginCheckout(h: Host, input: CheckoutInput): Promise<CheckoutRe
   rememberIdempotency(h.sql, key, input.requestHash, order.id, now);
   saveOrder(h.sql, order);
   h.sql.exec(
-    "INSERT INTO checkouts (order_id, state, gateway, payment_id, ttl_ms, expires_at, holds, updated_at) VALUES (?, 'holding', ?, ?, ?, ?, ?, ?)",
+    `INSERT INTO checkouts (order_id, state, gateway, payment_id, ttl_ms, expires_at, holds, updated_at)
+      VALUES (?, 'holding', ?, ?, ?, ?, ?, ?)`,
     order.id,
     input.gateway,
     newId("pay", now),

@@ -185,7 +185,8 @@ async function run(h: Host, order: OrderRecord, refundId: string, reason: string
     // Back to the prepaid balance, as a movement of its own.
     h.sql.exec("UPDATE account SET balance = balance + ? WHERE id = 1", order.total_amount);
     h.sql.exec(
-      "INSERT OR IGNORE INTO movements (id, kind, amount, balance_after, order_id, note, actor, created_at) VALUES (?, 'refund', ?, ?, ?, ?, 'refund', ?)",
+      `INSERT OR IGNORE INTO movements (id, kind, amount, balance_after, order_id, note, actor, created_at)
+        VALUES (?, 'refund', ?, ?, ?, ?, 'refund', ?)`,
       `mov_${refundId}`,
       order.total_amount,
       account(h.sql).balance,

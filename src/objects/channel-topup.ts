@@ -140,7 +140,10 @@ export function finish(sql: SqlStorage, orderId: string, outcome: Final, now: nu
     // Money already went back but the provider says it delivered: flag it for reconciliation, never re-charge silently.
     if (r.status === "failed" && outcome.kind === "succeeded" && !r.late_success) {
       sql.exec(
-        "UPDATE topups SET late_success = 1, provider_ref = COALESCE(?, provider_ref), last_error = 'provider reported success after the refund', updated_at = ? WHERE order_id = ?",
+        `UPDATE topups
+          SET late_success = 1, provider_ref = COALESCE(?, provider_ref),
+            last_error = 'provider reported success after the refund', updated_at = ?
+          WHERE order_id = ?`,
         outcome.provider_ref,
         now,
         orderId,
@@ -186,7 +189,8 @@ export function finish(sql: SqlStorage, orderId: string, outcome: Final, now: nu
     refund(sql, orderId, order.total_amount, reason, now);
   }
   sql.exec(
-    "UPDATE topups SET status = 'failed', provider_ref = ?, last_error = ?, refund_id = ?, updated_at = ? WHERE order_id = ?",
+    `UPDATE topups SET status = 'failed', provider_ref = ?, last_error = ?, refund_id = ?, updated_at = ?
+      WHERE order_id = ?`,
     ref,
     reason,
     refundId,
@@ -222,7 +226,8 @@ export function finish(sql: SqlStorage, orderId: string, outcome: Final, now: nu
 function refund(sql: SqlStorage, orderId: string, amount: number, reason: string, now: number): void {
   sql.exec("UPDATE account SET balance = balance + ? WHERE id = 1", amount);
   sql.exec(
-    "INSERT INTO movements (id, kind, amount, balance_after, order_id, note, actor, created_at) VALUES (?, 'refund', ?, ?, ?, ?, 'topup', ?)",
+    `INSERT INTO movements (id, kind, amount, balance_after, order_id, note, actor, created_at)
+      VALUES (?, 'refund', ?, ?, ?, ?, 'topup', ?)`,
     `mov_refund_${orderId}`,
     amount,
     funds.account(sql).balance,

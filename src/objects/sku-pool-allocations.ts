@@ -51,7 +51,8 @@ export function allocation(sql: SqlStorage, channelId: string): AllocationRow | 
 export function unallocated(sql: SqlStorage): number {
   return sql
     .exec<{ n: number }>(
-      "SELECT (SELECT COUNT(*) FROM codes WHERE status = 'available') - (SELECT COALESCE(SUM(quota), 0) FROM allocations) AS n",
+      `SELECT (SELECT COUNT(*) FROM codes WHERE status = 'available') - (SELECT COALESCE(SUM(quota), 0)
+        FROM allocations) AS n`,
     )
     .one().n;
 }
@@ -223,7 +224,8 @@ export function allocationsUnder(
 ): { channel_id: string; quota: number; low_water: number | null; refill: number | null }[] {
   return sql
     .exec<{ channel_id: string; quota: number; low_water: number | null; refill: number | null }>(
-      "SELECT channel_id, quota, low_water, refill FROM allocations WHERE substr(path, 1, length(?)) = ? ORDER BY channel_id",
+      `SELECT channel_id, quota, low_water, refill FROM allocations WHERE substr(path, 1, length(?)) = ?
+        ORDER BY channel_id`,
       path,
       path,
     )

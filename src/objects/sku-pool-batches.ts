@@ -28,7 +28,8 @@ export function loadCodes(
     sql,
     sql.exec(
       `INSERT INTO codes (idx, sealed, key_id, last4, pin_hash, batch_id, status)
-       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?, json_extract(value, '$[2]'), json_extract(value, '$[3]'), ?, 'staged'
+       SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?,
+              json_extract(value, '$[2]'), json_extract(value, '$[3]'), ?, 'staged'
        FROM json_each(?) WHERE true ON CONFLICT (idx) DO NOTHING`,
       keyId,
       batchId,

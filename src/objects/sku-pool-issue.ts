@@ -99,7 +99,8 @@ export function issueLine(
   if (!taken.ok) return taken;
   const expiresAt = expiryFor(req.validity, now);
   sql.exec(
-    `UPDATE codes SET ${ISSUE.set}, order_id = ?, line = ?, channel_id = ?, issued_at = ?, expires_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND ${ISSUE.guard}`,
+    `UPDATE codes SET ${ISSUE.set}, order_id = ?, line = ?, channel_id = ?, issued_at = ?, expires_at = ?
+      WHERE id IN (SELECT value FROM json_each(?)) AND ${ISSUE.guard}`,
     req.orderId,
     req.line,
     req.channelId,
@@ -133,7 +134,8 @@ export function returnOrder(sql: SqlStorage, source: string, productId: string, 
     .toArray();
   if (rows.length > 0) quotas.restoreQuota(sql, rows[0].channel_id, rows.length);
   sql.exec(
-    `UPDATE codes SET ${RETURN.set}, order_id = NULL, line = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL WHERE order_id = ? AND ${RETURN.guard}`,
+    `UPDATE codes SET ${RETURN.set}, order_id = NULL, line = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL
+      WHERE order_id = ? AND ${RETURN.guard}`,
     orderId,
   );
   const lines = changed(sql, sql.exec("UPDATE issues SET state = 'returned' WHERE order_id = ?", orderId));
@@ -266,7 +268,8 @@ export function confirmHold(
   const held = ids(sql, "SELECT id FROM codes WHERE hold_id = ? AND status = 'held'", req.holdId);
   const expiresAt = expiryFor(req.validity, now);
   sql.exec(
-    `UPDATE codes SET ${CONFIRM.set}, order_id = ?, line = ?, issued_at = ?, expires_at = ?, hold_id = NULL WHERE id IN (SELECT value FROM json_each(?)) AND ${CONFIRM.guard}`,
+    `UPDATE codes SET ${CONFIRM.set}, order_id = ?, line = ?, issued_at = ?, expires_at = ?, hold_id = NULL
+      WHERE id IN (SELECT value FROM json_each(?)) AND ${CONFIRM.guard}`,
     req.orderId,
     req.line,
     now,

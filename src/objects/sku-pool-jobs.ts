@@ -6,6 +6,7 @@
  * collided with another product are unstaged), and the last chunk publishes the whole batch.
  */
 
+import { completeJobBatch, failBatch, setBatchDone } from "../db/batches";
 import { claimIndexes } from "../db/code-index";
 import type { CodeRule } from "../domain/code-format";
 import { codeKeys } from "../security/code-crypto";
@@ -114,20 +115,16 @@ export async function runJob(env: Env, ref: PoolRef, job: JobRow, host: JobHost,
     failures.set(job.batch_id, n);
     if (n >= 3) {
       host.markJob(job.batch_id, done, "failed", err instanceof Error ? err.message.slice(0, 200) : "unknown");
-      await env.DB.prepare("UPDATE batches SET status = 'failed', error = ?1 WHERE id = ?2")
-        .bind("generation failed", job.batch_id)
-        .run();
+      await failBatch(env.DB, job.batch_id, "generation failed");
       return;
     }
   }
   if (done >= job.total) {
     host.publishBatch(ref, job.batch_id);
     host.markJob(job.batch_id, done, "completed");
-    await env.DB.prepare("UPDATE batches SET done = ?1, status = 'completed', completed_at = ?2 WHERE id = ?3")
-      .bind(done, Date.now(), job.batch_id)
-      .run();
+    await completeJobBatch(env.DB, job.batch_id, done, Date.now());
   } else {
     host.markJob(job.batch_id, done, "running");
-    await env.DB.prepare("UPDATE batches SET done = ?1 WHERE id = ?2").bind(done, job.batch_id).run();
+    await setBatchDone(env.DB, job.batch_id, done);
   }
 }

@@ -152,7 +152,8 @@ export function reverseRedemption(
       last4: string;
       order_id: string | null;
     }>(
-      "SELECT r.code_id, r.redeemed_at, r.reversed_at, c.idx, c.status, c.last4, c.order_id FROM redemptions r JOIN codes c ON c.id = r.code_id WHERE r.id = ?",
+      `SELECT r.code_id, r.redeemed_at, r.reversed_at, c.idx, c.status, c.last4, c.order_id FROM redemptions r
+        JOIN codes c ON c.id = r.code_id WHERE r.id = ?`,
       redemptionId,
     )
     .toArray()[0];
