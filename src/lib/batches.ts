@@ -4,6 +4,7 @@
  * pools, then one publish per pool, so a failure part-way leaves nothing visible.
  */
 
+import { type BatchRow, completeBatch, failBatch, getBatchRow, insertBatch } from "../db/batches";
 import { claimIndexes, existingIndexes, releaseIndexes } from "../db/code-index";
 import type { Product } from "../db/products";
 import {
@@ -40,18 +41,6 @@ export interface BatchView {
   completed_at: string | null;
 }
 
-interface BatchRow {
-  id: string;
-  product_id: string;
-  source: string;
-  status: string;
-  total: number;
-  done: number;
-  error: string | null;
-  created_at: number;
-  completed_at: number | null;
-}
-
 export function toBatch(row: BatchRow): BatchView {
   return {
     id: row.id,
@@ -68,26 +57,14 @@ export function toBatch(row: BatchRow): BatchView {
 }
 
 export async function getBatch(db: D1Database, id: string): Promise<BatchView | null> {
-  const row = await db.prepare("SELECT * FROM batches WHERE id = ?1").bind(id).first<BatchRow>();
+  const row = await getBatchRow(db, id);
   return row ? toBatch(row) : null;
 }
 
 async function createBatchRow(db: D1Database, product: Product, source: string, total: number): Promise<string> {
   const id = newId("bat");
-  await db
-    .prepare(
-      "INSERT INTO batches (id, product_id, source, status, total, done, created_at) VALUES (?1, ?2, ?3, 'running', ?4, 0, ?5)",
-    )
-    .bind(id, product.id, source, total, Date.now())
-    .run();
+  await insertBatch(db, { id, productId: product.id, source, total, createdAt: Date.now() });
   return id;
-}
-
-async function completeBatch(db: D1Database, id: string, done: number): Promise<void> {
-  await db
-    .prepare("UPDATE batches SET status = 'completed', done = ?1, completed_at = ?2 WHERE id = ?3")
-    .bind(done, Date.now(), id)
-    .run();
 }
 
 function assertHasInventory(product: Product): void {
@@ -148,7 +125,7 @@ export async function generateBatch(env: Env, product: Product, rule: CodeRule, 
     await pool.publishBatch(ref, batchId);
     stored += done;
   }
-  await completeBatch(env.DB, batchId, stored);
+  await completeBatch(env.DB, batchId, stored, Date.now());
   return (await getBatch(env.DB, batchId))!;
 }
 
@@ -207,9 +184,7 @@ export async function importBatch(env: Env, product: Product, lines: ImportLine[
       ),
     );
     await releaseIndexes(env.DB, batchId);
-    await env.DB.prepare("UPDATE batches SET status = 'failed', error = ?1 WHERE id = ?2")
-      .bind(err instanceof ApiError ? err.code : "import_failed", batchId)
-      .run();
+    await failBatch(env.DB, batchId, err instanceof ApiError ? err.code : "import_failed");
     throw err;
   }
   await Promise.all(
@@ -217,7 +192,7 @@ export async function importBatch(env: Env, product: Product, lines: ImportLine[
       skuPool(env, { productId: product.id, shard }).publishBatch({ productId: product.id, shard }, batchId),
     ),
   );
-  await completeBatch(env.DB, batchId, prepared.length);
+  await completeBatch(env.DB, batchId, prepared.length, Date.now());
   return (await getBatch(env.DB, batchId))!;
 }
 
