@@ -1,4 +1,4 @@
-/** Audit log reads on D1 (the middleware in src/lib/audit.ts is the only writer). */
+/** The audit log on D1, append-only (written by the middleware in src/lib/audit.ts and by code reveals at checkout). */
 import type { AuditEntry } from "../lib/audit";
 
 export interface AuditFilter {

@@ -8,6 +8,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
+import { insertAudit } from "../db/audit";
 import { newId } from "../domain/ids";
 import type { AppEnv } from "./context";
 
@@ -97,22 +98,7 @@ export const auditLog = createMiddleware<AppEnv>(async (c, next) => {
         }
       }
       resourceId ??= [...params].reverse().find((p) => ID_SHAPE.test(p)) ?? null;
-      await c.env.DB.prepare(
-        "INSERT INTO audit_log (id, at, actor_key_id, actor_channel_id, action, resource_id, status, ip, user_agent, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-      )
-        .bind(
-          newId("aud", base.at),
-          base.at,
-          base.actor_key_id,
-          base.actor_channel_id,
-          base.action,
-          resourceId,
-          base.status,
-          base.ip,
-          base.user_agent,
-          base.request_id,
-        )
-        .run();
+      await insertAudit(c.env.DB, { id: newId("aud", base.at), ...base, resource_id: resourceId });
     } catch (err) {
       console.error(
         JSON.stringify({
