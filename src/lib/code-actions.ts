@@ -4,6 +4,7 @@
  * the code's check characters, the index lookup, then the code's SkuPool. Guesses count
  * against the caller's budget; failed attempts are recorded without the code.
  */
+import { insertRedemption, insertRedemptionAttempt } from "../db/redemptions";
 import { newId } from "../domain/ids";
 import { skuPool } from "../objects/sku-pool";
 import type { CodeRefusal, CodeView } from "../objects/sku-pool-redemption";
@@ -51,12 +52,15 @@ async function fail(
   details?: Record<string, unknown>,
 ): Promise<never> {
   ctx.waitUntil(
-    env.DB.prepare(
-      "INSERT INTO redemption_attempts (id, action, result, product_id, channel_id, ip, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-      .bind(newId("att"), action, result, productId, caller.channelId, caller.ip, Date.now())
-      .run()
-      .catch(() => undefined),
+    insertRedemptionAttempt(env.DB, {
+      id: newId("att"),
+      action,
+      result,
+      productId,
+      channelId: caller.channelId,
+      ip: caller.ip,
+      createdAt: Date.now(),
+    }).catch(() => undefined),
   );
   if (GUESSES.has(reason)) await countFailure(env, caller.plan);
   throw refused(reason, details);
@@ -114,11 +118,15 @@ export async function redeemCode(env: Env, ctx: ExecutionContext, caller: Caller
       result.redeemed_at ? { redeemed_at: result.redeemed_at } : undefined,
     );
   // Written now so a reversal can find its pool at once; the events projection fills in the rest.
-  await env.DB.prepare(
-    "INSERT OR IGNORE INTO redemptions (id, product_id, shard, channel_id, last4, redeemer, redeemed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-  )
-    .bind(id, hit.ref.productId, hit.ref.shard, caller.channelId, result.code.last4, body.redeemer ?? null, now)
-    .run();
+  await insertRedemption(env.DB, {
+    id,
+    productId: hit.ref.productId,
+    shard: hit.ref.shard,
+    channelId: caller.channelId,
+    last4: result.code.last4,
+    redeemer: body.redeemer ?? null,
+    redeemedAt: now,
+  });
   return {
     id,
     product_id: hit.ref.productId,
