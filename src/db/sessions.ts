@@ -2,6 +2,7 @@
  * Console sessions on D1: created at log-in, revoked at log-out or when the user changes (the session token is
  * checked in src/security/sessions.ts).
  */
+import { ROOT_CHANNEL_ID } from "../domain/ids";
 import type { UserRow } from "./users";
 
 /** Records a new session; only the SHA-256 of its CSRF token is stored. */
@@ -52,4 +53,28 @@ export async function revokeUserSessions(db: D1Database, userId: string, now: nu
     .bind(userId, now)
     .run();
   return res.meta.changes ?? 0;
+}
+
+export interface SessionAuthRow {
+  id: string;
+  user_id: string;
+  expires_at: number;
+  revoked_at: number | null;
+  csrf_hash: string;
+  role: string;
+  status: string;
+  channel_id: string | null;
+  /** Path of the user's channel (the root's for a user without one); null if that channel is gone. */
+  path: string | null;
+}
+
+/** A session with what authenticating a request by it needs: its user's role, status and channel path; or null. */
+export async function sessionAuthRow(db: D1Database, sessionId: string): Promise<SessionAuthRow | null> {
+  return db
+    .prepare(
+      `SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.csrf_hash, u.role, u.status, u.channel_id, ch.path
+     FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN channels ch ON ch.id = COALESCE(u.channel_id, ?2) WHERE s.id = ?1`,
+    )
+    .bind(sessionId, ROOT_CHANNEL_ID)
+    .first<SessionAuthRow>();
 }

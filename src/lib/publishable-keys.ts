@@ -9,6 +9,12 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import {
+  anyKeyAllowsOrigin,
+  insertPublishableKey,
+  livePublishableKeyByHash,
+  revokePublishableKeyRow,
+} from "../db/keys";
 import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
 import { sha256Hex } from "../security/primitives";
 import { base64urlEncode } from "../security/secrets";
@@ -33,43 +39,32 @@ export async function createPublishableKey(db: D1Database, channelId: string, na
     allowed_origins: [...new Set(origins)],
     created_at: Date.now(),
   };
-  await db
-    .prepare(
-      "INSERT INTO publishable_keys (id, channel_id, name, prefix, hash, allowed_origins, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .bind(
-      row.id,
+  await insertPublishableKey(
+    db,
+    {
+      id: row.id,
       channelId,
       name,
-      row.prefix,
-      await sha256Hex(secret),
-      JSON.stringify(row.allowed_origins),
-      row.created_at,
-    )
-    .run();
+      prefix: row.prefix,
+      allowedOrigins: JSON.stringify(row.allowed_origins),
+      createdAt: row.created_at,
+    },
+    await sha256Hex(secret),
+  );
   return { ...row, secret };
 }
 
 export async function revokePublishableKey(db: D1Database, channelId: string, keyId: string): Promise<boolean> {
-  const row = await db
-    .prepare(
-      "UPDATE publishable_keys SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2 AND channel_id = ?3 RETURNING id",
-    )
-    .bind(Date.now(), keyId, channelId)
-    .first();
+  const revoked = await revokePublishableKeyRow(db, channelId, keyId, Date.now());
   cache.clear();
-  return row !== null;
+  return revoked;
 }
 
 async function lookup(env: Env, token: string, now: number) {
   const hash = await sha256Hex(token);
   const hit = cache.get(hash);
   if (hit && now - hit.at < CACHE_MS) return hit.auth;
-  const row = await env.DB.prepare(
-    "SELECT k.id, k.channel_id, k.allowed_origins, c.path FROM publishable_keys k JOIN channels c ON c.id = k.channel_id WHERE k.hash = ?1 AND k.revoked_at IS NULL",
-  )
-    .bind(hash)
-    .first<{ id: string; channel_id: string; allowed_origins: string; path: string }>();
+  const row = await livePublishableKeyByHash(env.DB, hash);
   const auth = row
     ? {
         keyId: row.id,
@@ -93,13 +88,7 @@ function corsHeaders(c: Context<AppEnv>, origin: string): void {
 export const checkoutPreflight = createMiddleware<AppEnv>(async (c, next) => {
   const origin = c.req.header("origin");
   if (c.req.method !== "OPTIONS" || !origin) return next();
-  const allowed =
-    ORIGIN.test(origin) &&
-    (await c.env.DB.prepare(
-      "SELECT 1 AS ok FROM publishable_keys k, json_each(k.allowed_origins) o WHERE k.revoked_at IS NULL AND o.value = ?1 LIMIT 1",
-    )
-      .bind(origin)
-      .first()) !== null;
+  const allowed = ORIGIN.test(origin) && (await anyKeyAllowsOrigin(c.env.DB, origin));
   if (!allowed) return c.body(null, 204);
   corsHeaders(c, origin);
   c.header("Access-Control-Allow-Methods", "GET, POST");

@@ -4,6 +4,7 @@
  * isolate for a short time so a hot partner does not read D1 on every call.
  */
 import { createMiddleware } from "hono/factory";
+import { apiKeyByHash, touchApiKey } from "../db/keys";
 import { ROOT_PATH } from "../domain/channels";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
@@ -43,22 +44,7 @@ async function authenticate(env: Env, token: string, now: number): Promise<Auth 
   const cached = keyCache.get(hash);
   if (cached && now - cached.at < KEY_CACHE_MS && (cached.expiresAt === null || cached.expiresAt > now))
     return cached.auth;
-  const row = await env.DB.prepare(
-    `SELECT k.id, k.channel_id, k.scopes, k.expires_at, k.revoked_at, k.rate_limit_per_minute, k.reveal_limit_per_hour, k.require_signature, c.path
-     FROM api_keys k JOIN channels c ON c.id = k.channel_id WHERE k.hash = ?1`,
-  )
-    .bind(hash)
-    .first<{
-      id: string;
-      channel_id: string;
-      scopes: string;
-      expires_at: number | null;
-      revoked_at: number | null;
-      rate_limit_per_minute: number | null;
-      reveal_limit_per_hour: number | null;
-      require_signature: number;
-      path: string;
-    }>();
+  const row = await apiKeyByHash(env.DB, hash);
   const valid = row && row.revoked_at === null && (row.expires_at === null || row.expires_at > now);
   const auth = valid
     ? {
@@ -75,7 +61,7 @@ async function authenticate(env: Env, token: string, now: number): Promise<Auth 
       }
     : null;
   keyCache.set(hash, { auth, at: now, expiresAt: row?.expires_at ?? null });
-  if (auth) await env.DB.prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2").bind(now, auth.keyId).run();
+  if (auth) await touchApiKey(env.DB, auth.keyId, now);
   return auth;
 }
 

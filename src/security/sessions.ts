@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { jwtVerify, SignJWT } from "jose";
+import { sessionAuthRow } from "../db/sessions";
 import { ROOT_PATH } from "../domain/channels";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
@@ -144,18 +145,6 @@ const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const invalidSession = () =>
   new ApiError(401, "unauthorized", "the session is unknown, revoked or expired; log in again");
 
-interface SessionRow {
-  id: string;
-  user_id: string;
-  expires_at: number;
-  revoked_at: number | null;
-  csrf_hash: string;
-  role: string;
-  status: string;
-  channel_id: string | null;
-  path: string | null;
-}
-
 /** Auth from the `ve_session` cookie: a valid JWT, a live session row, an active user, and for mutations the CSRF token. */
 export async function sessionAuth(c: Context<AppEnv>): Promise<Auth> {
   const token = getCookie(c, SESSION_COOKIE) ?? "";
@@ -175,12 +164,7 @@ export async function sessionAuth(c: Context<AppEnv>): Promise<Auth> {
   }
   if (typeof sid !== "string" || typeof sub !== "string") throw invalidSession();
   const now = Date.now();
-  const row = await c.env.DB.prepare(
-    `SELECT s.id, s.user_id, s.expires_at, s.revoked_at, s.csrf_hash, u.role, u.status, u.channel_id, ch.path
-     FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN channels ch ON ch.id = COALESCE(u.channel_id, ?2) WHERE s.id = ?1`,
-  )
-    .bind(sid, ROOT_CHANNEL_ID)
-    .first<SessionRow>();
+  const row = await sessionAuthRow(c.env.DB, sid);
   if (
     !row ||
     row.user_id !== sub ||
