@@ -5,6 +5,16 @@
  */
 
 import { ledgerChannelBalances, ledgerTotals, loadPostedLegs } from "../db/ledger";
+import {
+  allChannelIds,
+  appliedBySource,
+  gatewayRefundNotices,
+  insertReconciliationRun,
+  inventoryProductShards,
+  projectedCodeCounts,
+  projectedOrderStatuses,
+  receivedPayments,
+} from "../db/reconciliation";
 import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
 import {
   type ChannelMoneyCheck,
@@ -52,25 +62,9 @@ async function mapLimited<T, R>(items: T[], fn: (item: T) => Promise<R>): Promis
   return out;
 }
 
-async function appliedBySource(db: D1Database): Promise<Map<string, number>> {
-  const { results } = await db
-    .prepare("SELECT source, applied FROM source_progress")
-    .all<{ source: string; applied: number }>();
-  return new Map(results.map((r) => [r.source, r.applied]));
-}
-
 async function poolChecks(env: Env, applied: Map<string, number>): Promise<PoolCheck[]> {
-  const db = env.DB;
-  const products = (
-    await db
-      .prepare("SELECT id, shards FROM products WHERE kind != 'topup' ORDER BY id")
-      .all<{ id: string; shards: number }>()
-  ).results;
-  const { results: rows } = await db
-    .prepare(
-      "SELECT product_id, shard, status, COUNT(*) AS n FROM code_index WHERE status IN ('issued', 'redeemed', 'voided') GROUP BY product_id, shard, status",
-    )
-    .all<{ product_id: string; shard: number; status: keyof CodeCounts; n: number }>();
+  const products = await inventoryProductShards(env.DB);
+  const rows = await projectedCodeCounts(env.DB);
   const projected = new Map<string, CodeCounts>();
   for (const r of rows) {
     const key = `${r.product_id}:${r.shard}`;
@@ -93,9 +87,7 @@ async function poolChecks(env: Env, applied: Map<string, number>): Promise<PoolC
 
 async function channelChecks(env: Env, applied: Map<string, number>): Promise<ChannelMoneyCheck[]> {
   // The root too: it holds no balance (0 = 0 in the ledger), but its progress tells whether its own shop's payments are current.
-  const ids = (await env.DB.prepare("SELECT id FROM channels ORDER BY id").all<{ id: string }>()).results.map(
-    (r) => r.id,
-  );
+  const ids = await allChannelIds(env.DB);
   const ledger = new Map(
     (await ledgerChannelBalances(env.DB)).map((b) => [`${b.channel_id}:${b.currency}`, b.balance]),
   );
@@ -117,14 +109,7 @@ async function gatewayRefundChecks(
   channelsCaughtUp: Map<string, boolean>,
 ): Promise<GatewayRefundCheck[]> {
   const { start, end } = dayBounds(date);
-  const { results } = await env.DB.prepare(
-    `SELECT n.order_id, MAX(n.gateway) AS gateway, MAX(n.channel_id) AS channel_id, SUM(COALESCE(n.amount, 0)) AS amount, MAX(o.status) AS status
-       FROM payment_notices n LEFT JOIN orders o ON o.id = n.order_id
-       WHERE n.outcome = 'refund_noted' AND n.received_at >= ?1 AND n.received_at < ?2 AND n.order_id IS NOT NULL GROUP BY n.order_id`,
-  )
-    .bind(start, end)
-    .all<{ order_id: string; gateway: string; channel_id: string | null; amount: number; status: string | null }>();
-  return results.map((r) => ({
+  return (await gatewayRefundNotices(env.DB, start, end)).map((r) => ({
     order_id: r.order_id,
     gateway: r.gateway,
     amount: r.amount,
@@ -135,22 +120,13 @@ async function gatewayRefundChecks(
 
 async function paymentChecks(env: Env, date: string, channelsCaughtUp: Map<string, boolean>): Promise<PaymentCheck[]> {
   const { start, end } = dayBounds(date);
-  const { results: notices } = await env.DB.prepare(
-    `SELECT order_id, MAX(channel_id) AS channel_id, MAX(gateway) AS gateway, MAX(currency) AS currency, SUM(amount) AS amount
-       FROM payment_notices WHERE received_at >= ?1 AND received_at < ?2 AND order_id IS NOT NULL
-         AND outcome IN (SELECT value FROM json_each(?3)) GROUP BY order_id ORDER BY order_id`,
-  )
-    .bind(start, end, JSON.stringify(MONEY_RECEIVED))
-    .all<{ order_id: string; channel_id: string | null; gateway: string; currency: string; amount: number }>();
+  const notices = await receivedPayments(env.DB, start, end, MONEY_RECEIVED);
   if (notices.length === 0) return [];
   const orderIds = notices.map((n) => n.order_id);
-  const [sales, statuses] = await Promise.all([
+  const [sales, status] = await Promise.all([
     loadPostedLegs(env.DB, orderIds),
-    env.DB.prepare("SELECT id, status FROM orders WHERE id IN (SELECT value FROM json_each(?1))")
-      .bind(JSON.stringify(orderIds))
-      .all<{ id: string; status: string }>(),
+    projectedOrderStatuses(env.DB, orderIds),
   ]);
-  const status = new Map(statuses.results.map((r) => [r.id, r.status]));
   return notices.map((n) => ({
     order_id: n.order_id,
     gateway: n.gateway,
@@ -205,20 +181,16 @@ export async function runReconciliation(
     ...outcome,
   };
   if (trigger === "api") return run;
-  await env.DB.prepare(
-    "INSERT INTO reconciliation_runs (id, date, trigger, status, differences, lagging, checked, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-  )
-    .bind(
-      run.id,
-      date,
-      trigger,
-      run.status,
-      JSON.stringify(run.differences),
-      JSON.stringify(run.lagging),
-      JSON.stringify(run.checked),
-      now,
-    )
-    .run();
+  await insertReconciliationRun(env.DB, {
+    id: run.id,
+    date,
+    trigger,
+    status: run.status,
+    differences: JSON.stringify(run.differences),
+    lagging: JSON.stringify(run.lagging),
+    checked: JSON.stringify(run.checked),
+    created_at: now,
+  });
   if (run.status === "mismatch") await env.EVENTS.send(mismatchEvent(run, now), { contentType: "json" });
   return run;
 }
