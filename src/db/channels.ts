@@ -189,3 +189,24 @@ export async function channelExists(db: D1Database, id: string): Promise<boolean
   const row = await db.prepare("SELECT id FROM channels WHERE id = ?1").bind(id).first();
   return !!row;
 }
+
+/** The materialised paths of these channels, by id (unknown ids are left out). */
+export async function channelPaths(db: D1Database, ids: string[]): Promise<Map<string, string>> {
+  const { results } = await db
+    .prepare("SELECT id, path FROM channels WHERE id IN (SELECT value FROM json_each(?1))")
+    .bind(JSON.stringify(ids))
+    .all<{ id: string; path: string }>();
+  return new Map(results.map((r) => [r.id, r.path]));
+}
+
+/** Which of these channels lie in the subtree of channel `ancestorId` (itself included). */
+export async function channelsUnder(db: D1Database, ancestorId: string, ids: string[]): Promise<Set<string>> {
+  const { results } = await db
+    .prepare(
+      `SELECT c.id FROM channels c, channels s WHERE s.id = ?1 AND c.id IN (SELECT value FROM json_each(?2))
+         AND substr(c.path, 1, length(s.path)) = s.path`,
+    )
+    .bind(ancestorId, JSON.stringify(ids))
+    .all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
+}

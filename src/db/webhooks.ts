@@ -115,3 +115,18 @@ export async function rotateSubscriptionSecret(
     .bind(id, sealed.sealed, sealed.keyId, now)
     .first<SubscriptionRow>();
 }
+
+/** A subscription by id, whatever its status, or null. */
+export async function getSubscription(db: D1Database, id: string): Promise<SubscriptionRow | null> {
+  return db.prepare("SELECT * FROM webhook_subscriptions WHERE id = ?1").bind(id).first<SubscriptionRow>();
+}
+
+/** The active subscriptions with their channel's path (what the fan-out matches events against). */
+export async function activeSubscriptionPaths(db: D1Database): Promise<{ id: string; events: string; path: string }[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT s.id, s.events, c.path FROM webhook_subscriptions s JOIN channels c ON c.id = s.channel_id WHERE s.status = 'active'",
+    )
+    .all<{ id: string; events: string; path: string }>();
+  return results;
+}

@@ -3,6 +3,9 @@
  * again (it may have changed since the subscription was made), sign, POST without following
  * redirects, with a timeout, and record the attempt and its outcome on the delivery.
  */
+import { channelsUnder } from "../db/channels";
+import { getDelivery, recordAttempt, webhookEventBody } from "../db/webhook-deliveries";
+import { getSubscription } from "../db/webhooks";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import { signPayload } from "../domain/webhook-signature";
 import { deliveryBody, settlementFor } from "../domain/webhook-targets";
@@ -54,33 +57,20 @@ export interface AttemptResult {
 }
 
 export async function loadDelivery(db: D1Database, deliveryId: string): Promise<DeliveryContext | null> {
-  const delivery = await db
-    .prepare("SELECT * FROM webhook_deliveries WHERE id = ?1")
-    .bind(deliveryId)
-    .first<DeliveryRow>();
+  const delivery = await getDelivery(db, deliveryId);
   if (!delivery) return null;
-  const [sub, ev] = await Promise.all([
-    db
-      .prepare("SELECT * FROM webhook_subscriptions WHERE id = ?1")
-      .bind(delivery.subscription_id)
-      .first<SubscriptionRow>(),
-    db.prepare("SELECT body FROM webhook_events WHERE id = ?1").bind(delivery.event_id).first<{ body: string }>(),
+  const [sub, body] = await Promise.all([
+    getSubscription(db, delivery.subscription_id),
+    webhookEventBody(db, delivery.event_id),
   ]);
-  return { delivery, sub, event: ev ? (JSON.parse(ev.body) as DomainEvent) : null };
+  return { delivery, sub, event: body !== null ? (JSON.parse(body) as DomainEvent) : null };
 }
 
 /** A settlement's shares outside the subscriber's subtree are not the subscriber's to see. */
 async function scopedToSubscriber(db: D1Database, sub: SubscriptionRow, event: DomainEvent): Promise<DomainEvent> {
   if (event.type !== "settlement.posted" || sub.channel_id === ROOT_CHANNEL_ID) return event;
   const ids = ((event.data as { shares?: { channel_id: string }[] }).shares ?? []).map((s) => s.channel_id);
-  const { results } = await db
-    .prepare(
-      `SELECT c.id FROM channels c, channels s WHERE s.id = ?1 AND c.id IN (SELECT value FROM json_each(?2))
-         AND substr(c.path, 1, length(s.path)) = s.path`,
-    )
-    .bind(sub.channel_id, JSON.stringify(ids))
-    .all<{ id: string }>();
-  return settlementFor(event, new Set(results.map((r) => r.id)), false) as DomainEvent;
+  return settlementFor(event, await channelsUnder(db, sub.channel_id, ids), false) as DomainEvent;
 }
 
 function timeoutMs(env: Env): number {
@@ -145,17 +135,15 @@ export async function attemptDelivery(
   const ok = outcome.error === null;
   const now = Date.now();
   const duration_ms = now - start;
-  const [, attempt] = await env.DB.batch<{ attempts: number }>([
-    env.DB.prepare(
-      `UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = ?2, last_error = ?3, updated_at = ?4, next_attempt_at = ?5,
-         status = CASE WHEN ?6 = 1 THEN 'delivered' WHEN status IN ('delivered', 'dead') THEN status ELSE 'failed' END,
-         delivered_at = CASE WHEN ?6 = 1 THEN ?4 ELSE delivered_at END
-       WHERE id = ?1`,
-    ).bind(delivery.id, outcome.status_code, outcome.error, now, nextAttemptAt(ok), ok ? 1 : 0),
-    env.DB.prepare(
-      `INSERT INTO webhook_attempts (delivery_id, attempt, trigger, status_code, error, duration_ms, at)
-       SELECT ?1, attempts, ?2, ?3, ?4, ?5, ?6 FROM webhook_deliveries WHERE id = ?1 RETURNING attempt AS attempts`,
-    ).bind(delivery.id, trigger, outcome.status_code, outcome.error, duration_ms, now),
-  ]);
-  return { ok, attempt: attempt.results[0]?.attempts ?? delivery.attempts + 1, ...outcome, duration_ms };
+  const attempt = await recordAttempt(env.DB, {
+    deliveryId: delivery.id,
+    trigger,
+    ok,
+    statusCode: outcome.status_code,
+    error: outcome.error,
+    durationMs: duration_ms,
+    nextAttemptAt: nextAttemptAt(ok),
+    now,
+  });
+  return { ok, attempt: attempt ?? delivery.attempts + 1, ...outcome, duration_ms };
 }

@@ -3,6 +3,7 @@
  * and `voucher-webhooks-dlq` (a delivery whose attempts are used up is marked dead).
  * A message carries a delivery id only; the body is rebuilt from the stored event.
  */
+import { markDeliveriesDead, markDeliveryInactive } from "../db/webhook-deliveries";
 import { backoffScale, retryDelaySeconds } from "../domain/webhook-backoff";
 import { attemptDelivery, loadDelivery } from "../lib/webhook-send";
 import type { WebhookMessage } from "./webhook-fanout";
@@ -23,11 +24,7 @@ async function deliverOne(message: Message<WebhookMessage>, env: Env, scale: num
   // Already delivered (or dead, or gone): a duplicate message sends nothing.
   if (!ctx || ctx.delivery.status === "delivered" || ctx.delivery.status === "dead") return message.ack();
   if (ctx.sub?.status !== "active") {
-    await env.DB.prepare(
-      "UPDATE webhook_deliveries SET last_error = 'subscription_inactive', next_attempt_at = NULL, updated_at = ?2 WHERE id = ?1",
-    )
-      .bind(id, Date.now())
-      .run();
+    await markDeliveryInactive(env.DB, id, Date.now());
     return message.ack();
   }
   const delay = retryDelaySeconds(message.attempts, scale, Math.random());
@@ -71,11 +68,7 @@ export async function handleWebhookDeadLetters(batch: MessageBatch<WebhookMessag
   const now = Date.now();
   const ids = batch.messages.map((m) => deliveryIdOf(m.body)).filter((x): x is string => x !== null);
   if (ids.length > 0) {
-    await env.DB.prepare(
-      "UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL, updated_at = ?2 WHERE id IN (SELECT value FROM json_each(?1)) AND status != 'delivered'",
-    )
-      .bind(JSON.stringify(ids), now)
-      .run();
+    await markDeliveriesDead(env.DB, ids, now);
     log({ dead: ids });
   }
   batch.ackAll();
