@@ -1,5 +1,6 @@
 /** Worker entry: HTTP through the Hono app, the events queue, and the cron. Exports the Durable Object classes. */
 import { app } from "./app";
+import { pruneExpired } from "./db/housekeeping";
 import { previousDay } from "./domain/reconciliation";
 import { RECONCILIATION_CRON, runReconciliation } from "./lib/reconciliation";
 import type { DomainEvent } from "./objects/outbox";
@@ -27,11 +28,11 @@ export default {
     }
     // Housekeeping: failed-attempt records are kept 90 days, processed event ids 30 days, audit entries 400 days.
     const now = Date.now();
-    await env.DB.batch([
-      env.DB.prepare("DELETE FROM redemption_attempts WHERE created_at < ?1").bind(now - 90 * 86_400_000),
-      env.DB.prepare("DELETE FROM processed_events WHERE processed_at < ?1").bind(now - 30 * 86_400_000),
-      env.DB.prepare("DELETE FROM audit_log WHERE at < ?1").bind(now - 400 * 86_400_000), // the audit log is kept 400 days
-    ]);
+    await pruneExpired(env.DB, {
+      redemptionAttempts: now - 90 * 86_400_000,
+      processedEvents: now - 30 * 86_400_000,
+      audit: now - 400 * 86_400_000, // the audit log is kept 400 days
+    });
     await webhookHousekeeping(env, now); // re-enqueue stuck webhook deliveries; the delivery log is kept 30 days
   },
 } satisfies ExportedHandler<Env, DomainEvent>;
