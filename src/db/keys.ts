@@ -170,7 +170,7 @@ export interface ApiKeyAuthRow {
   path: string;
 }
 
-/** The API key with this secret's SHA-256 (revoked or expired too: the caller decides), with its channel's path, or null. */
+/** The API key with this secret's SHA-256 (revoked or expired ones too: the caller decides) and its channel path. */
 export async function apiKeyByHash(db: D1Database, hash: string): Promise<ApiKeyAuthRow | null> {
   return db
     .prepare(

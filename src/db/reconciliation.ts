@@ -1,4 +1,4 @@
-/** What reconciliation reads from D1 (projections, notices, progress), and its stored runs (src/lib/reconciliation.ts). */
+/** What reconciliation (src/lib/reconciliation.ts) reads from D1 (projections, notices, progress), and its runs. */
 import type { CodeCounts } from "../domain/reconciliation";
 import type { StoredRun } from "../lib/reconciliation";
 
