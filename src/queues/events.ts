@@ -5,6 +5,7 @@
  * each message is tried alone, and the failing ones are retried with backoff and, after
  * max_retries, go to the dead-letter queue.
  */
+import { appliedEventIds, countApplied, markProcessed } from "../db/projections";
 import type { DomainEvent } from "../objects/outbox";
 import { ledgerStatements, publishSettlements } from "./ledger";
 import { projectionStatements } from "./projections";
@@ -13,33 +14,17 @@ import { fanOutWebhooks } from "./webhook-fanout";
 function statementsFor(env: Env, event: DomainEvent): D1PreparedStatement[] {
   return [
     ...projectionStatements(env.DB, event),
-    env.DB.prepare("INSERT OR IGNORE INTO processed_events (event_id, type, processed_at) VALUES (?1, ?2, ?3)").bind(
-      event.id,
-      event.type,
-      Date.now(),
-    ),
+    markProcessed(env.DB, event.id, event.type, Date.now()),
     // Counted only when the line above inserted (changes() = 1): reconciliation compares this count with the
     // object's own event count to tell a lagging projection from a wrong one.
-    env.DB.prepare(
-      `INSERT INTO source_progress (source, applied) SELECT ?1, 1 WHERE changes() = 1
-       ON CONFLICT (source) DO UPDATE SET applied = applied + 1`,
-    ).bind(event.source),
+    countApplied(env.DB, event.source),
   ];
-}
-
-async function alreadyApplied(env: Env, ids: string[]): Promise<Set<string>> {
-  const { results } = await env.DB.prepare(
-    "SELECT event_id FROM processed_events WHERE event_id IN (SELECT value FROM json_each(?1))",
-  )
-    .bind(JSON.stringify(ids))
-    .all<{ event_id: string }>();
-  return new Set(results.map((r) => r.event_id));
 }
 
 export async function handleEvents(batch: MessageBatch<DomainEvent>, env: Env): Promise<void> {
   try {
-    const seen = await alreadyApplied(
-      env,
+    const seen = await appliedEventIds(
+      env.DB,
       batch.messages.map((m) => m.body.id),
     );
     const fresh = new Map<string, DomainEvent>();
@@ -69,7 +54,7 @@ export async function handleEvents(batch: MessageBatch<DomainEvent>, env: Env): 
   for (const message of batch.messages) {
     const event = message.body;
     try {
-      if ((await alreadyApplied(env, [event.id])).size === 0)
+      if ((await appliedEventIds(env.DB, [event.id])).size === 0)
         await env.DB.batch([...statementsFor(env, event), ...(await ledgerStatements(env, [event]))]);
       await publishSettlements(env, [event]);
       await fanOutWebhooks(env, [event]);

@@ -1,23 +1,32 @@
 /**
- * How each event changes the D1 projections. Statements are idempotent on their own
- * (upserts, and `version < seq` guards so an older event never overwrites a newer one);
- * the consumer also skips events it has already applied.
+ * How each event changes the D1 projections (statements built by src/db/projections.ts). Statements are
+ * idempotent on their own (upserts, and `version < seq` guards so an older event never overwrites a newer
+ * one); the consumer also skips events it has already applied.
  */
+import {
+  codesIssued,
+  codesRedeemed,
+  codesRedemptionReversed,
+  codesReturned,
+  codesUnvoided,
+  codesVoided,
+  insertRefund,
+  insertStockEvent,
+  reverseRedemption,
+  upsertOrder,
+  upsertRedemption,
+} from "../db/projections";
 import type { DomainEvent } from "../objects/outbox";
 
-type Data = Record<string, unknown>;
+// Event payloads as the objects wrote them, bound to D1 as they are.
+// biome-ignore lint/suspicious/noExplicitAny: untyped JSON from our own outboxes
+type Data = Record<string, any>;
 const ms = (iso: unknown) => (typeof iso === "string" ? Date.parse(iso) : null);
-const indexes = (d: Data) => JSON.stringify(d.code_indexes ?? [d.code_index]);
+const indexes = (d: Data): unknown[] => d.code_indexes ?? [d.code_index];
 
 export function projectionStatements(db: D1Database, event: DomainEvent): D1PreparedStatement[] {
   const d = event.data as Data;
   const seq = event.seq;
-  const setCodes = (sql: string, ...binds: unknown[]) =>
-    db
-      .prepare(
-        `UPDATE code_index SET ${sql}, version = ?1 WHERE blind_index IN (SELECT value FROM json_each(?2)) AND version < ?1`,
-      )
-      .bind(seq, indexes(d), ...binds);
   switch (event.type) {
     // Every order.* event carries the order as it is after the change (see publicOrder).
     case "order.fulfilled":
@@ -29,90 +38,68 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
     case "order.refunded": {
       const o = d.order as Data;
       return [
-        db
-          .prepare(
-            `INSERT INTO orders (id, channel_id, status, customer_ref, external_ref, currency, total_amount, quantity, items, failure_reason, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, failure_reason = excluded.failure_reason, updated_at = excluded.updated_at
-             WHERE excluded.updated_at >= orders.updated_at`,
-          )
-          .bind(
-            o.id,
-            o.channel_id,
-            o.status,
-            o.customer_ref ?? null,
-            o.external_ref ?? null,
-            o.currency,
-            o.total_amount,
-            (o.items as { quantity: number }[]).reduce((s, i) => s + i.quantity, 0),
-            JSON.stringify(o.items),
-            o.failure_reason ?? null,
-            ms(o.created_at),
-            ms(o.updated_at),
-          ),
+        upsertOrder(db, {
+          id: o.id,
+          channel_id: o.channel_id,
+          status: o.status,
+          customer_ref: o.customer_ref ?? null,
+          external_ref: o.external_ref ?? null,
+          currency: o.currency,
+          total_amount: o.total_amount,
+          quantity: (o.items as { quantity: number }[]).reduce((s, i) => s + i.quantity, 0),
+          items: JSON.stringify(o.items),
+          failure_reason: o.failure_reason ?? null,
+          created_at: ms(o.created_at),
+          updated_at: ms(o.updated_at),
+        }),
         ...(event.type === "order.refunded" && d.refund ? [refundRow(db, o, d.refund as Data, event.created_at)] : []),
       ];
     }
     case "code.issued":
       return [
-        setCodes(
-          "status = 'issued', order_id = ?3, channel_id = ?4, issued_at = ?5, expires_at = ?6",
-          d.order_id,
-          d.channel_id,
-          ms(d.issued_at),
-          ms(d.expires_at),
-        ),
+        codesIssued(db, seq, indexes(d), {
+          orderId: d.order_id,
+          channelId: d.channel_id,
+          issuedAt: ms(d.issued_at),
+          expiresAt: ms(d.expires_at),
+        }),
       ];
     case "code.returned":
-      return [
-        setCodes("status = 'available', order_id = NULL, channel_id = NULL, issued_at = NULL, expires_at = NULL"),
-      ];
+      return [codesReturned(db, seq, indexes(d))];
     case "code.voided":
-      return [setCodes("status = 'voided'")];
+      return [codesVoided(db, seq, indexes(d))];
     case "code.unvoided":
-      return [setCodes("status = 'issued'")];
+      return [codesUnvoided(db, seq, indexes(d))];
     case "code.redemption_reversed":
-      return [
-        setCodes("status = 'issued', redeemed_at = NULL"),
-        db.prepare("UPDATE redemptions SET reversed_at = ?1 WHERE id = ?2").bind(ms(d.reversed_at), d.redemption_id),
-      ];
+      return [codesRedemptionReversed(db, seq, indexes(d)), reverseRedemption(db, d.redemption_id, ms(d.reversed_at))];
     case "code.redeemed": {
       const [, productId, shard] = event.source.split(":");
       return [
-        setCodes("status = 'redeemed', redeemed_at = ?3", ms(d.redeemed_at)),
-        db
-          .prepare(
-            `INSERT INTO redemptions (id, product_id, shard, channel_id, order_id, last4, redeemer, redeemed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (id) DO UPDATE SET order_id = excluded.order_id`,
-          )
-          .bind(
-            d.redemption_id,
-            productId,
-            Number(shard),
-            d.channel_id,
-            d.order_id ?? null,
-            d.last4,
-            d.redeemer ?? null,
-            ms(d.redeemed_at),
-          ),
+        codesRedeemed(db, seq, indexes(d), ms(d.redeemed_at)),
+        upsertRedemption(db, {
+          id: d.redemption_id,
+          productId,
+          shard: Number(shard),
+          channelId: d.channel_id,
+          orderId: d.order_id ?? null,
+          last4: d.last4,
+          redeemer: d.redeemer ?? null,
+          redeemedAt: ms(d.redeemed_at),
+        }),
       ];
     }
     case "stock.low":
     case "stock.refilled":
       return [
-        db
-          .prepare(
-            "INSERT OR IGNORE INTO stock_events (id, product_id, channel_id, type, quantity, quota, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-          )
-          .bind(
-            event.id,
-            d.product_id,
-            d.channel_id,
-            event.type,
-            (d.quantity as number | undefined) ?? null,
-            d.quota,
-            Date.parse(event.created_at),
-          ),
+        insertStockEvent(db, {
+          id: event.id,
+          productId: d.product_id,
+          channelId: d.channel_id,
+          type: event.type,
+          quantity: (d.quantity as number | undefined) ?? null,
+          quota: d.quota,
+          createdAt: Date.parse(event.created_at),
+        }),
       ];
     default:
       return [];
@@ -124,22 +111,17 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
  * a late payment, a failed top-up, or an alarm finishing a refund after a crash. Once per order.
  */
 function refundRow(db: D1Database, o: Data, r: Data, at: string): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT OR IGNORE INTO refunds (id, order_id, channel_id, amount, currency, "to", gateway, gateway_refund_id, reason, was_fulfilled, created_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)`,
-    )
-    .bind(
-      r.id,
-      o.id,
-      o.channel_id,
-      r.amount,
-      r.currency,
-      r.to,
-      r.gateway ?? null,
-      r.gateway_refund_id ?? null,
-      String(r.reason ?? ""),
-      r.was_fulfilled ? 1 : 0,
-      Date.parse(at),
-    );
+  return insertRefund(db, {
+    id: r.id,
+    order_id: o.id,
+    channel_id: o.channel_id,
+    amount: r.amount,
+    currency: r.currency,
+    to: r.to,
+    gateway: r.gateway ?? null,
+    gateway_refund_id: r.gateway_refund_id ?? null,
+    reason: String(r.reason ?? ""),
+    was_fulfilled: r.was_fulfilled ? 1 : 0,
+    created_at: Date.parse(at),
+  });
 }
