@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { allocate, createChannel, keyFor, orderAs, setEntry, topUp } from "./channel-fixtures";
-import { call, productWithCodes } from "./helpers";
+import { call, eventually, productWithCodes } from "./helpers";
 
 describe("channel walkthrough", () => {
   it("tree → price list → quota → balance → order as a store → roll-up", async () => {
@@ -44,8 +44,11 @@ describe("channel walkthrough", () => {
     const listed = await call("GET", "/v1/products", undefined, { token: storeKey });
     expect(listed.json.data.map((p: any) => [p.id, p.price])).toEqual([[product.id, 850]]);
 
-    await new Promise((r) => setTimeout(r, 1500));
-    const summary = await call("GET", `/v1/channels/${national.id}/summary`, undefined, { token: nationalKey });
+    // The roll-up reads the D1 projection of the store's order, written by the queue consumer a moment later.
+    const summary = await eventually(
+      () => call("GET", `/v1/channels/${national.id}/summary`, undefined, { token: nationalKey }),
+      (r) => r.json?.totals?.orders >= 1 && r.json.children?.some((c: any) => c.orders >= 1),
+    );
     expect(summary.json.totals).toMatchObject({ orders: 1, units: 2, revenue: 1700 });
     expect(summary.json.children).toEqual([expect.objectContaining({ channel_id: province.id, orders: 1, units: 2 })]);
     expect(summary.json.products[0]).toMatchObject({ product_id: product.id, quota_remaining: 48 });

@@ -72,8 +72,12 @@ export async function productWithCodes(count: number, overrides: Record<string, 
   return product;
 }
 
-/** Polls until `check` passes (projections are written by the queue consumer, a moment later). */
-export async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+/**
+ * Polls until `check` passes and returns the last value read, so the caller's `expect` reports what it saw
+ * (projections are written by the queue consumer, a moment later). The deadline only bounds a real failure:
+ * on a loaded machine a queue round trip can take seconds, so keep it generous.
+ */
+export async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const start = Date.now();
   for (;;) {
     const value = await read();
@@ -81,4 +85,12 @@ export async function eventually<T>(read: () => Promise<T>, check: (v: T) => boo
     if (Date.now() - start > timeoutMs) return value;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Resolves once the clock has passed `at` (ms since the epoch). For behaviour the clock itself defines (a hold
+ * or a checkout expiring), never as a guess at how long some work takes.
+ */
+export async function clockPast(at: number): Promise<void> {
+  while (Date.now() <= at) await new Promise((r) => setTimeout(r, Math.max(1, at - Date.now() + 1)));
 }

@@ -1,10 +1,11 @@
 /** The SkuPool through its RPC methods, alarm and storage. */
 
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type PoolRef, skuPool } from "../src/objects/sku-pool";
 import { createProduct, generate } from "./helpers";
+import { runAlarmNow } from "./pipeline-fixtures";
 
 async function pool(n: number): Promise<{ ref: PoolRef; stub: ReturnType<typeof skuPool> }> {
   const p = await createProduct();
@@ -53,7 +54,7 @@ describe("SkuPool", () => {
     expect(await stub.hold(ref, { holdId: "hld_a", quantity: 2, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({
       ok: true,
     });
-    expect(await stub.hold(ref, { holdId: "hld_b", quantity: 2, ttlMs: 1_500, channelId: "chn_root" })).toMatchObject({
+    expect(await stub.hold(ref, { holdId: "hld_b", quantity: 2, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({
       ok: true,
     });
     expect(await stub.hold(ref, { holdId: "hld_c", quantity: 5, ttlMs: 60_000, channelId: "chn_root" })).toMatchObject({
@@ -62,8 +63,12 @@ describe("SkuPool", () => {
       available: 2,
     });
     expect(await stub.stock(ref)).toMatchObject({ held: 4, available: 2 });
-    await new Promise((r) => setTimeout(r, 1_600));
-    await runDurableObjectAlarm(stub);
+    // hld_b runs out: its expiry is moved into the past (instead of a short TTL and a sleep, which a slow
+    // machine could outrun between the holds above), then the alarm runs.
+    await runInDurableObject(stub, (_o, state) =>
+      state.storage.sql.exec("UPDATE holds SET expires_at = ? WHERE hold_id = 'hld_b'", Date.now() - 1),
+    );
+    await runAlarmNow(stub);
     expect(await stub.stock(ref)).toMatchObject({ held: 2, available: 4 });
     expect(await stub.confirmHold(ref, { holdId: "hld_b", orderId: "ord_b", line: 0, validity: none })).toEqual({
       ok: false,
@@ -90,7 +95,7 @@ describe("SkuPool", () => {
     // The alarm may already have flushed; whatever is still pending is a well-formed event without plaintext.
     for (const row of pending)
       expect(JSON.parse(row.body)).toMatchObject({ type: row.type, source: `sku:${ref.productId}:0` });
-    await runDurableObjectAlarm(stub);
+    await runAlarmNow(stub); // even if its own alarm is running right now (runDurableObjectAlarm would skip it)
     const left = await runInDurableObject(
       stub,
       (_o, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n,
@@ -100,7 +105,7 @@ describe("SkuPool", () => {
 
   it("keeps the outbox when the queue send fails, and sends it later", async () => {
     const { stub } = await pool(2);
-    await runDurableObjectAlarm(stub);
+    await runAlarmNow(stub);
     const result = await runInDurableObject(stub, async (instance, state) => {
       const { recordEvent, flushOutbox } = await import("../src/objects/outbox");
       const count = () => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;

@@ -4,6 +4,7 @@ import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createProduct, generate, order } from "./helpers";
+import { eventsDrained } from "./pipeline-fixtures";
 
 async function dumpD1(): Promise<string> {
   const tables = await env.DB.prepare(
@@ -59,7 +60,8 @@ describe("no plaintext at rest", () => {
       await call("POST", "/v1/redemptions", { code: c.code, pin: c.pin });
     await call("POST", "/v1/redemptions", { code: sold.json.items[1].codes[3].code, pin: "00000000" });
     secrets.push(...importedCodes);
-    await new Promise((r) => setTimeout(r, 1500)); // let alarms flush and the consumer project
+    // Scan once the objects' outboxes are flushed and the consumer has written every projection of this workload.
+    await eventsDrained();
 
     const everything =
       (await dumpD1()) +

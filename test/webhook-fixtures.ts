@@ -2,6 +2,7 @@
 import { env } from "cloudflare:workers";
 import { allocate, createChannel, keyFor, setEntry, topUp } from "./channel-fixtures";
 import { call, eventually, productWithCodes } from "./helpers";
+import { eventsDrained } from "./pipeline-fixtures";
 
 export const RECEIVER = (env as unknown as { WEBHOOK_TEST_RECEIVER: string }).WEBHOOK_TEST_RECEIVER;
 
@@ -12,6 +13,8 @@ export interface Received {
   raw: string;
   signature_valid: boolean | null;
   answered: number;
+  /** Whether the receiver had sent its answer (false while it holds or delays it). */
+  replied: boolean;
 }
 
 let seq = 0;
@@ -52,7 +55,57 @@ export async function deliveries(webhookId: string, query = "") {
   return res.json.data as any[];
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let marker: Promise<{ id: string; key: string }> | undefined;
+let markerSeq = 0;
+
+/**
+ * Resolves once every webhook delivery that could still be on its way has been sent and answered, so a test
+ * can assert that something did NOT arrive (a duplicate, a delivery to the wrong subtree). Every event written
+ * so far is fanned out first (eventsDrained). Then a marker delivery is put on the WEBHOOKS queue behind every
+ * delivery already there and waited for; the local queue sends one batch at a time, in order (its batch
+ * timeout is 0), so a second marker, sent once the first is delivered, runs in a later batch: when it is
+ * delivered, every earlier delivery's request has been made. The marker's subscription (root, `webhook.ping`
+ * only) is never a fan-out target, and its deliveries reach a receiver hook of their own.
+ */
+export async function webhooksDrained(): Promise<void> {
+  await eventsDrained();
+  marker ??= (async () => {
+    const key = hookKey("drain-marker");
+    return { id: (await subscribe(key, ["webhook.ping"])).id, key };
+  })();
+  const sub = await marker;
+  for (let round = 0; round < 2; round++) {
+    const n = ++markerSeq;
+    const [eventId, deliveryId] = [`evt_drainmarker${n}`, `dlv_drainmarker${Date.now().toString(36)}${n}`];
+    const event = {
+      id: eventId,
+      type: "webhook.ping",
+      created_at: new Date().toISOString(),
+      source: `webhook:${sub.id}`,
+      seq: n,
+      data: { webhook_id: sub.id },
+    };
+    const now = Date.now();
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT OR IGNORE INTO webhook_events (id, type, source, seq, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      ).bind(eventId, event.type, event.source, n, JSON.stringify(event), now),
+      env.DB.prepare(
+        "INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, status, attempts, enqueued_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5)",
+      ).bind(deliveryId, sub.id, eventId, event.type, now),
+    ]);
+    await env.WEBHOOKS.send({ delivery_id: deliveryId }, { contentType: "json" });
+    const done = await eventually(
+      () =>
+        env.DB.prepare("SELECT status FROM webhook_deliveries WHERE id = ?1")
+          .bind(deliveryId)
+          .first<{ status: string }>(),
+      (r) => r?.status === "delivered",
+      60_000,
+    );
+    if (done?.status !== "delivered") throw new Error(`webhook marker ${deliveryId} was never delivered`);
+  }
+}
 
 /** A partner channel that pays from its balance (so its orders emit order.paid), with `codes` codes of one product. */
 export async function payingChannel(name: string, codes: number) {

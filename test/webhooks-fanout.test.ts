@@ -17,7 +17,7 @@ import worker from "../src/index";
 import type { DomainEvent } from "../src/objects/outbox";
 import { createChannel, orderAs } from "./channel-fixtures";
 import { call } from "./helpers";
-import { hookKey, payingChannel, received, sleep, subscribe, waitForRequests } from "./webhook-fixtures";
+import { hookKey, payingChannel, received, subscribe, waitForRequests, webhooksDrained } from "./webhook-fixtures";
 
 const ofType = (reqs: { body: any }[], type: string) => reqs.filter((r) => r.body?.type === type);
 
@@ -72,13 +72,14 @@ describe("webhook fan-out", () => {
       .bind(e.id, sub.id)
       .first();
     expect(row).toEqual({ status: "pending", enqueued_at: null });
-    await sleep(500);
+    // Nothing was enqueued, so nothing may arrive: wait until every delivery that could be under way is done.
+    await webhooksDrained();
     expect(await received(key)).toHaveLength(0);
     const retried = await deliverEvents([e]);
     expect(retried.ackAll || retried.explicitAcks.length === 1).toBe(true);
     await deliverEvents([e]); // and once more, as a redelivery
     await waitForRequests(key, (r) => r.length >= 1);
-    await sleep(1500);
+    await webhooksDrained(); // a second request, if any had been enqueued, has been made by now
     expect((await received(key)).map((r) => r.body.id)).toEqual([e.id]);
   });
 
@@ -95,7 +96,7 @@ describe("webhook fan-out", () => {
     const mine = (r: { body: any }[]) => r.filter((x) => x.body?.id === e.id);
     await waitForRequests(k1, (r) => mine(r).length >= 1);
     await waitForRequests(k2, (r) => mine(r).length >= 1);
-    await sleep(2000);
+    await webhooksDrained(); // any duplicate would have arrived by now
     expect(mine(await received(k1))).toHaveLength(1);
     expect(mine(await received(k2))).toHaveLength(1);
     const rows = await env.DB.prepare(
@@ -122,7 +123,7 @@ describe("webhook fan-out", () => {
       60_000,
     );
     await waitForRequests(kPaid, (r) => r.length >= N, 60_000);
-    await sleep(2000);
+    await webhooksDrained(); // every order's events are fanned out and every delivery made: duplicates would show
     for (const [key, types] of [
       [kAll, ["order.fulfilled", "order.paid"]],
       [kPaid, ["order.paid"]],

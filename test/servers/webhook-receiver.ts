@@ -1,8 +1,10 @@
 /**
  * A real HTTP receiver for the webhook tests, started by vitest.config.ts in Node before the
  * workers start. Each test uses its own hook key: `POST /_control/<key>` configures it
- * ({secret?, fail_next?, fail_status?, delay_ms?, redirect?}), `GET /_control/<key>/requests`
- * lists what arrived (headers, body, whether the signature verified), `/hooks/<key>` receives.
+ * ({secret?, fail_next?, fail_status?, delay_ms?, redirect?, hold?, release?}), `GET /_control/<key>/requests`
+ * lists what arrived (headers, body, whether the signature verified, whether it was answered yet),
+ * `/hooks/<key>` receives. `hold: true` keeps every answer back until `release: true` (or 30 s), so a test can
+ * tell "the sender gave up first" without timing anything.
  * Signatures are checked with webhook-verify.mjs, the very code shown in docs/webhooks.md.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -16,6 +18,8 @@ interface Received {
   raw: string;
   signature_valid: boolean | null;
   answered: number;
+  /** Whether the answer has been sent (false while held or delayed). */
+  replied: boolean;
 }
 interface Hook {
   secret: string | null;
@@ -23,6 +27,8 @@ interface Hook {
   failStatus: number;
   delayMs: number;
   redirect: boolean;
+  hold: boolean;
+  held: (() => void)[];
   requests: Received[];
 }
 
@@ -30,7 +36,16 @@ const hooks = new Map<string, Hook>();
 const hook = (key: string) => {
   let h = hooks.get(key);
   if (!h) {
-    h = { secret: null, failNext: 0, failStatus: 500, delayMs: 0, redirect: false, requests: [] };
+    h = {
+      secret: null,
+      failNext: 0,
+      failStatus: 500,
+      delayMs: 0,
+      redirect: false,
+      hold: false,
+      held: [],
+      requests: [],
+    };
     hooks.set(key, h);
   }
   return h;
@@ -61,6 +76,8 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
     if (Number.isInteger(cfg.fail_status)) h.failStatus = cfg.fail_status;
     if (Number.isInteger(cfg.delay_ms)) h.delayMs = cfg.delay_ms;
     if (typeof cfg.redirect === "boolean") h.redirect = cfg.redirect;
+    if (typeof cfg.hold === "boolean") h.hold = cfg.hold;
+    if (cfg.release === true) for (const release of h.held.splice(0)) release();
     return reply(res, 200, { ok: true });
   }
   const target = url.pathname.match(/^\/hooks\/([\w-]{1,80})$/);
@@ -83,8 +100,15 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   );
   const answered = h.redirect ? 302 : h.failNext > 0 ? h.failStatus : 200;
   if (h.failNext > 0 && !h.redirect) h.failNext--;
-  h.requests.push({ at: Date.now(), headers, body, raw: text, signature_valid, answered });
+  const entry: Received = { at: Date.now(), headers, body, raw: text, signature_valid, answered, replied: false };
+  h.requests.push(entry);
   if (h.delayMs > 0) await new Promise((r) => setTimeout(r, h.delayMs));
+  if (h.hold)
+    await new Promise<void>((release) => {
+      h.held.push(release);
+      setTimeout(release, 30_000).unref();
+    });
+  entry.replied = true;
   if (answered === 302) return reply(res, 302, {}, { location: `/hooks/${target[1]}-redirected` });
   return reply(res, answered, { received: true });
 }

@@ -1,0 +1,69 @@
+/**
+ * Waiting for the event pipeline by condition instead of by time: Durable Object outboxes → EVENTS queue →
+ * the events consumer (projections, ledger, settlements, webhook fan-out).
+ *
+ * Why markers prove something: the local queue (miniflare's broker) keeps one list per queue, appends in the
+ * order messages arrive, and hands the consumer one batch at a time, starting the next only after the
+ * previous one has returned (as long as the backlog is under a batch, which it is once the outboxes are empty).
+ */
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { pendingEvents } from "../src/objects/outbox";
+import { eventually } from "./helpers";
+
+const namespaces = () => [env.SKU_POOL, env.CHANNEL_ACCOUNT, env.ABUSE_GUARD] as unknown as DurableObjectNamespace[];
+
+/** Events the Durable Objects have written but not yet handed to the EVENTS queue. */
+export async function unsentEvents(): Promise<number> {
+  let n = 0;
+  for (const ns of namespaces())
+    for (const id of await listDurableObjectIds(ns))
+      n += await runInDurableObject(ns.get(id) as DurableObjectStub, (_o: unknown, state: DurableObjectState) =>
+        pendingEvents(state.storage.sql),
+      );
+  return n;
+}
+
+let markers = 0;
+
+/** Sends an event no projection, ledger rule or webhook knows and waits until the consumer has applied it. */
+async function markerApplied(): Promise<void> {
+  const id = `evt_testmarker${Date.now().toString(36)}${++markers}`;
+  await env.EVENTS.send({
+    id,
+    type: "test.marker",
+    created_at: new Date().toISOString(),
+    source: "test:marker",
+    seq: markers,
+    data: {},
+  });
+  const row = await eventually(
+    () => env.DB.prepare("SELECT 1 AS ok FROM processed_events WHERE event_id = ?1").bind(id).first(),
+    (r) => r !== null,
+    60_000,
+  );
+  if (row === null) throw new Error(`the events consumer never applied marker ${id}`);
+}
+
+/**
+ * Resolves once every event written so far has been through the events consumer, including what the consumer
+ * does after its D1 commit (settlements, webhook fan-out). First the outboxes are empty: every event is on the
+ * queue. Then a marker is applied: every earlier event was in its batch or an earlier one. Then a second
+ * marker, sent after the first was applied and so in a later batch, is applied: the first one's batch has
+ * returned, fan-out included.
+ */
+export async function eventsDrained(): Promise<void> {
+  const left = await eventually(unsentEvents, (n) => n === 0, 60_000);
+  if (left !== 0) throw new Error(`${left} events are still in the Durable Objects' outboxes`);
+  await markerApplied();
+  await markerApplied();
+}
+
+/**
+ * Runs a Durable Object's alarm handler now, whether an alarm is scheduled or not (runDurableObjectAlarm does
+ * nothing while the object has no alarm set, e.g. while its own alarm is running). For "this alarm must not
+ * undo that" checks: once this returns, the run that would have done it has happened.
+ */
+export async function runAlarmNow(stub: DurableObjectStub): Promise<void> {
+  await runInDurableObject(stub, (instance: DurableObject) => instance.alarm?.());
+}
