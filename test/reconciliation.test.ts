@@ -29,11 +29,32 @@ async function workload() {
   return { product, store };
 }
 
-describe("reconciliation", { timeout: 120_000 }, () => {
-  let fixture: Awaited<ReturnType<typeof workload>>;
+/** Each test makes its own workload (reconciliation reads the whole database, so none may leave a difference behind). */
+async function settledWorkload() {
+  const fixture = await workload();
+  const run = await settled();
+  expect(run.json.status, JSON.stringify(run.json.differences)).toBe("ok");
+  return fixture;
+}
 
+/** Flips one redeemed code of the pool back to issued in the projection; returns the undo. */
+async function tamperCodeIndex(productId: string) {
+  const row = await env.DB.prepare(
+    "SELECT blind_index FROM code_index WHERE product_id = ?1 AND status = 'redeemed' LIMIT 1",
+  )
+    .bind(productId)
+    .first<{ blind_index: string }>();
+  await env.DB.prepare("UPDATE code_index SET status = 'issued' WHERE blind_index = ?1").bind(row!.blind_index).run();
+  return async () => {
+    await env.DB.prepare("UPDATE code_index SET status = 'redeemed' WHERE blind_index = ?1")
+      .bind(row!.blind_index)
+      .run();
+  };
+}
+
+describe("reconciliation", { timeout: 120_000 }, () => {
   it("finds nothing to report once the queue has drained after a workload", async () => {
-    fixture = await workload();
+    const fixture = await workload();
     const run = await settled();
     expect(run.json).toMatchObject({ object: "reconciliation", trigger: "api", differences: [], lagging: [] });
     expect(run.json.checked.pools).toBeGreaterThanOrEqual(1);
@@ -43,12 +64,8 @@ describe("reconciliation", { timeout: 120_000 }, () => {
   });
 
   it("reports a projection that disagrees with its pool, with both sides", async () => {
-    const row = await env.DB.prepare(
-      "SELECT blind_index FROM code_index WHERE product_id = ?1 AND status = 'redeemed' LIMIT 1",
-    )
-      .bind(fixture.product.id)
-      .first<{ blind_index: string }>();
-    await env.DB.prepare("UPDATE code_index SET status = 'issued' WHERE blind_index = ?1").bind(row!.blind_index).run();
+    const fixture = await settledWorkload();
+    const undo = await tamperCodeIndex(fixture.product.id);
     const run = await reconciliation();
     expect(run.json.status).toBe("mismatch");
     const diff = run.json.differences.find((d: { kind: string }) => d.kind === "code_counts");
@@ -57,13 +74,12 @@ describe("reconciliation", { timeout: 120_000 }, () => {
       expected: { issued: 5, redeemed: 1 },
       actual: { issued: 6, redeemed: 0 },
     });
-    await env.DB.prepare("UPDATE code_index SET status = 'redeemed' WHERE blind_index = ?1")
-      .bind(row!.blind_index)
-      .run();
+    await undo();
     expect((await reconciliation()).json.status).toBe("ok");
   });
 
   it("calls a difference on a source whose events are still queued lagging, not a mismatch", async () => {
+    const fixture = await settledWorkload();
     const row = await env.DB.prepare(
       "SELECT blind_index FROM code_index WHERE product_id = ?1 AND status = 'issued' LIMIT 1",
     )
@@ -80,6 +96,7 @@ describe("reconciliation", { timeout: 120_000 }, () => {
       env.DB.prepare("UPDATE code_index SET status = 'issued' WHERE blind_index = ?1").bind(row!.blind_index),
       env.DB.prepare("UPDATE source_progress SET applied = applied + 1 WHERE source = ?1").bind(source),
     ]);
+    expect((await reconciliation()).json.status).toBe("ok");
   });
 
   it("checks each gateway payment of the day against the ledger and the order, telling lag from a mismatch", async () => {
@@ -140,6 +157,7 @@ describe("reconciliation", { timeout: 120_000 }, () => {
   });
 
   it("reports a ledger that no longer matches a channel's balance, and an unbalanced ledger", async () => {
+    const fixture = await settledWorkload();
     const now = Date.now();
     // A balanced but unexplained transaction credits the store's balance account; then a lone entry.
     await env.DB.batch([
@@ -172,9 +190,28 @@ describe("reconciliation", { timeout: 120_000 }, () => {
         expect.objectContaining({ kind: "ledger_unbalanced", subject: "ledger:CNY", actual: 7 }),
       ]),
     );
+    // The ledger is append-only: undo the tampering the way a correction is made, by appending (a reversing
+    // transaction, and the missing line of the lone entry), so no later test inherits the difference.
+    await env.DB.batch([
+      env.DB.prepare(
+        "INSERT INTO ledger_transactions (id, source_key, type, currency, created_at, posted_at) VALUES ('txn_tamper1r', 'tamper:1r', 'topup', 'CNY', ?1, ?1)",
+      ).bind(now),
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at) VALUES ('txn_tamper1r', 0, 'platform:bank', NULL, -250, 'CNY', ?1)",
+      ).bind(now),
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at) VALUES ('txn_tamper1r', 1, ?2, ?3, 250, 'CNY', ?1)",
+      ).bind(now, `${fixture.store.id}:balance`, fixture.store.id),
+      env.DB.prepare(
+        "INSERT INTO ledger_entries (txn_id, line, account_id, channel_id, amount, currency, created_at) VALUES ('txn_tamper2', 1, 'platform:bank', NULL, -7, 'CNY', ?1)",
+      ).bind(now),
+    ]);
+    expect((await reconciliation()).json.status).toBe("ok");
   });
 
   it("runs nightly from the cron: stores the run and emits reconciliation.mismatch", async () => {
+    const fixture = await settledWorkload();
+    const undo = await tamperCodeIndex(fixture.product.id);
     const scheduledTime = Date.parse("2026-11-25T00:15:00Z");
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "15 0 * * *", scheduledTime }), env, ctx);
@@ -194,11 +231,13 @@ describe("reconciliation", { timeout: 120_000 }, () => {
         }>(),
       (r) => (r?.n ?? 0) >= 1,
     );
+    await undo();
   });
 
   it("is the merchant's alone and refuses a bad date", async () => {
     expect((await call("GET", "/v1/reconciliation?date=2026-02-30")).status).toBe(400);
-    const token = await keyFor(fixture.store.id);
+    const store = await createChannel("Recon auditor", "store");
+    const token = await keyFor(store.id);
     expect((await call("GET", "/v1/reconciliation", undefined, { token })).status).toBe(403);
   });
 });
