@@ -7,7 +7,7 @@ import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
 import { requireScope } from "../security/auth";
 import { sha256Hex } from "../security/primitives";
-import { Currency, commonErrors, errorResponses, idParam, json, jsonBody } from "./schemas";
+import { Currency, commonErrors, errorResponses, IdempotencyKey, idParam, json, jsonBody } from "./schemas";
 
 export const balanceApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Channels"];
@@ -82,7 +82,7 @@ balanceApp.openapi(
     request: {
       params: idParam("chn"),
       body: jsonBody(TopUp),
-      headers: z.object({ "idempotency-key": z.string().min(8).max(128).optional() }),
+      headers: z.object({ "idempotency-key": IdempotencyKey.optional() }),
     },
     responses: {
       200: json(BalanceSchema, "The balance after the top-up"),

@@ -25,7 +25,7 @@ import { channelAccount } from "../objects/channel-account";
 import { hex, sha256Hex, timingSafeEqual } from "../security/primitives";
 import { publicRateLimit } from "../security/rate-limit";
 import { readSecrets } from "../security/secrets";
-import { commonErrors, errorResponses, json, jsonBody } from "./schemas";
+import { commonErrors, errorResponses, IdempotencyKey, json, jsonBody } from "./schemas";
 
 export const checkoutApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Checkout"];
@@ -107,11 +107,7 @@ checkoutApp.openapi(
     summary: "Start a consumer checkout (publishable key): the order holds its codes until paid",
     request: {
       headers: z.object({
-        "idempotency-key": z
-          .string()
-          .min(8)
-          .max(128)
-          .regex(/^[\x21-\x7e]+$/),
+        "idempotency-key": IdempotencyKey,
       }),
       body: jsonBody(CheckoutCreate),
     },

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { ORDER_STATUSES, type OrderRecord, publicOrder } from "../domain/orders";
 import { ACCOUNT_MAX, type TopupView, validAccount } from "../domain/topup";
 import type { IssuedCode } from "../objects/sku-pool";
+import { IdempotencyKey } from "./schemas";
 
 export const TopupAccount = z
   .string()
@@ -88,12 +89,7 @@ export const OrderSchema = z
   })
   .openapi("Order");
 export const IdempotencyHeader = z.object({
-  "idempotency-key": z
-    .string()
-    .min(8)
-    .max(128)
-    .regex(/^[\x21-\x7e]+$/, "printable ASCII")
-    .openapi({ description: "Unique per order attempt; kept 24 h" }),
+  "idempotency-key": IdempotencyKey,
 });
 
 /** The order as the API shows it, with codes (and claim URLs for link products) when given. */

@@ -12,7 +12,7 @@ import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
 import { requireScope } from "../security/auth";
 import { sha256Hex } from "../security/primitives";
-import { commonErrors, errorResponses, idParam, json, jsonBody } from "./schemas";
+import { commonErrors, errorResponses, IdempotencyKey, idParam, json, jsonBody } from "./schemas";
 
 export const refundsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -56,11 +56,7 @@ refundsApp.openapi(
     request: {
       params: idParam("ord"),
       headers: z.object({
-        "idempotency-key": z
-          .string()
-          .min(8)
-          .max(128)
-          .regex(/^[\x21-\x7e]+$/),
+        "idempotency-key": IdempotencyKey,
       }),
       body: jsonBody(RefundCreate),
     },

@@ -87,3 +87,14 @@ export function page<T extends { id: string }>(rows: T[], limit: number) {
   const data = rows.slice(0, limit);
   return { object: "list" as const, data, has_more, next_cursor: has_more ? data[data.length - 1].id : null };
 }
+
+/**
+ * An Idempotency-Key as partners send them: 1–255 printable ASCII characters, so their own order
+ * numbers ("1001") work as keys. Scoped to the calling channel and kept at least 24 h.
+ */
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x20-\x7e]+$/, "1–255 printable ASCII characters")
+  .openapi({ description: "Unique per attempt within your channel, 1–255 printable ASCII characters; kept 24 h" });
