@@ -174,9 +174,16 @@ describe("channels under concurrency", { timeout: 180_000 }, () => {
           validity: { type: "none" },
         });
     }
-    // The channel's own alarm (armed by the top-up) may already have finished them; if not, run it now.
-    await runDurableObjectAlarm(account);
-    const bal = (await call("GET", `/v1/channels/${ch.id}/balance`)).json;
+    // The channel's own alarm (armed by the top-up) may already be finishing them; if not, run it now, until they are.
+    const bal = (
+      await eventually(
+        async () => {
+          await runDurableObjectAlarm(account);
+          return call("GET", `/v1/channels/${ch.id}/balance`);
+        },
+        (r) => r.json?.reserved === 0,
+      )
+    ).json;
     expect(bal).toMatchObject({ reserved: 0, balance: 9000 });
     expect(await skuPool(env, ref).stock(ref)).toMatchObject({ issued: 4, available: 6 });
     const key = await keyFor(ch.id);

@@ -28,7 +28,7 @@ import { type PoolRef, skuPool } from "../src/objects/sku-pool";
 import { advanceReencrypt, readJob, revealLine, startReencrypt } from "../src/objects/sku-pool-reencrypt";
 import { type CodeKeys, codeKeys, unseal } from "../src/security/code-crypto";
 import { base64urlEncode, readSecrets, requireSecrets } from "../src/security/secrets";
-import { call, createProduct, generate } from "./helpers";
+import { call, createProduct, eventually, generate } from "./helpers";
 
 const NEW_KEY = base64urlEncode(crypto.getRandomValues(new Uint8Array(32)));
 const rotatedEnv = {
@@ -83,8 +83,14 @@ describe("code encryption key rotation", () => {
       remaining: 0,
       by_key_id: { k1: 20 },
     });
-    await runDurableObjectAlarm(skuPool(env, ref));
-    const progress = await call("GET", "/v1/admin/reencrypt");
+    // The pool's alarm runs the job (its own run may be under way: nudge and poll until it is done).
+    const progress = await eventually(
+      async () => {
+        await runDurableObjectAlarm(skuPool(env, ref));
+        return call("GET", "/v1/admin/reencrypt");
+      },
+      (r) => r.json?.products?.find((x: any) => x.product_id === p.id)?.status !== "running",
+    );
     expect(progress.status).toBe(200);
     expect(progress.json.products.find((x: any) => x.product_id === p.id)).toMatchObject({
       status: "completed",
@@ -234,8 +240,13 @@ describe("code encryption key rotation", () => {
     const stub = skuPool(env, ref);
     // The pool's own env knows k1 only: the k2 codes cannot be opened, so its job must fail cleanly.
     await stub.startReencrypt(ref);
-    await runDurableObjectAlarm(stub);
-    const status = await stub.reencryptStatus(ref);
+    const status = await eventually(
+      async () => {
+        await runDurableObjectAlarm(stub);
+        return stub.reencryptStatus(ref);
+      },
+      (s) => s.status !== "running",
+    );
     expect(status).toMatchObject({ status: "failed", remaining: 5, by_key_id: { k2: 5 } });
     expect(status.error).toContain("k2 is not configured");
   });
