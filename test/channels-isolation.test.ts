@@ -460,7 +460,6 @@ describe("a parent sees and manages its descendants", () => {
       const res = await eventually(
         () => call("GET", `/v1/orders/${n.order}`, undefined, { token: reader.token }),
         (r) => r.status === 200,
-        5_000,
       );
       expect(res.status, `${reader.name} reads ${n.name}'s order: ${res.text}`).toBe(200);
       expect(res.json).toMatchObject({ id: n.order, channel_id: n.id });

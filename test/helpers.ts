@@ -94,3 +94,14 @@ export async function eventually<T>(read: () => Promise<T>, check: (v: T) => boo
 export async function clockPast(at: number): Promise<void> {
   while (Date.now() <= at) await new Promise((r) => setTimeout(r, Math.max(1, at - Date.now() + 1)));
 }
+
+/**
+ * Fixed-window limits (the local rate-limit binding, AbuseGuard.take) start each window on the clock (every
+ * minute, every hour). A test that counts requests against one must send them inside a single window: when
+ * fewer than `needMs` are left in the current one, this waits until the next one has begun.
+ */
+export async function insideOneWindow(windowMs: number, needMs: number): Promise<void> {
+  const now = Date.now();
+  const next = now - (now % windowMs) + windowMs;
+  if (next - now < needMs) await clockPast(next);
+}

@@ -1,7 +1,7 @@
 /** Per-key options: exact request limits, code-reveal limits, and HMAC request signing with nonces. */
 import { describe, expect, it } from "vitest";
 import { canonicalRequest, sign } from "../src/security/signing";
-import { call, idemKey, productWithCodes } from "./helpers";
+import { call, idemKey, insideOneWindow, productWithCodes } from "./helpers";
 
 async function rootKey(options: Record<string, unknown>) {
   const res = await call("POST", "/v1/channels/chn_root/keys", options);
@@ -38,6 +38,7 @@ async function signed(
 describe("per-key options", () => {
   it("enforces a key's own request limit exactly", async () => {
     const key = await rootKey({ scopes: ["products:read"], rate_limit_per_minute: 5 });
+    await insideOneWindow(60_000, 10_000); // the limit counts per clock minute: all 7 requests in one
     const statuses = [];
     for (let i = 0; i < 7; i++)
       statuses.push((await call("GET", "/v1/products?limit=1", undefined, { token: key.secret })).status);
@@ -47,6 +48,7 @@ describe("per-key options", () => {
   it("caps how often a key may reveal codes", async () => {
     const product = await productWithCodes(3);
     const key = await rootKey({ reveal_limit_per_hour: 2 });
+    await insideOneWindow(3_600_000, 10_000); // the cap counts per clock hour: the order and its reveals in one
     const placed = await call(
       "POST",
       "/v1/orders",
