@@ -152,26 +152,3 @@ describe("refunds", () => {
     expect((await call("POST", `/v1/orders/${co.order_id}/refund`, { reason: "x" })).status).toBe(400); // Idempotency-Key required
   });
 });
-
-describe("refund voids across pools", () => {
-  it("a refund refused in a later pool restores the codes an earlier pool voided (unvoidOrder), in the pool and the projection", async () => {
-    const product = await productWithCodes(2);
-    const sold = await order([{ product_id: product.id, quantity: 2 }]);
-    expect(sold.status).toBe(201);
-    const ref = { productId: product.id, shard: 0 };
-    const pool = env.SKU_POOL.get(env.SKU_POOL.idFromName(`sku:${product.id}:0`));
-    const voided = await pool.voidOrder(ref, sold.json.id, "refund:rfd_test", false);
-    expect(voided).toMatchObject({ ok: true, voided: 2 });
-    const check = await call("POST", "/v1/codes/verify", { code: sold.json.items[0].codes[0].code });
-    expect(check.json.status, check.text).toBe("voided");
-    expect(await pool.unvoidOrder(ref, sold.json.id, (voided as { at: number }).at)).toEqual({ restored: 2 });
-    expect((await call("POST", "/v1/redemptions", { code: sold.json.items[0].codes[0].code })).status).toBe(201);
-    await eventually(
-      () =>
-        env.DB.prepare("SELECT COUNT(*) AS n FROM code_index WHERE order_id = ?1 AND status = 'voided'")
-          .bind(sold.json.id)
-          .first<{ n: number }>(),
-      (r) => r?.n === 0,
-    );
-  });
-});

@@ -3,7 +3,7 @@
  * `staged` codes belong to a batch that is still loading and are invisible.
  * Every status change in the SkuPool goes through `codeTransition(action)`: its SQL SET and WHERE
  * fragments are built from this table, so the stored transitions cannot drift from the model the
- * tests check. `unvoid` undoes a refund's void when another pool of the same order refused it.
+ * tests check. A refund never needs to undo a void: it freezes first (objects/sku-pool-refund.ts).
  */
 export type CodeStatus = "staged" | "available" | "held" | "issued" | "redeemed" | "voided";
 
@@ -16,7 +16,6 @@ export type CodeAction =
   | "redeem"
   | "reverse"
   | "void"
-  | "unvoid"
   | "return";
 
 const TRANSITIONS: Record<CodeAction, Partial<Record<CodeStatus, CodeStatus>>> = {
@@ -28,7 +27,6 @@ const TRANSITIONS: Record<CodeAction, Partial<Record<CodeStatus, CodeStatus>>> =
   redeem: { issued: "redeemed" },
   reverse: { redeemed: "issued" },
   void: { available: "voided", held: "voided", issued: "voided" },
-  unvoid: { voided: "issued" },
   return: { issued: "available" },
 };
 

@@ -31,6 +31,7 @@ const REFUSALS: Record<CodeRefusal, [404 | 400 | 409 | 410 | 423, string]> = {
   code_voided: [410, "this code was voided"],
   already_redeemed: [409, "this code was already redeemed"],
   code_expired: [410, "this code has expired"],
+  refund_pending: [409, "this code's order is being refunded; try again in a minute"],
 };
 
 /** Only guesses spend the budget: a real code that is used up or expired is not a guess. */

@@ -1,7 +1,7 @@
 /**
  * Refunding a fulfilled order inside its ChannelAccount: claim the refund (one synchronous
- * step, so of two refunds at once one wins), void the order's codes in the SkuPools (refused
- * when one is redeemed), then give the money back — through the gateway adapter for checkout
+ * step, so of two refunds at once one wins), freeze the order's codes in every SkuPool and void
+ * them once all agreed (refused, and thawed, when one is redeemed), then give the money back — through the gateway adapter for checkout
  * orders, to the channel's balance (a `refund` movement) for balance orders — and emit `order.refunded`.
  */
 
@@ -138,29 +138,17 @@ function stored(h: Host, orderId: string, replayed: boolean): RefundResult {
 
 async function run(h: Host, order: OrderRecord, refundId: string, reason: string): Promise<RefundResult> {
   const pools = order.lines.filter((l) => l.shard !== null).map((l) => ({ productId: l.product_id, shard: l.shard! }));
-  // Check every pool first, then void: a multi-product order is only voided when no code of it is redeemed.
-  const checks = await Promise.all(
-    pools.map((ref) => skuPool(h.env, ref).voidOrder(ref, order.id, `refund:${refundId}`, true)),
-  );
-  let refused = checks.some((c) => !c.ok);
-  const voided: { ref: (typeof pools)[number]; at: number }[] = [];
-  if (!refused) {
-    for (const ref of pools) {
-      const r = await skuPool(h.env, ref).voidOrder(ref, order.id, `refund:${refundId}`, false);
-      if (r.ok) voided.push({ ref, at: r.at });
-      else {
-        refused = true;
-        break;
-      }
-    }
-  }
-  if (refused) {
-    // A code was redeemed in a later pool between the check and its void: restore what this attempt voided.
-    for (const v of voided) await skuPool(h.env, v.ref).unvoidOrder(v.ref, order.id, v.at);
-    // Nothing was refunded: drop the claim so a later attempt (after a reversal) can run; the key answers code_redeemed.
+  // Freeze-then-void (objects/sku-pool-refund.ts): freeze every pool first; void only when all agreed.
+  const frozen = await Promise.all(pools.map((ref) => skuPool(h.env, ref).freezeOrder(ref, order.id, refundId)));
+  if (frozen.some((f) => !f.ok)) {
+    // A code of the order is redeemed: thaw every pool before dropping the claim, so a crash in between
+    // leaves the claim for the alarm to finish the thaw. Then a later attempt (after a reversal) can run.
+    await Promise.all(pools.map((ref) => skuPool(h.env, ref).thawOrder(ref, order.id, refundId)));
     h.sql.exec("DELETE FROM order_refunds WHERE order_id = ?", order.id);
     return { ok: false, reason: "code_redeemed" };
   }
+  // Frozen codes cannot be redeemed, so no pool can refuse now; each void is idempotent by refund id.
+  for (const ref of pools) await skuPool(h.env, ref).voidFrozenOrder(ref, order.id, refundId, `refund:${refundId}`);
   const now = Date.now();
   const checkout = loadCheckout(h.sql, order.id);
   let refund: RefundRecord;

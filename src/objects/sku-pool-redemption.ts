@@ -9,6 +9,7 @@ import { isExpired, toIso } from "../domain/validity";
 import { timingSafeEqual } from "../security/primitives";
 import { recordEvent } from "./outbox";
 import type { CodeRow } from "./sku-pool.schema";
+import { isFrozen } from "./sku-pool-refund";
 
 const REDEEM = codeTransition("redeem");
 const REVERSE = codeTransition("reverse");
@@ -29,7 +30,8 @@ export type CodeRefusal =
   | "card_locked"
   | "code_voided"
   | "already_redeemed"
-  | "code_expired";
+  | "code_expired"
+  | "refund_pending";
 
 export interface CodeView {
   status: "issued" | "redeemed" | "voided" | "expired";
@@ -100,6 +102,8 @@ export function redeemCode(sql: SqlStorage, source: string, input: RedeemInput):
   if (row.status === "voided") return { ok: false, reason: "code_voided" };
   if (row.status === "redeemed") return { ok: false, reason: "already_redeemed", redeemed_at: toIso(row.redeemed_at) };
   if (isExpired(row.expires_at, input.now)) return { ok: false, reason: "code_expired" };
+  // A refund of its order is deciding (freeze-then-void, sku-pool-refund.ts): not redeemable meanwhile.
+  if (isFrozen(sql, row.order_id)) return { ok: false, reason: "refund_pending" };
   sql.exec(`UPDATE codes SET ${REDEEM.set}, redeemed_at = ? WHERE id = ? AND ${REDEEM.guard}`, input.now, row.id);
   sql.exec(
     "INSERT INTO redemptions (id, code_id, redeemer, channel_id, redeemed_at) VALUES (?, ?, ?, ?, ?)",

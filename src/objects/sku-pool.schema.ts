@@ -18,14 +18,16 @@
  * redemptions  id → code_id, redeemer, channel_id, redeemed_at, reversed_at
  * jobs         background generation: batch_id → rule, total, done, status running|completed|failed
  * allocations  per-channel quota of this shard: DDL and rules in sku-pool-allocations.ts
+ * frozen_orders  order_id → refund_id, at: a refund froze this order's codes here (no redemption) until it
+ *              voids them or thaws them (see sku-pool-refund.ts)
  * outbox       see objects/outbox.ts
  *
- * Version 1, kept in `meta.schema_version`; a change to a table bumps it and adds the migration step
+ * Version 2 (2: frozen_orders), kept in `meta.schema_version`; a change to a table bumps it and adds the migration step
  * beside this file (DO storage has no migration runner: the constructor applies it).
  */
 import { OUTBOX_SCHEMA } from "./outbox";
 
-export const SKU_POOL_SCHEMA_VERSION = 1;
+export const SKU_POOL_SCHEMA_VERSION = 2;
 
 export const SKU_POOL_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -87,6 +89,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   status TEXT NOT NULL,
   error TEXT
 );
+CREATE TABLE IF NOT EXISTS frozen_orders (order_id TEXT PRIMARY KEY, refund_id TEXT NOT NULL, at INTEGER NOT NULL);
 ${OUTBOX_SCHEMA}
 INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '${SKU_POOL_SCHEMA_VERSION}');
 `;

@@ -202,18 +202,21 @@ export class SkuPool extends DurableObject<Env> {
     return result;
   }
 
-  /** Voids an order's issued codes in this pool for a refund, or none when one is redeemed; `check` only looks. */
-  voidOrder(ref: PoolRef, orderId: string, reason: string, check: boolean): refunds.VoidOrderResult {
-    const result = refunds.voidOrder(this.sql, poolName(ref), orderId, reason, check, Date.now());
-    if (result.ok && !check) this.wake();
-    return result;
+  /** Refund, step 1: freezes the order's codes here for `refundId`, or refuses when one is redeemed. */
+  freezeOrder(_ref: PoolRef, orderId: string, refundId: string): refunds.FreezeResult {
+    return refunds.freezeOrder(this.sql, orderId, refundId, Date.now());
   }
 
-  /** Undoes `voidOrder` (the codes it voided at `at`), when a refund is refused in another pool of the order. */
-  unvoidOrder(ref: PoolRef, orderId: string, at: number): { restored: number } {
-    const restored = refunds.unvoidOrder(this.sql, poolName(ref), orderId, at);
+  /** Refund refused in another pool: lifts this refund's freeze. */
+  thawOrder(_ref: PoolRef, orderId: string, refundId: string): void {
+    refunds.thawOrder(this.sql, orderId, refundId);
+  }
+
+  /** Refund, step 2 (every pool froze): voids the frozen codes; idempotent. */
+  voidFrozenOrder(ref: PoolRef, orderId: string, refundId: string, reason: string): { voided: number } {
+    const result = refunds.voidFrozenOrder(this.sql, poolName(ref), orderId, refundId, reason, Date.now());
     this.wake();
-    return { restored };
+    return result;
   }
 
   /** Moves quota between a parent and its direct child (negative: back to the parent). */

@@ -68,6 +68,7 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
       return [codesReturned(db, seq, indexes(d))];
     case "code.voided":
       return [codesVoided(db, seq, indexes(d))];
+    // No longer emitted (refunds freeze before they void); kept for events written by earlier versions.
     case "code.unvoided":
       return [codesUnvoided(db, seq, indexes(d))];
     case "code.redemption_reversed":

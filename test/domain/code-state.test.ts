@@ -15,20 +15,7 @@ import {
 } from "../../src/domain/code-state";
 
 const STATUSES: CodeStatus[] = ["staged", "available", "held", "issued", "redeemed", "voided"];
-const ACTIONS: CodeAction[] = [
-  "publish",
-  "hold",
-  "release",
-  "confirm",
-  "issue",
-  "redeem",
-  "reverse",
-  "void",
-  "unvoid",
-  "return",
-];
-/** Every action but the refund rollback, which alone leaves voided (a void undone in the same refund). */
-const FORWARD = ACTIONS.filter((a) => a !== "unvoid");
+const ACTIONS: CodeAction[] = ["publish", "hold", "release", "confirm", "issue", "redeem", "reverse", "void", "return"];
 const status = fc.constantFrom(...STATUSES);
 const action = fc.constantFrom(...ACTIONS);
 
@@ -76,13 +63,11 @@ describe("code state machine", () => {
     expect(sourcesOf("redeem")).toEqual(["issued"]);
   });
 
-  it("voided is terminal but for the refund rollback (unvoid → issued)", () => {
-    for (const a of FORWARD) expect(nextStatus("voided", a), a).toBeNull();
-    expect(nextStatus("voided", "unvoid")).toBe("issued");
-    for (const s of STATUSES) if (s !== "voided") expect(nextStatus(s, "unvoid"), s).toBeNull();
+  it("voided is terminal", () => {
+    for (const a of ACTIONS) expect(nextStatus("voided", a), a).toBeNull();
     fc.assert(
       fc.property(
-        fc.array(fc.constantFrom(...FORWARD), { maxLength: 40 }),
+        fc.array(action, { maxLength: 40 }),
         (actions) => void expect(run("voided", actions).final).toBe("voided"),
       ),
       { numRuns: 200 },
@@ -163,7 +148,6 @@ const SPEC: Record<CodeAction, (m: Model) => CodeStatus | null> = {
   redeem: (m) => (m.status === "issued" ? "redeemed" : null),
   reverse: (m) => (m.status === "redeemed" ? "issued" : null),
   void: (m) => (["available", "held", "issued"].includes(m.status) ? "voided" : null),
-  unvoid: (m) => (m.status === "voided" ? "issued" : null),
   return: (m) => (m.status === "issued" ? "available" : null),
 };
 
@@ -190,7 +174,6 @@ class ActionCommand implements fc.Command<Model, Code> {
     expect(m.redeemsTotal - m.reversesTotal).toBeGreaterThanOrEqual(0);
     expect(m.redeemsTotal - m.reversesTotal).toBeLessThanOrEqual(1);
     if (m.status === "voided") expect(this.action === "void" || !ok).toBe(true);
-    if (ok && this.action === "unvoid") expect(m.status).toBe("issued");
   }
   toString = () => this.action;
 }
