@@ -1,14 +1,15 @@
 /**
  * Freeze-then-void (objects/sku-pool-refund.ts): a refund of a multi-product order freezes every pool's
  * codes first and voids them only when all pools agreed, so a refusal or a crash at any step loses no
- * code. Crashes are simulated by doing the first steps through the pools' RPCs and letting the
- * ChannelAccount's alarm find the claim, as it would after the runtime died.
+ * code. Crashes are simulated by doing the first steps through the pools' RPCs, then leaving the claim
+ * a crash would leave, and running the ChannelAccount's alarm (its own run, if it fires first, does the same).
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { allocate, createChannel, keyFor, setEntry, topUp } from "./channel-fixtures";
 import { call, eventually, idemKey, order, productWithCodes } from "./helpers";
+import { runAlarmNow } from "./pipeline-fixtures";
 
 const refund = (orderId: string) =>
   call("POST", `/v1/orders/${orderId}/refund`, { reason: "test" }, { headers: { "idempotency-key": idemKey("rf") } });
@@ -101,26 +102,26 @@ describe("freeze-then-void refunds", () => {
     const { a, channelId, orders } = await twoProductOrder();
     const [o] = orders;
     const before = await balanceOf(channelId);
-    await crashedClaim(channelId, o.id, "rfd_crash1");
     const { ref, stub } = poolOf(a);
     expect(await stub.freezeOrder(ref, o.id, "rfd_crash1")).toEqual({ ok: true });
-    await runDurableObjectAlarm(accountOf(channelId));
+    await crashedClaim(channelId, o.id, "rfd_crash1");
+    await runAlarmNow(accountOf(channelId));
     expect(await statusOf(channelId, o.id)).toBe("refunded");
     for (const code of [...o.codesA, ...o.codesB]) expect(await verify(code)).toBe("voided");
     expect(await balanceOf(channelId)).toBe(before + 2 * 700 + 2 * 300);
-    await runDurableObjectAlarm(accountOf(channelId)); // a second pass changes nothing
+    await runAlarmNow(accountOf(channelId)); // a second pass changes nothing
     expect(await balanceOf(channelId)).toBe(before + 2 * 700 + 2 * 300);
   });
 
   it("a refund that crashed part-way through voiding is finished by the alarm", async () => {
     const { a, b, channelId, orders } = await twoProductOrder();
     const [o] = orders;
-    await crashedClaim(channelId, o.id, "rfd_crash2");
     const [pa, pb] = [poolOf(a), poolOf(b)];
     await pa.stub.freezeOrder(pa.ref, o.id, "rfd_crash2");
     await pb.stub.freezeOrder(pb.ref, o.id, "rfd_crash2");
     expect(await pa.stub.voidFrozenOrder(pa.ref, o.id, "rfd_crash2", "refund:rfd_crash2")).toEqual({ voided: 2 });
-    await runDurableObjectAlarm(accountOf(channelId));
+    await crashedClaim(channelId, o.id, "rfd_crash2");
+    await runAlarmNow(accountOf(channelId));
     expect(await statusOf(channelId, o.id)).toBe("refunded");
     for (const code of [...o.codesA, ...o.codesB]) expect(await verify(code)).toBe("voided");
   });
@@ -129,11 +130,11 @@ describe("freeze-then-void refunds", () => {
     const { a, channelId, orders } = await twoProductOrder();
     const [o] = orders;
     const before = await balanceOf(channelId);
-    await crashedClaim(channelId, o.id, "rfd_crash3");
     const { ref, stub } = poolOf(a);
     await stub.freezeOrder(ref, o.id, "rfd_crash3");
     expect((await redeem(o.codesB[1])).status).toBe(201); // pool B was never frozen
-    await runDurableObjectAlarm(accountOf(channelId));
+    await crashedClaim(channelId, o.id, "rfd_crash3");
+    await runAlarmNow(accountOf(channelId));
     expect(await statusOf(channelId, o.id)).toBe("fulfilled");
     for (const code of o.codesA) expect(await verify(code)).toBe("issued");
     expect((await redeem(o.codesA[1])).status).toBe(201);
