@@ -1,7 +1,10 @@
 /**
  * Bearer authentication: the owner bootstrap token (ADMIN_TOKEN, a root key with every
- * scope) or an API key `vek_…` looked up by its SHA-256 in D1. Keys are cached per
- * isolate for a short time so a hot partner does not read D1 on every call.
+ * scope) or an API key `vek_…` looked up by its SHA-256 in D1. Keys are cached per isolate so a
+ * hot partner does not read D1 on every call: an entry younger than KEY_FRESH_MS is used as is; an
+ * older one (up to KEY_CACHE_MS) is still used but re-read from D1 in the background, so a key revoked
+ * in another isolate stops working there within about KEY_FRESH_MS plus one D1 read, without a D1 round
+ * trip on the request path. An isolate idle for KEY_CACHE_MS reads D1 before answering.
  */
 import { createMiddleware } from "hono/factory";
 import { apiKeyByHash, touchApiKey } from "../db/keys";
@@ -31,10 +34,22 @@ export interface KeyLimits {
   requireSignature: boolean;
 }
 
+export const KEY_FRESH_MS = 1_000;
 const KEY_CACHE_MS = 30_000;
-const keyCache = new Map<string, { auth: Auth | null; at: number; expiresAt: number | null }>();
+type CachedKey = { auth: Auth | null; at: number; expiresAt: number | null };
+const keyCache = new Map<string, CachedKey>();
+const refreshing = new Map<string, Promise<unknown>>();
 
-async function authenticate(env: Env, token: string, now: number): Promise<Auth | null> {
+/**
+ * The Auth of a bearer token, or null. `waitUntil` keeps a background re-read of a cached key alive
+ * after the response (the request's ExecutionContext).
+ */
+export async function authenticate(
+  env: Env,
+  token: string,
+  now: number,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Auth | null> {
   const secrets = readSecrets(env);
   if (secrets.ok && secrets.secrets.adminToken && timingSafeEqual(token, secrets.secrets.adminToken)) {
     return { channelId: ROOT_CHANNEL_ID, path: ROOT_PATH, keyId: "admin_token", scopes: new Set(SCOPES), root: true };
@@ -42,8 +57,21 @@ async function authenticate(env: Env, token: string, now: number): Promise<Auth 
   if (!token.startsWith("vek_") || token.length > 200) return null;
   const hash = await sha256Hex(token);
   const cached = keyCache.get(hash);
-  if (cached && now - cached.at < KEY_CACHE_MS && (cached.expiresAt === null || cached.expiresAt > now))
+  if (cached && now - cached.at < KEY_CACHE_MS && (cached.expiresAt === null || cached.expiresAt > now)) {
+    if (now - cached.at >= KEY_FRESH_MS && !refreshing.has(hash)) {
+      const refresh = loadKey(env, hash, now)
+        .catch(() => undefined) // a failed re-read keeps the entry; the next request tries again
+        .finally(() => refreshing.delete(hash));
+      refreshing.set(hash, refresh);
+      waitUntil(refresh);
+    }
     return cached.auth;
+  }
+  return loadKey(env, hash, now);
+}
+
+/** Reads the key from D1 into the cache (and marks it used). */
+async function loadKey(env: Env, hash: string, now: number): Promise<Auth | null> {
   const row = await apiKeyByHash(env.DB, hash);
   const valid = row && row.revoked_at === null && (row.expires_at === null || row.expires_at > now);
   const auth = valid
@@ -82,7 +110,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
     throw new ApiError(401, "unauthorized", "send 'Authorization: Bearer <api key>'", undefined, {
       "WWW-Authenticate": "Bearer",
     });
-  const auth = await authenticate(c.env, match[1], Date.now());
+  const auth = await authenticate(c.env, match[1], Date.now(), (p) => c.executionCtx.waitUntil(p));
   if (!auth)
     throw new ApiError(401, "unauthorized", "the API key is unknown, revoked or expired", undefined, {
       "WWW-Authenticate": "Bearer",
