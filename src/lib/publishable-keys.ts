@@ -16,18 +16,18 @@ import {
   revokePublishableKeyRow,
 } from "../db/keys";
 import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
+import { KEY_FRESH_MS } from "../security/auth";
 import { sha256Hex } from "../security/primitives";
+import { RefreshingCache } from "../security/refreshing-cache";
 import { base64urlEncode } from "../security/secrets";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
 
 export const ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
 
-const cache = new Map<
-  string,
-  { auth: { keyId: string; channelId: string; path: string; root: boolean; origins: string[] } | null; at: number }
->();
-const CACHE_MS = 30_000;
+type PublishableAuth = { keyId: string; channelId: string; path: string; root: boolean; origins: string[] };
+/** Same freshness as API keys: a revocation elsewhere lands within about 1 s (security/refreshing-cache.ts). */
+const cache = new RefreshingCache<PublishableAuth | null>(KEY_FRESH_MS, 30_000);
 
 export async function createPublishableKey(db: D1Database, channelId: string, name: string | null, origins: string[]) {
   const secret = `pk_${base64urlEncode(crypto.getRandomValues(new Uint8Array(24)))}`;
@@ -60,10 +60,12 @@ export async function revokePublishableKey(db: D1Database, channelId: string, ke
   return revoked;
 }
 
-async function lookup(env: Env, token: string, now: number) {
+async function lookup(env: Env, token: string, now: number, waitUntil: (p: Promise<unknown>) => void) {
   const hash = await sha256Hex(token);
-  const hit = cache.get(hash);
-  if (hit && now - hit.at < CACHE_MS) return hit.auth;
+  return cache.get(hash, now, () => load(env, hash), waitUntil);
+}
+
+async function load(env: Env, hash: string): Promise<PublishableAuth | null> {
   const row = await livePublishableKeyByHash(env.DB, hash);
   const auth = row
     ? {
@@ -74,7 +76,6 @@ async function lookup(env: Env, token: string, now: number) {
         origins: JSON.parse(row.allowed_origins) as string[],
       }
     : null;
-  cache.set(hash, { auth, at: now });
   return auth;
 }
 
@@ -104,7 +105,7 @@ export const requirePublishableKey = createMiddleware<AppEnv>(async (c, next) =>
     throw new ApiError(401, "unauthorized", "send 'Authorization: Bearer <publishable key pk_…>'", undefined, {
       "WWW-Authenticate": "Bearer",
     });
-  const auth = await lookup(c.env, match[1], Date.now());
+  const auth = await lookup(c.env, match[1], Date.now(), (p) => c.executionCtx.waitUntil(p));
   if (!auth)
     throw new ApiError(401, "unauthorized", "the publishable key is unknown or revoked", undefined, {
       "WWW-Authenticate": "Bearer",

@@ -1,10 +1,9 @@
 /**
  * Bearer authentication: the owner bootstrap token (ADMIN_TOKEN, a root key with every
  * scope) or an API key `vek_…` looked up by its SHA-256 in D1. Keys are cached per isolate so a
- * hot partner does not read D1 on every call: an entry younger than KEY_FRESH_MS is used as is; an
- * older one (up to KEY_CACHE_MS) is still used but re-read from D1 in the background, so a key revoked
- * in another isolate stops working there within about KEY_FRESH_MS plus one D1 read, without a D1 round
- * trip on the request path. An isolate idle for KEY_CACHE_MS reads D1 before answering.
+ * hot partner does not read D1 on every call (security/refreshing-cache.ts): a key revoked in another
+ * isolate stops working here within about KEY_FRESH_MS plus one D1 read, with no D1 round trip on the
+ * request path; an isolate idle for KEY_CACHE_MS reads D1 before answering.
  */
 import { createMiddleware } from "hono/factory";
 import { apiKeyByHash, touchApiKey } from "../db/keys";
@@ -13,6 +12,7 @@ import { ROOT_CHANNEL_ID } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { ApiError } from "../lib/errors";
 import { sha256Hex, timingSafeEqual } from "./primitives";
+import { RefreshingCache } from "./refreshing-cache";
 import { SCOPES, type Scope } from "./scopes";
 import { readSecrets } from "./secrets";
 import { hasSessionCookie, sessionAuth } from "./sessions";
@@ -36,9 +36,8 @@ export interface KeyLimits {
 
 export const KEY_FRESH_MS = 1_000;
 const KEY_CACHE_MS = 30_000;
-type CachedKey = { auth: Auth | null; at: number; expiresAt: number | null };
-const keyCache = new Map<string, CachedKey>();
-const refreshing = new Map<string, Promise<unknown>>();
+type CachedKey = { auth: Auth | null; expiresAt: number | null };
+const keyCache = new RefreshingCache<CachedKey>(KEY_FRESH_MS, KEY_CACHE_MS);
 
 /**
  * The Auth of a bearer token, or null. `waitUntil` keeps a background re-read of a cached key alive
@@ -56,22 +55,13 @@ export async function authenticate(
   }
   if (!token.startsWith("vek_") || token.length > 200) return null;
   const hash = await sha256Hex(token);
-  const cached = keyCache.get(hash);
-  if (cached && now - cached.at < KEY_CACHE_MS && (cached.expiresAt === null || cached.expiresAt > now)) {
-    if (now - cached.at >= KEY_FRESH_MS && !refreshing.has(hash)) {
-      const refresh = loadKey(env, hash, now)
-        .catch(() => undefined) // a failed re-read keeps the entry; the next request tries again
-        .finally(() => refreshing.delete(hash));
-      refreshing.set(hash, refresh);
-      waitUntil(refresh);
-    }
-    return cached.auth;
-  }
-  return loadKey(env, hash, now);
+  const usable = (k: CachedKey) => k.expiresAt === null || k.expiresAt > now;
+  const key = await keyCache.get(hash, now, () => loadKey(env, hash, now), waitUntil, usable);
+  return key.auth;
 }
 
-/** Reads the key from D1 into the cache (and marks it used). */
-async function loadKey(env: Env, hash: string, now: number): Promise<Auth | null> {
+/** Reads the key from D1 (and marks it used). */
+async function loadKey(env: Env, hash: string, now: number): Promise<CachedKey> {
   const row = await apiKeyByHash(env.DB, hash);
   const valid = row && row.revoked_at === null && (row.expires_at === null || row.expires_at > now);
   const auth = valid
@@ -88,9 +78,8 @@ async function loadKey(env: Env, hash: string, now: number): Promise<Auth | null
         },
       }
     : null;
-  keyCache.set(hash, { auth, at: now, expiresAt: row?.expires_at ?? null });
   if (auth) await touchApiKey(env.DB, auth.keyId, now);
-  return auth;
+  return { auth, expiresAt: row?.expires_at ?? null };
 }
 
 /** Forget cached keys (after a revoke in this isolate). */
