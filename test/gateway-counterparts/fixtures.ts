@@ -95,6 +95,14 @@ export const notify = (
 const hex = (b: ArrayBuffer) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
 const b64 = (b: ArrayBuffer | Uint8Array) => btoa(String.fromCharCode(...new Uint8Array(b)));
 
+/** The payment a sandbox notice reports for a checkout, as the gateway would: its order, payment id and amount. */
+export const paidData = (co: any) => ({
+  order_id: co.order_id,
+  payment_id: co.payment.payment_id,
+  amount: co.amount,
+  currency: co.currency,
+});
+
 export async function sandboxNotice(
   data: { order_id: string; payment_id: string; amount: number; currency: string },
   o: { id?: string; type?: string; secret?: string; t?: number } = {},
