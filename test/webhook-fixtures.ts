@@ -22,6 +22,9 @@ export const hookKey = (label = "h") =>
   `${label}-${Date.now().toString(36)}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
 export const hookUrl = (key: string) => `${RECEIVER}/hooks/${key}`;
 
+/** The requests (or anything with a body) of one event type. */
+export const ofType = <R extends { body: any }>(reqs: R[], type: string) => reqs.filter((r) => r.body?.type === type);
+
 export async function control(key: string, cfg: Record<string, unknown>) {
   const res = await fetch(`${RECEIVER}/_control/${key}`, { method: "POST", body: JSON.stringify(cfg) });
   if (res.status !== 200) throw new Error(`receiver control: ${res.status}`);

@@ -17,9 +17,15 @@ import worker from "../src/index";
 import type { DomainEvent } from "../src/objects/outbox";
 import { createChannel, orderAs } from "./channel-fixtures";
 import { call } from "./helpers";
-import { hookKey, payingChannel, received, subscribe, waitForRequests, webhooksDrained } from "./webhook-fixtures";
-
-const ofType = (reqs: { body: any }[], type: string) => reqs.filter((r) => r.body?.type === type);
+import {
+  hookKey,
+  ofType,
+  payingChannel,
+  received,
+  subscribe,
+  waitForRequests,
+  webhooksDrained,
+} from "./webhook-fixtures";
 
 function toppedUp(channelId: string, label: string): DomainEvent {
   return {
