@@ -4,7 +4,8 @@
  *
  * Why markers prove something: the local queue (miniflare's broker) keeps one list per queue, appends in the
  * order messages arrive, and hands the consumer one batch at a time, starting the next only after the
- * previous one has returned (as long as the backlog is under a batch, which it is once the outboxes are empty).
+ * previous one has returned (it starts one early only while a full batch is waiting, which a marker sent once
+ * the outboxes are empty does not meet in these tests).
  */
 import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
