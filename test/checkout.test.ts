@@ -111,7 +111,9 @@ describe("checkout → hold → sandbox notice → fulfilled", () => {
     const before = await checkoutStatus(shop.pk, co.order_id, co.client_secret);
     expect(before.json.status).toBe("pending_payment");
     expect(before.json.items[0].codes).toBeUndefined();
-    expect((await checkoutStatus(shop.pk, co.order_id, `${co.client_secret.slice(0, -1)}0`)).status).toBe(404);
+    // A forged secret: the last hex digit changed (never to itself, or 1 run in 16 would send the real one).
+    const forged = `${co.client_secret.slice(0, -1)}${co.client_secret.endsWith("0") ? "1" : "0"}`;
+    expect((await checkoutStatus(shop.pk, co.order_id, forged)).status).toBe(404);
 
     const n = await sandboxNotice(paidData(co));
     const paid = await notify("sandbox", n.body, n.headers);
