@@ -13,6 +13,7 @@ import { validationHook } from "./lib/validation";
 import { skuPool } from "./objects/sku-pool";
 import { adminApp } from "./routes/admin";
 import { allocationsApp } from "./routes/allocations";
+import { analyticsApp } from "./routes/analytics";
 import { auditApp } from "./routes/audit";
 import { balanceApp } from "./routes/balance";
 import { batchesApp } from "./routes/batches";
@@ -21,12 +22,14 @@ import { channelsApp } from "./routes/channels";
 import { checkoutApp } from "./routes/checkout";
 import { docsApp } from "./routes/docs";
 import { keysApp } from "./routes/keys";
+import { liveApp } from "./routes/live";
 import { ordersApp } from "./routes/orders";
 import { paymentNotifyApp } from "./routes/payment-notify";
 import { payoutsApp } from "./routes/payouts";
 import { productsApp } from "./routes/products";
 import { publicApp } from "./routes/public";
 import { reconciliationApp } from "./routes/reconciliation";
+import { redemptionListApp } from "./routes/redemption-list";
 import { redemptionsApp } from "./routes/redemptions";
 import { refundsApp } from "./routes/refunds";
 import { sessionsApp } from "./routes/sessions";
@@ -117,10 +120,13 @@ for (const sub of [
   allocationsApp,
   ordersApp,
   redemptionsApp,
+  redemptionListApp,
   channelsApp,
   channelProductsApp,
   balanceApp,
   summaryApp,
+  analyticsApp,
+  liveApp,
   keysApp,
   auditApp,
   adminApp,

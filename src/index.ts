@@ -11,6 +11,7 @@ import { handleWebhookDeadLetters, handleWebhookDeliveries } from "./queues/webh
 
 export { AbuseGuard } from "./objects/abuse-guard";
 export { ChannelAccount } from "./objects/channel-account";
+export { LiveHub } from "./objects/live-hub";
 export { SkuPool } from "./objects/sku-pool";
 
 export default {

@@ -68,8 +68,21 @@ export const codeRoutes: RouteSpec[] = [
     name: "GET /v1/orders",
     method: "GET",
     path: () => fc.constant("/v1/orders"),
-    query: ["limit", "cursor", "status", "customer_ref", "external_ref"],
+    query: ["limit", "cursor", "status", "customer_ref", "external_ref", "product_id", "from", "to"],
   },
+  {
+    name: "GET /v1/redemptions",
+    method: "GET",
+    path: () => fc.constant("/v1/redemptions"),
+    query: ["limit", "cursor", "outcome", "channel_id", "product_id", "order_id", "from", "to"],
+  },
+  {
+    name: "GET /v1/analytics",
+    method: "GET",
+    path: () => fc.constant("/v1/analytics"),
+    query: ["from", "to", "channel_id", "interval", "tz_offset_minutes", "currency"],
+  },
+  { name: "GET /v1/live", method: "GET", path: () => fc.constant("/v1/live") },
   { name: "GET /v1/orders/{id}", method: "GET", path: () => ids.ord().map((id) => `/v1/orders/${id}`) },
   {
     name: "POST /v1/codes/verify",

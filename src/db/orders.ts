@@ -20,6 +20,10 @@ export interface OrderFilter {
   channel_id?: string;
   customer_ref?: string;
   external_ref?: string;
+  product_id?: string;
+  /** created_at in [from, to), epoch ms */
+  from?: number;
+  to?: number;
   cursor?: string;
   limit: number;
 }
@@ -33,6 +37,18 @@ export async function listOrders(db: D1Database, scopePath: string, q: OrderFilt
       binds.push(q[field]);
       where.push(`${field} = ?${binds.length}`);
     }
+  }
+  if (q.product_id) {
+    binds.push(q.product_id);
+    where.push(`EXISTS (SELECT 1 FROM json_each(items) WHERE json_extract(value, '$.product_id') = ?${binds.length})`);
+  }
+  if (q.from !== undefined) {
+    binds.push(q.from);
+    where.push(`created_at >= ?${binds.length}`);
+  }
+  if (q.to !== undefined) {
+    binds.push(q.to);
+    where.push(`created_at < ?${binds.length}`);
   }
   if (q.cursor) {
     binds.push(q.cursor);

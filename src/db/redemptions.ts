@@ -55,3 +55,75 @@ export async function insertRedemptionAttempt(
     .bind(a.id, a.action, a.result, a.productId, a.channelId, a.ip, a.createdAt)
     .run();
 }
+
+export interface RedemptionFilter {
+  channel_id?: string;
+  product_id?: string;
+  order_id?: string;
+  from?: number;
+  to?: number;
+  cursor?: string;
+  limit: number;
+}
+
+const IN_SUBTREE = "channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?1)) = ?1)";
+
+function where(scopePath: string, q: RedemptionFilter, fields: readonly string[], time: string) {
+  const clauses = [IN_SUBTREE];
+  const binds: unknown[] = [scopePath];
+  const add = (sql: string, v: unknown) => {
+    binds.push(v);
+    clauses.push(sql.replace("?", `?${binds.length}`));
+  };
+  for (const f of fields) {
+    const v = q[f as keyof RedemptionFilter];
+    if (v !== undefined) add(`${f} = ?`, v);
+  }
+  if (q.from !== undefined) add(`${time} >= ?`, q.from);
+  if (q.to !== undefined) add(`${time} < ?`, q.to);
+  if (q.cursor) add("id < ?", q.cursor);
+  binds.push(q.limit + 1);
+  return { sql: clauses.join(" AND "), binds, limit: `?${binds.length}` };
+}
+
+/** Redemptions made in the subtree at `scopePath` (by the channel that redeemed), newest first, `limit + 1` rows. */
+export async function listRedemptions(db: D1Database, scopePath: string, q: RedemptionFilter) {
+  const w = where(scopePath, q, ["channel_id", "product_id", "order_id"], "redeemed_at");
+  const { results } = await db
+    .prepare(
+      `SELECT id, product_id, channel_id, order_id, last4, redeemer, redeemed_at, reversed_at FROM redemptions
+       WHERE ${w.sql} ORDER BY id DESC LIMIT ${w.limit}`,
+    )
+    .bind(...w.binds)
+    .all<{
+      id: string;
+      product_id: string;
+      channel_id: string;
+      order_id: string | null;
+      last4: string | null;
+      redeemer: string | null;
+      redeemed_at: number;
+      reversed_at: number | null;
+    }>();
+  return results;
+}
+
+/** Failed verify / redeem attempts of the subtree (never the code, never the address), newest first. */
+export async function listRedemptionAttempts(db: D1Database, scopePath: string, q: RedemptionFilter) {
+  const w = where(scopePath, q, ["channel_id", "product_id"], "created_at");
+  const { results } = await db
+    .prepare(
+      `SELECT id, action, result, product_id, channel_id, created_at FROM redemption_attempts
+       WHERE ${w.sql} ORDER BY id DESC LIMIT ${w.limit}`,
+    )
+    .bind(...w.binds)
+    .all<{
+      id: string;
+      action: string;
+      result: string;
+      product_id: string | null;
+      channel_id: string;
+      created_at: number;
+    }>();
+  return results;
+}

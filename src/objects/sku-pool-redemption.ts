@@ -123,6 +123,8 @@ export function redeemCode(sql: SqlStorage, source: string, input: RedeemInput):
       last4: row.last4,
       order_id: row.order_id,
       channel_id: input.channelId,
+      // The channel the code was sold to: the cockpit counts a redemption there (queues/rollups.ts).
+      sold_channel_id: row.channel_id ?? null,
       redeemer: input.redeemer,
       redeemed_at: toIso(input.now),
     },
@@ -155,8 +157,9 @@ export function reverseRedemption(
       status: string;
       last4: string;
       order_id: string | null;
+      channel_id: string | null;
     }>(
-      `SELECT r.code_id, r.redeemed_at, r.reversed_at, c.idx, c.status, c.last4, c.order_id FROM redemptions r
+      `SELECT r.code_id, r.redeemed_at, r.reversed_at, c.idx, c.status, c.last4, c.order_id, c.channel_id FROM redemptions r
         JOIN codes c ON c.id = r.code_id WHERE r.id = ?`,
       redemptionId,
     )
@@ -176,6 +179,7 @@ export function reverseRedemption(
       code_index: r.idx,
       last4: r.last4,
       order_id: r.order_id,
+      sold_channel_id: r.channel_id,
       reversed_at: toIso(now),
     },
     now,

@@ -103,6 +103,8 @@ export type CodeRow = {
   pin_hash: string | null;
   status: string;
   order_id: string | null;
+  /** The channel it was issued to (null until issued). */
+  channel_id: string | null;
   expires_at: number | null;
   redeemed_at: number | null;
   pin_failures: number;

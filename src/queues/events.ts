@@ -5,15 +5,20 @@
  * each message is tried alone, and the failing ones are retried with backoff and, after
  * max_retries, go to the dead-letter queue.
  */
+import { rollupAdd } from "../db/analytics";
 import { appliedEventIds, countApplied, markProcessed } from "../db/projections";
+import { rollupDeltas } from "../domain/rollups";
 import type { DomainEvent } from "../objects/outbox";
 import { ledgerStatements, publishSettlements } from "./ledger";
+import { notifyLive } from "./live-notify";
 import { projectionStatements } from "./projections";
 import { fanOutWebhooks } from "./webhook-fanout";
 
 function statementsFor(env: Env, event: DomainEvent): D1PreparedStatement[] {
   return [
     ...projectionStatements(env.DB, event),
+    // Before markProcessed: each roll-up statement checks processed_events, so an event counts once.
+    ...rollupDeltas(event).map((d) => rollupAdd(env.DB, event.id, d)),
     markProcessed(env.DB, event.id, event.type, Date.now()),
     // Counted only when the line above inserted (changes() = 1): reconciliation compares this count with the
     // object's own event count to tell a lagging projection from a wrong one.
@@ -47,6 +52,7 @@ export async function handleEvents(batch: MessageBatch<DomainEvent>, env: Env): 
       batch.messages.map((m) => m.body),
     );
     batch.ackAll();
+    await notifyLive(env, [...fresh.values()]);
     return;
   } catch {
     // One bad event must not hold the others back: fall through to one message at a time.
@@ -59,6 +65,7 @@ export async function handleEvents(batch: MessageBatch<DomainEvent>, env: Env): 
       await publishSettlements(env, [event]);
       await fanOutWebhooks(env, [event]);
       message.ack();
+      await notifyLive(env, [event]);
     } catch (err) {
       console.error(
         JSON.stringify({

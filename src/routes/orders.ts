@@ -17,7 +17,7 @@ import { providerConfig } from "../providers/topup-provider";
 import { requireScope } from "../security/auth";
 import { sha256Hex } from "../security/primitives";
 import { IdempotencyHeader, OrderCreate, OrderSchema, orderView } from "./order-schemas";
-import { commonErrors, errorResponses, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
+import { commonErrors, errorResponses, IsoDate, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
 
 export const ordersApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Orders"];
@@ -188,6 +188,12 @@ const OrderListQuery = PageQuery.extend({
     .optional(),
   customer_ref: z.string().max(200).optional(),
   external_ref: z.string().max(200).optional(),
+  product_id: z
+    .string()
+    .regex(/^prd_[a-z0-9]{1,40}$/)
+    .optional(),
+  from: IsoDate.optional().openapi({ description: "Created at or after" }),
+  to: IsoDate.optional().openapi({ description: "Created before" }),
 });
 
 ordersApp.openapi(
@@ -204,7 +210,11 @@ ordersApp.openapi(
     requireScope(auth, "orders:read");
     const q = c.req.valid("query");
     // The caller's whole subtree, through the channel paths.
-    const data = await listOrders(c.env.DB, auth.path, q);
+    const data = await listOrders(c.env.DB, auth.path, {
+      ...q,
+      from: q.from ? Date.parse(q.from) : undefined,
+      to: q.to ? Date.parse(q.to) : undefined,
+    });
     return c.json(page(data, q.limit), 200);
   },
 );

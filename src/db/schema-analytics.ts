@@ -1,0 +1,30 @@
+/**
+ * Cockpit roll-ups: one row per (UTC hour, channel, product, currency), kept by the events consumer in the
+ * same D1 transaction as the projections (src/queues/rollups.ts), so no cockpit query scans orders.
+ * Order-level rows have product_id '' (an order with two products counts once there); product rows count
+ * the orders that contain the product. Rows without money (redemptions, units) have currency ''.
+ */
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const analyticsHourly = sqliteTable(
+  "analytics_hourly",
+  {
+    /** Epoch ms at the start of the UTC hour. */
+    hour: integer("hour").notNull(),
+    channel_id: text("channel_id").notNull(),
+    product_id: text("product_id").notNull(),
+    currency: text("currency").notNull(),
+    /** Fulfilled orders (order.fulfilled). */
+    orders: integer("orders").notNull().default(0),
+    units: integer("units").notNull().default(0),
+    /** Money taken (order.paid by balance or gateway), exactly what the ledger posts as sales. */
+    revenue: integer("revenue").notNull().default(0),
+    redemptions: integer("redemptions").notNull().default(0),
+    refunds: integer("refunds").notNull().default(0),
+    refund_amount: integer("refund_amount").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.hour, t.channel_id, t.product_id, t.currency] }),
+    index("analytics_hourly_channel").on(t.channel_id, t.hour),
+  ],
+);

@@ -1,0 +1,142 @@
+/**
+ * GET /v1/analytics: the cockpit's numbers for the caller's subtree (or a channel inside it) over a period:
+ * KPIs, a time series by hour or day, sales per direct child channel, hot products and low-stock alerts.
+ * Everything is read from the hourly roll-ups (src/db/analytics.ts), so the cost does not grow with orders.
+ */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { HOUR_MS, lowStockAlerts, rollupByChild, rollupByProduct, rollupSeries, rollupTotals } from "../db/analytics";
+import { visibleChannel } from "../lib/channel-access";
+import type { AppEnv } from "../lib/context";
+import { ApiError } from "../lib/errors";
+import { validationHook } from "../lib/validation";
+import { requireScope } from "../security/auth";
+import { commonErrors, IsoDate, json } from "./schemas";
+
+export const analyticsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const MAX_RANGE_MS = 400 * 24 * HOUR_MS;
+
+const Query = z.object({
+  from: IsoDate.openapi({ description: "Start of the period (inclusive); rounded down to the hour" }),
+  to: IsoDate.openapi({ description: "End of the period (exclusive); rounded up to the hour" }),
+  channel_id: z
+    .string()
+    .regex(/^chn_[a-z0-9]{1,40}$/)
+    .optional()
+    .openapi({
+      description: "A channel of the caller's subtree (default: the caller's own channel)",
+    }),
+  interval: z.enum(["hour", "day"]).default("day"),
+  tz_offset_minutes: z.coerce.number().int().min(-840).max(840).default(0).openapi({
+    description: "The viewer's offset from UTC (e.g. 480 for Beijing), so days start at local midnight",
+  }),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional()
+    .openapi({
+      description: "Currency of revenue figures (default: the period's largest by revenue, else CNY)",
+    }),
+});
+
+const Counts = { orders: z.number(), units: z.number(), revenue: z.number(), redemptions: z.number() };
+const AnalyticsSchema = z
+  .object({
+    object: z.literal("analytics"),
+    channel_id: z.string(),
+    from: z.string(),
+    to: z.string(),
+    interval: z.enum(["hour", "day"]),
+    currency: z.string(),
+    totals: z.object({
+      ...Counts,
+      refunds: z.number(),
+      refund_amount: z.number(),
+      net_revenue: z.number(),
+      redemption_rate: z.number().nullable().openapi({ description: "Redemptions / units sold in the period" }),
+    }),
+    revenue_by_currency: z.array(z.object({ currency: z.string(), revenue: z.number(), refund_amount: z.number() })),
+    series: z.array(z.object({ bucket: z.string(), ...Counts })),
+    channels: z.array(z.object({ channel_id: z.string(), name: z.string(), self: z.boolean(), ...Counts })),
+    products: z.array(z.object({ product_id: z.string(), name: z.string(), ...Counts })),
+    alerts: z.array(
+      z.object({
+        type: z.literal("stock.low"),
+        product_id: z.string(),
+        product_name: z.string(),
+        channel_id: z.string(),
+        channel_name: z.string(),
+        quota: z.number(),
+        at: z.string(),
+      }),
+    ),
+  })
+  .openapi("Analytics");
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+analyticsApp.openapi(
+  createRoute({
+    method: "get",
+    path: "/analytics",
+    tags: ["Analytics"],
+    summary: "Cockpit numbers of the caller's subtree: KPIs, trend, channels, hot products, alerts",
+    request: { query: Query },
+    responses: { 200: json(AnalyticsSchema, "The period's numbers"), ...commonErrors },
+  }),
+  async (c) => {
+    const auth = c.get("auth");
+    requireScope(auth, "orders:read");
+    const q = c.req.valid("query");
+    if (Date.parse(q.to) <= Date.parse(q.from)) throw new ApiError(400, "invalid_request", "'to' must be after 'from'");
+    const from = Math.floor(Date.parse(q.from) / HOUR_MS) * HOUR_MS;
+    const to = Math.ceil(Date.parse(q.to) / HOUR_MS) * HOUR_MS;
+    if (to - from > MAX_RANGE_MS) throw new ApiError(400, "invalid_request", "a period spans at most 400 days");
+    if (q.interval === "hour" && to - from > 31 * 24 * HOUR_MS)
+      throw new ApiError(400, "invalid_request", "hourly series span at most 31 days; use interval=day");
+    const channel = await visibleChannel(c.env.DB, auth, q.channel_id ?? auth.channelId);
+    const db = c.env.DB;
+    const { kpis, money } = await rollupTotals(db, channel.path, from, to);
+    const currency = q.currency ?? [...money].sort((a, b) => b.revenue - a.revenue)[0]?.currency ?? "CNY";
+    const offsetMs = q.tz_offset_minutes * 60_000;
+    const size = q.interval === "hour" ? HOUR_MS : 24 * HOUR_MS;
+    const [series, channels, products, alerts] = await Promise.all([
+      rollupSeries(db, channel.path, from, to, size, offsetMs, currency),
+      rollupByChild(db, channel.id, from, to, currency),
+      rollupByProduct(db, channel.path, from, to, currency, 10),
+      lowStockAlerts(db, channel.path, 20),
+    ]);
+    const m = money.find((x) => x.currency === currency) ?? { revenue: 0, refund_amount: 0 };
+    return c.json(
+      {
+        object: "analytics" as const,
+        channel_id: channel.id,
+        from: iso(from),
+        to: iso(to),
+        interval: q.interval,
+        currency,
+        totals: {
+          ...kpis,
+          revenue: m.revenue,
+          refund_amount: m.refund_amount,
+          net_revenue: m.revenue - m.refund_amount,
+          redemption_rate: kpis.units > 0 ? Math.round((kpis.redemptions / kpis.units) * 10_000) / 10_000 : null,
+        },
+        revenue_by_currency: money,
+        series: series.map((s) => ({ ...s, bucket: iso(s.bucket) })),
+        channels: channels.map((ch) => ({ ...ch, self: ch.channel_id === channel.id })),
+        products,
+        alerts: alerts.map((a) => ({
+          type: "stock.low" as const,
+          product_id: a.product_id,
+          product_name: a.product_name,
+          channel_id: a.channel_id,
+          channel_name: a.channel_name,
+          quota: a.quota,
+          at: iso(a.created_at),
+        })),
+      },
+      200,
+    );
+  },
+);

@@ -1,0 +1,206 @@
+/**
+ * The cockpit's numbers (GET /v1/analytics): kept by the events consumer in the roll-ups, exact under
+ * concurrent orders and redemptions, counted once when events are delivered again, scoped to the caller's
+ * subtree, and tied out to the ledger (revenue for a period = the ledger's sales for that period).
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { rollupAdd } from "../src/db/analytics";
+import { allocate, createChannel, keyFor, setEntry, topUp } from "./channel-fixtures";
+import { call, generate, idemKey } from "./helpers";
+import { deliver } from "./ledger-fixtures";
+import { eventsDrained } from "./pipeline-fixtures";
+
+const HOUR = 3_600_000;
+const range = () => {
+  const now = Date.now();
+  return `from=${new Date(now - 2 * HOUR).toISOString()}&to=${new Date(now + 2 * HOUR).toISOString()}`;
+};
+
+let productId: string;
+let agent: { id: string };
+let storeA: { id: string };
+let storeB: { id: string };
+let tokenA: string;
+let tokenB: string;
+let agentToken: string;
+
+beforeAll(async () => {
+  const p = await call("POST", "/v1/products", { name: "Cockpit card", price: 500, currency: "CNY" });
+  productId = p.json.id;
+  await generate(productId, 300);
+  agent = await createChannel("Cockpit agent", "agent");
+  storeA = await createChannel("Cockpit store A", "store", agent.id);
+  storeB = await createChannel("Cockpit store B", "store", agent.id);
+  agentToken = await keyFor(agent.id);
+  for (const ch of [agent, storeA, storeB]) expect((await setEntry(ch.id, productId, { price: 400 })).status).toBe(200);
+  expect((await allocate(productId, agent.id, 240)).status).toBe(200);
+  for (const ch of [agent, storeA, storeB]) {
+    if (ch !== agent) expect((await allocate(productId, ch.id, 80, agentToken)).status).toBe(200);
+    expect((await topUp(ch.id, 100_000)).status).toBeLessThan(300);
+  }
+  tokenA = await keyFor(storeA.id);
+  tokenB = await keyFor(storeB.id);
+});
+
+/** The ledger's sales of the subtree of `channelId` (debit legs of `sale` transactions) in [from, to). */
+async function ledgerSales(channelId: string, from: number, to: number) {
+  const row = await env.DB.prepare(
+    `SELECT COALESCE(SUM(e.amount), 0) AS total FROM ledger_transactions t JOIN ledger_entries e ON e.txn_id = t.id
+     JOIN channels ch ON ch.id = t.channel_id
+     WHERE t.type = 'sale' AND e.amount > 0 AND t.created_at >= ?2 AND t.created_at < ?3
+       AND substr(ch.path, 1, length((SELECT path FROM channels WHERE id = ?1))) = (SELECT path FROM channels WHERE id = ?1)`,
+  )
+    .bind(channelId, from, to)
+    .first<{ total: number }>();
+  return row!.total;
+}
+
+async function analytics(token: string | undefined, extra = "") {
+  const res = await call("GET", `/v1/analytics?${range()}&interval=hour${extra}`, undefined, { token });
+  expect(res.status, res.text).toBe(200);
+  return res.json;
+}
+
+describe("cockpit roll-ups", () => {
+  it("counts concurrent orders and redemptions exactly and ties revenue out to the ledger", async () => {
+    // 30 orders from store A and 20 from store B at once, 1–2 codes each.
+    const orders = await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) =>
+        call(
+          "POST",
+          "/v1/orders",
+          { items: [{ product_id: productId, quantity: 1 + (i % 2) }] },
+          { token: tokenA, headers: { "idempotency-key": idemKey("a") } },
+        ),
+      ),
+      ...Array.from({ length: 20 }, () =>
+        call(
+          "POST",
+          "/v1/orders",
+          { items: [{ product_id: productId, quantity: 1 }] },
+          { token: tokenB, headers: { "idempotency-key": idemKey("b") } },
+        ),
+      ),
+    ]);
+    for (const o of orders) expect(o.status, o.text).toBe(201);
+    const codesA = orders.slice(0, 30).flatMap((o) => o.json.items[0].codes.map((c: { code: string }) => c.code));
+    // 25 of store A's codes redeemed at once, each twice: exactly 25 redemptions.
+    const tries = await Promise.all(
+      [...codesA.slice(0, 25), ...codesA.slice(0, 25)].map((code) => call("POST", "/v1/redemptions", { code })),
+    );
+    expect(tries.filter((t) => t.status === 201)).toHaveLength(25);
+    await eventsDrained();
+
+    const a = await analytics(tokenA);
+    expect(a.totals).toMatchObject({ orders: 30, units: 45, revenue: 45 * 400, redemptions: 25, refunds: 0 });
+    expect(a.totals.redemption_rate).toBeCloseTo(25 / 45, 4);
+    const all = await analytics(agentToken);
+    expect(all.totals).toMatchObject({ orders: 50, units: 65, revenue: 65 * 400, redemptions: 25 });
+    expect(all.series.reduce((s: number, p: { orders: number }) => s + p.orders, 0)).toBe(50);
+    // The agent sees its own sales and each child's, nothing else.
+    const byChild = Object.fromEntries(
+      all.channels.map((c: { channel_id: string; revenue: number }) => [c.channel_id, c]),
+    );
+    expect(Object.keys(byChild).sort()).toEqual([agent.id, storeA.id, storeB.id].sort());
+    expect(byChild[storeA.id]).toMatchObject({ orders: 30, units: 45, revenue: 18_000, redemptions: 25 });
+    expect(byChild[storeB.id]).toMatchObject({ orders: 20, units: 20, revenue: 8_000 });
+    expect(all.products).toEqual([
+      expect.objectContaining({ product_id: productId, name: "Cockpit card", units: 65, revenue: 26_000 }),
+    ]);
+    // Tie-out: the same period's revenue is the ledger's sales, for the subtree and for each store.
+    const from = Date.parse(all.from);
+    const to = Date.parse(all.to);
+    expect(await ledgerSales(agent.id, from, to)).toBe(all.totals.revenue);
+    expect(await ledgerSales(storeB.id, from, to)).toBe(byChild[storeB.id].revenue);
+  });
+
+  it("counts an event delivered again only once", async () => {
+    const before = (await analytics(tokenB)).totals;
+    const o = await call(
+      "POST",
+      "/v1/orders",
+      { items: [{ product_id: productId, quantity: 3 }] },
+      { token: tokenB, headers: { "idempotency-key": idemKey("again") } },
+    );
+    expect(o.status).toBe(201);
+    await eventsDrained();
+    const row = await env.DB.prepare(
+      "SELECT event_id FROM processed_events WHERE type = 'order.fulfilled' ORDER BY rowid DESC LIMIT 1",
+    ).first<{ event_id: string }>();
+    const order = o.json;
+    const redelivered = [
+      {
+        id: row!.event_id,
+        type: "order.fulfilled",
+        created_at: order.created_at,
+        source: `channel:${storeB.id}`,
+        seq: 1,
+        data: { order },
+      },
+    ];
+    const result = await deliver(redelivered);
+    expect(result.ackAll || result.explicitAcks.length === 1).toBe(true);
+    // The statement's own guard, without the consumer's pre-filter: an applied event adds nothing.
+    await rollupAdd(env.DB, row!.event_id, {
+      hour: Date.now(),
+      channelId: storeB.id,
+      productId: "",
+      currency: "",
+      orders: 1,
+    }).run();
+    const after = (await analytics(tokenB)).totals;
+    expect(after.orders - before.orders).toBe(1);
+    expect(after.units - before.units).toBe(3);
+    expect(after.revenue - before.revenue).toBe(1_200);
+  });
+
+  it("shows a channel only its subtree and answers 404 for a sibling", async () => {
+    const b = await analytics(tokenB);
+    expect(b.channels.map((c: { channel_id: string }) => c.channel_id)).toEqual([storeB.id]);
+    expect(JSON.stringify(b)).not.toContain(storeA.id);
+    expect(JSON.stringify(b)).not.toContain("Cockpit store A");
+    const sibling = await call("GET", `/v1/analytics?${range()}&channel_id=${storeA.id}`, undefined, { token: tokenB });
+    expect(sibling.status).toBe(404);
+    const drill = await analytics(agentToken, `&channel_id=${storeA.id}`);
+    expect(drill.channel_id).toBe(storeA.id);
+    expect(drill.totals.orders).toBe(30);
+  });
+
+  it("answers bad periods with 400 and the error shape", async () => {
+    const now = new Date().toISOString();
+    for (const q of [
+      `from=${now}&to=${now}`,
+      `from=${now}`,
+      "from=yesterday&to=today",
+      `from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
+      `from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z&interval=hour`,
+      `${range()}&tz_offset_minutes=100000`,
+    ]) {
+      const res = await call("GET", `/v1/analytics?${q}`);
+      expect(res.status, q).toBe(400);
+      expect(res.json.error.code).toBeTypeOf("string");
+    }
+  });
+});
+
+describe("the redemption log", () => {
+  it("lists redemptions and failed attempts with their reason, scoped to the subtree", async () => {
+    const bad = await call("POST", "/v1/redemptions", { code: "ZZZZ-ZZZZ-ZZZZ-ZZZZ" }, { token: tokenA });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    await eventsDrained();
+    const ok = await call("GET", "/v1/redemptions?limit=100");
+    expect(ok.status).toBe(200);
+    expect(ok.json.data.filter((r: { outcome: string }) => r.outcome === "redeemed")).toHaveLength(25);
+    expect(ok.json.data[0]).toMatchObject({ object: "redemption", product_id: productId });
+    expect(JSON.stringify(ok.json)).not.toMatch(/[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}/);
+    const failed = await call("GET", "/v1/redemptions?outcome=failed", undefined, { token: tokenA });
+    expect(failed.json.data[0]).toMatchObject({ outcome: "failed", action: "redeem", channel_id: storeA.id });
+    expect(failed.json.data[0].reason).toBeTypeOf("string");
+    const asB = await call("GET", "/v1/redemptions?outcome=failed", undefined, { token: tokenB });
+    expect(asB.json.data).toHaveLength(0);
+    const page1 = await call("GET", "/v1/redemptions?limit=10");
+    const page2 = await call("GET", `/v1/redemptions?limit=10&cursor=${page1.json.next_cursor}`);
+    expect(page2.json.data[0].id < page1.json.data[9].id).toBe(true);
+  });
+});
