@@ -159,6 +159,22 @@ describe("code batches", () => {
     );
   });
 
+  it("lists a product's batches newest first, by cursor, for the merchant only", async () => {
+    const p = await createProduct();
+    for (const count of [3, 4, 5]) await generate(p.id, count);
+    const first = await call("GET", `/v1/products/${p.id}/batches?limit=2`);
+    expect(first.status).toBe(200);
+    expect(first.json.data.map((b: { total: number }) => b.total)).toEqual([5, 4]);
+    expect(first.json.has_more).toBe(true);
+    const rest = await call("GET", `/v1/products/${p.id}/batches?limit=2&cursor=${first.json.next_cursor}`);
+    expect(rest.json.data.map((b: { total: number; status: string }) => [b.total, b.status])).toEqual([
+      [3, "completed"],
+    ]);
+    const channel = await call("POST", "/v1/channels", { name: "Batch lister", type: "partner" });
+    const key = (await call("POST", `/v1/channels/${channel.json.id}/keys`, {})).json.secret;
+    expect((await call("GET", `/v1/products/${p.id}/batches`, undefined, { token: key })).status).toBe(404);
+  });
+
   it("normalises what people type", () => {
     expect(normalizeCode(" abcd-efgh ijkl.mnoo ")).toBe("ABCDEFGH1JK1MN00");
   });

@@ -252,6 +252,12 @@ export const catalogRoutes: RouteSpec[] = [
       ),
   },
   { name: "GET /v1/batches/{id}", method: "GET", path: () => ids.bat().map((id) => `/v1/batches/${id}`) },
+  {
+    name: "GET /v1/products/{id}/batches",
+    method: "GET",
+    path: () => ids.prd().map((id) => `/v1/products/${id}/batches`),
+    query: ["limit", "cursor"],
+  },
 ];
 
 /** Re-encryption after a key rotation: every call asks every product shard, so few runs. */

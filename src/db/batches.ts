@@ -58,3 +58,17 @@ export async function completeJobBatch(db: D1Database, id: string, done: number,
 export async function setBatchDone(db: D1Database, id: string, done: number): Promise<void> {
   await db.prepare("UPDATE batches SET done = ?1 WHERE id = ?2").bind(done, id).run();
 }
+
+/** A product's batches, newest first (`limit + 1` rows, so the caller can tell there are more). */
+export async function listProductBatches(
+  db: D1Database,
+  productId: string,
+  cursor: string | undefined,
+  limit: number,
+): Promise<BatchRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM batches WHERE product_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3")
+    .bind(productId, cursor ?? null, limit + 1)
+    .all<BatchRow>();
+  return results;
+}

@@ -1,14 +1,15 @@
 /** Code batches: generate by a rule, import JSON, or upload CSV; read a batch's progress. */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { listProductBatches } from "../db/batches";
 import { getProduct } from "../db/products";
 import { parseCsv } from "../domain/import-lines";
-import { type BatchView, generateBatch, getBatch, importBatch, resolveRule } from "../lib/batches";
+import { type BatchView, generateBatch, getBatch, importBatch, resolveRule, toBatch } from "../lib/batches";
 import type { AppEnv } from "../lib/context";
 import { ApiError, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
 import { requireRoot, requireScope } from "../security/auth";
-import { commonErrors, errorResponses, idParam, json } from "./schemas";
+import { commonErrors, errorResponses, idParam, json, listOf, PageQuery, page } from "./schemas";
 
 export const batchesApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Batches"];
@@ -148,5 +149,26 @@ batchesApp.openapi(
     const batch = auth.root ? await getBatch(c.env.DB, c.req.valid("param").id) : null;
     if (!batch) throw notFound("batch");
     return c.json(batch, 200);
+  },
+);
+
+batchesApp.openapi(
+  createRoute({
+    method: "get",
+    path: "/products/{id}/batches",
+    tags,
+    summary: "A product's batches (generations and imports), newest first",
+    request: { params: idParam("prd"), query: PageQuery },
+    responses: { 200: json(listOf(BatchSchema, "BatchList"), "A page of batches"), ...commonErrors },
+  }),
+  async (c) => {
+    const auth = c.get("auth");
+    requireScope(auth, "products:read");
+    // The merchant's alone, like GET /v1/batches/{id}.
+    const product = auth.root ? await getProduct(c.env.DB, c.req.valid("param").id) : null;
+    if (!product) throw notFound("product");
+    const q = c.req.valid("query");
+    const rows = await listProductBatches(c.env.DB, product.id, q.cursor, q.limit);
+    return c.json(page(rows.map(toBatch), q.limit), 200);
   },
 );

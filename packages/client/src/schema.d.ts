@@ -1117,7 +1117,79 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** A product's batches (generations and imports), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1–100 */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of batches */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchList"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks a scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         /** Add codes: generate, import JSON or upload CSV */
         post: {
@@ -6150,6 +6222,13 @@ export interface components {
                     pin?: string | null;
                 }[];
             };
+        };
+        BatchList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["Batch"][];
+            has_more: boolean;
+            next_cursor: string | null;
         };
         Allocation: {
             /** @enum {string} */
