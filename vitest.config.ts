@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { defineConfig, defineProject } from "vitest/config";
 // @ts-expect-error a plain .mjs script without types
 import { startFakeProvider } from "./scripts/fake-topup-provider.mjs";
 import { gatewayCounterparts } from "./test/gateway-counterparts/node";
@@ -15,7 +15,7 @@ export default defineConfig(async () => {
   // The fake top-up provider (Node, 127.0.0.1, random port), reached by the Worker over real HTTP: see docs/topup.md.
   const topupSecret = "test-topup-provider-secret-0123456789";
   const topupProvider = await startFakeProvider({ secret: topupSecret, unref: true });
-  return {
+  const workers = defineProject({
     plugins: [
       cloudflareTest({
         main: "./src/index.ts",
@@ -40,12 +40,32 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
+      name: "workers",
+      include: ["test/**/*.test.ts"],
+      exclude: ["test/browser/**"],
       setupFiles: ["./test/setup.ts"],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+    },
+  });
+  // The console in headless Chromium against one real runtime (wrangler dev), files one after another.
+  const browser = defineProject({
+    test: {
+      name: "browser",
+      include: ["test/browser/**/*.test.ts"],
+      environment: "node",
+      globalSetup: ["./test/browser/global-setup.ts"],
+      fileParallelism: false,
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+    },
+  });
+  return {
+    test: {
+      projects: [workers, browser],
       // Many tests wait on queues and alarms rather than the CPU: two files at a time even on two cores
       // (vitest's default would run one) brings the suite from about 5 to about 3 minutes.
       maxWorkers: Math.max(2, availableParallelism() - 1),
-      testTimeout: 60_000,
-      hookTimeout: 60_000,
     },
   };
 });

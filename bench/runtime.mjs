@@ -89,7 +89,7 @@ export async function startRuntime({ log = console.error, keep = false, onHandle
   // An explicit --env-file makes wrangler skip .dev.vars, so the developer's secrets are untouched.
   writeFileSync(
     envFile,
-    `ADMIN_TOKEN=${adminToken}\nCODE_ENCRYPTION_KEY=${b64url(32)}\nCODE_HMAC_KEY=${b64url(32)}\nSANDBOX_GATEWAY_SECRET=${sandboxSecret}\n`,
+    `ADMIN_TOKEN=${adminToken}\nCODE_ENCRYPTION_KEY=${b64url(32)}\nCODE_HMAC_KEY=${b64url(32)}\nSANDBOX_GATEWAY_SECRET=${sandboxSecret}\nSESSION_SECRET=${b64url(32)}\n`,
     { mode: 0o600 },
   );
 

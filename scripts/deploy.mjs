@@ -2,7 +2,7 @@
 // npm run deploy: everything a real Cloudflare account needs, idempotently.
 // 1. D1 database (created and its id written into wrangler.toml when still the placeholder),
 // 2. queues (events, webhooks, top-ups, each with its dead-letter queue), 3. secrets (generated when missing),
-// 4. remote D1 migrations, 5. docs assets, 6. wrangler deploy.
+// 4. docs assets, 5. the console build, 6. remote D1 migrations, 7. wrangler deploy.
 // Needs `npx wrangler login` (or CLOUDFLARE_API_TOKEN) first. Prints the admin token once when it creates it.
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -73,5 +73,7 @@ execFileSync("node", [
   "-e",
   "require('fs').cpSync('node_modules/swagger-ui-dist/swagger-ui-bundle.js','public/vendor/swagger-ui/swagger-ui-bundle.js');require('fs').cpSync('node_modules/swagger-ui-dist/swagger-ui.css','public/vendor/swagger-ui/swagger-ui.css')",
 ]);
+// The console's assets (public/console/assets), built fresh so the deploy ships the code in this tree.
+execFileSync("node", ["scripts/build-console.mjs"], { stdio: "inherit" });
 execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--remote"], { stdio: "inherit" });
 execFileSync("npx", ["wrangler", "deploy", "--var", "ENVIRONMENT:production"], { stdio: "inherit" });

@@ -24,6 +24,9 @@ const wanted = {
   SANDBOX_GATEWAY_SECRET: () => b64url(32),
   // Shared with the top-up provider (locally: scripts/fake-topup-provider.mjs reads it from here).
   TOPUP_PROVIDER_SECRET: () => b64url(32),
+  // Local demo console users (npm start prints them): the first owner and the demo store's manager.
+  DEMO_OWNER_PASSWORD: () => b64url(12),
+  DEMO_MANAGER_PASSWORD: () => b64url(12),
 };
 const added = [];
 let text = current && !current.endsWith("\n") ? `${current}\n` : current;
@@ -55,6 +58,11 @@ execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], 
 });
 console.log("setup: local D1 migrations applied");
 
+const readVar = (name) =>
+  readFileSync(file, "utf8")
+    .match(new RegExp(`^${name}=(.*)$`, "m"))?.[1]
+    ?.trim() || null;
+
 // The first console owner, only while the users table is empty. The hash has the Worker's format
 // (src/security/sessions.ts): pbkdf2-sha256$100000$<salt b64url>$<hash b64url>.
 const d1 = (command) =>
@@ -68,7 +76,7 @@ if (count === 0) {
   const email = (process.env.OWNER_EMAIL || "owner@example.com").trim().toLowerCase();
   if (!/^[^\s@']+@[^\s@']+\.[^\s@']+$/.test(email))
     throw new Error(`setup: OWNER_EMAIL is not an email address: ${email}`);
-  const password = b64url(18);
+  const password = readVar("DEMO_OWNER_PASSWORD") ?? b64url(18);
   const salt = randomBytes(16);
   const hash = `pbkdf2-sha256$100000$${salt.toString("base64url")}$${pbkdf2Sync(password, salt, 100_000, 32, "sha256").toString("base64url")}`;
   const now = Date.now();
@@ -80,7 +88,7 @@ if (count === 0) {
     `INSERT INTO users (id, email, password_hash, role, channel_id, status, failed_logins, locked_until, created_at, updated_at) VALUES ('${id}', '${email}', '${hash}', 'owner', NULL, 'active', 0, NULL, ${now}, ${now}) ON CONFLICT (email) DO NOTHING`,
   );
   console.log(
-    `\n  Console owner created (shown once; keep it in your password manager):\n  email:    ${email}\n  password: ${password}\n`,
+    `\n  Console owner created (its password is DEMO_OWNER_PASSWORD in .dev.vars):\n  email:    ${email}\n  password: ${password}\n`,
   );
 } else {
   console.log("setup: console users exist");

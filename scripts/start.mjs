@@ -4,10 +4,12 @@
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { seed } from "./seed.mjs";
+import { DEMO_MANAGER_EMAIL, DEMO_OWNER_EMAIL, DEMO_STORE_NAME, seedUsers } from "./seed-users.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 const base = `http://127.0.0.1:${port}`;
 execFileSync("node", ["scripts/setup.mjs"], { stdio: "inherit" });
+execFileSync("node", ["scripts/build-console.mjs"], { stdio: "inherit" });
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 // The fake top-up provider (reads its secret from .dev.vars) in its own process group; wrangler dev gets its URL and the callback URL.
@@ -80,16 +82,24 @@ for (let i = 0; ; i++) {
   }
   await new Promise((r) => setTimeout(r, 200));
 }
-const token = readFileSync(".dev.vars", "utf8").match(/^ADMIN_TOKEN=(.*)$/m)?.[1];
+const vars = readFileSync(".dev.vars", "utf8");
+const devVar = (name) => vars.match(new RegExp(`^${name}=(.*)$`, "m"))?.[1]?.trim();
+const token = devVar("ADMIN_TOKEN");
 await seed(base, token);
+const passwords = { ownerPassword: devVar("DEMO_OWNER_PASSWORD"), managerPassword: devVar("DEMO_MANAGER_PASSWORD") };
+await seedUsers(base, token, passwords);
 console.log(`
 Voucher Edge is running (local runtime, state in .wrangler/state)
   API      ${base}/v1
   Docs     ${base}/docs
   Spec     ${base}/v1/openapi.json
-  Console  ${base}/  (the staff console is on the roadmap; this page links the docs)
+  Console  ${base}/console/
   Top-up   fake provider ${providerUrl}  (test rules by account ending: docs/topup.md)
   Admin token (root key, from .dev.vars):
     ${token}
   Try:     curl -H "Authorization: Bearer ${token}" ${base}/v1/products
+  Console users (passwords from .dev.vars):
+    owner          ${DEMO_OWNER_EMAIL}  /  ${passwords.ownerPassword}
+    store manager  ${DEMO_MANAGER_EMAIL}  /  ${passwords.managerPassword}   (${DEMO_STORE_NAME})
+  Open the console: ${base}/console/
 Press Ctrl-C to stop.`);

@@ -74,6 +74,8 @@ app.use("/v1/checkout/*", checkoutPreflight);
 app.use("/v1/*", corsForConfiguredOrigins);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+/** The console is the product's front door (static assets under /console/). */
+app.get("/", (c) => c.redirect("/console/", 302));
 
 /** Every request after this needs the secrets: a misconfigured deployment says which one is wrong. */
 app.use("*", async (c, next) => {

@@ -16,6 +16,7 @@ import { channelAccount, type OrderResult } from "../objects/channel-account";
 import { providerConfig } from "../providers/topup-provider";
 import { requireScope } from "../security/auth";
 import { sha256Hex } from "../security/primitives";
+import { sessionOf } from "../security/sessions";
 import { IdempotencyHeader, OrderCreate, OrderSchema, orderView } from "./order-schemas";
 import { commonErrors, errorResponses, IsoDate, idParam, json, jsonBody, listOf, PageQuery, page } from "./schemas";
 
@@ -154,6 +155,9 @@ ordersApp.openapi(
       found = row ? await channelAccount(c.env, row.channel_id).getOrder(id, false) : null;
     }
     if (!found) throw notFound("order");
+    // A console session never receives codes here, even for its own channel's orders: staff see an order's
+    // lines and status; codes stay with the API key that bought them (docs/console.md, "Codes").
+    if (sessionOf(auth)) found = { ...found, codes: null };
     // Revealing codes can be capped per key (anti-scraping): counted exactly, per hour.
     if (found.codes && auth.limits?.revealsPerHour) {
       const taken = await abuseGuard(c.env, `key:${auth.keyId}`).take(

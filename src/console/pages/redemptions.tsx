@@ -1,0 +1,93 @@
+/** The redemption log (succeeded and failed attempts with their reason), with reversal inside the window. */
+import { useState } from "preact/hooks";
+import { api, must, type Schemas } from "../api";
+import { fmtDate, t } from "../i18n";
+import { can } from "../roles";
+import { Badge, Empty, ErrorBox, errorText, Loading, Pager, Select, Table, usePaged } from "../ui";
+
+type Entry = Schemas["RedemptionLogEntry"];
+type Outcome = "succeeded" | "failed";
+
+export function Redemptions({ role }: { role: string }) {
+  const [outcome, setOutcome] = useState<Outcome>("succeeded");
+  const [tick, setTick] = useState(0);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const list = usePaged(
+    (cursor) => must(api.GET("/v1/redemptions", { params: { query: { outcome, cursor, limit: 20 } } })),
+    [outcome, tick],
+  );
+  const reverse = async (r: Entry) => {
+    try {
+      await must(api.POST("/v1/redemptions/{id}/reverse", { params: { path: { id: r.id } } }));
+      setMessage({ ok: true, text: `${t("reversed")}: …${r.last4}` });
+      setTick((n) => n + 1);
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+  return (
+    <div class="page">
+      <header class="page-head">
+        <h1>{t("redemptions")}</h1>
+        {can(role, "redemptions:write") && (
+          <a class="button primary" href="#/redeem">
+            {t("redeem")}
+          </a>
+        )}
+      </header>
+      <div class="toolbar">
+        <Select<Outcome>
+          label={t("status")}
+          value={outcome}
+          onChange={setOutcome}
+          options={[
+            { value: "succeeded", label: t("succeeded") },
+            { value: "failed", label: t("failed") },
+          ]}
+        />
+      </div>
+      {message && (
+        <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
+          {message.text}
+        </p>
+      )}
+      {list.error ? <ErrorBox error={list.error} onRetry={list.reload} /> : null}
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data && list.rows.length === 0 && <Empty text={t("noRedemptions")} />}
+      {list.rows.length > 0 && (
+        <>
+          <Table<Entry>
+            caption={t("redemptions")}
+            rows={list.rows}
+            rowKey={(r) => r.id}
+            columns={[
+              { label: t("created"), render: (r) => fmtDate(r.at) },
+              { label: t("status"), render: (r) => <Badge value={r.outcome} /> },
+              outcome === "failed"
+                ? { label: t("reason"), render: (r) => r.reason ?? "—" }
+                : { label: t("last4"), render: (r) => (r.last4 ? `…${r.last4}` : "—") },
+              { label: t("product"), render: (r) => r.product_id ?? "—" },
+              { label: t("channel"), render: (r) => r.channel_id },
+              ...(outcome === "succeeded" && can(role, "redemptions:write")
+                ? [
+                    {
+                      label: t("actions"),
+                      render: (r: Entry) =>
+                        r.outcome === "redeemed" ? (
+                          <button type="button" onClick={() => reverse(r)}>
+                            {t("reverse")}
+                          </button>
+                        ) : (
+                          fmtDate(r.reversed_at)
+                        ),
+                    },
+                  ]
+                : []),
+            ]}
+          />
+          <Pager paged={list} />
+        </>
+      )}
+    </div>
+  );
+}

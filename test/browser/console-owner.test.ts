@@ -1,0 +1,177 @@
+/**
+ * The console in real Chromium, as the merchant's owner: sign-in, every page accessible (axe), a product
+ * created and 1,000 codes generated with the progress bar at 100 %, a CSV import whose bad line is named,
+ * the cockpit following an API order live, an export whose CSV matches the API, and the language switch.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { expectAccessible, launch, newPage, signIn } from "./browser";
+
+const world = inject("world");
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  browser = await launch();
+  ({ page, errors } = await newPage(browser));
+  await signIn(page, world.base, world.owner);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const api = async (method: string, path: string, body?: unknown, token = world.adminToken) => {
+  const res = await fetch(world.base + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      "idempotency-key": crypto.randomUUID(),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as any };
+};
+
+const kpi = (p: Page, label: string) => p.locator(`[data-kpi="${label}"]`);
+
+describe("the console as the owner", () => {
+  it("shows every page of the owner's navigation with no serious accessibility finding", async () => {
+    const nav = page.getByRole("navigation", { name: "Main" });
+    const links = await nav.getByRole("link").allTextContents();
+    expect(links).toEqual([
+      "Cockpit",
+      "Products",
+      "Orders",
+      "Redemptions",
+      "Redeem",
+      "Channels",
+      "Finance",
+      "Webhooks",
+      "Audit log",
+      "Users",
+    ]);
+    for (const name of links) {
+      await nav.getByRole("link", { name, exact: true }).click();
+      await page.getByRole("heading", { level: 1 }).first().waitFor();
+      await expect.poll(() => page.locator(".loading").count()).toBe(0);
+      await expectAccessible(page, name);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it("creates a product and generates 1,000 codes with the progress bar reaching 100 %", async () => {
+    await page.goto(`${world.base}/console/#/products`);
+    await page.getByRole("button", { name: "New product" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("UI generated card");
+    await page.getByLabel("Price (yuan)").fill("12.50");
+    await page.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("heading", { name: "UI generated card" }).waitFor();
+    await page.getByLabel("How many").fill("1000");
+    await page.getByRole("button", { name: "Generate codes" }).click();
+    await page.locator('[data-progress="100"]').waitFor({ timeout: 60_000 });
+    await page.getByText("Done: 1,000 codes are available.").waitFor();
+    await expect.poll(() => page.locator('[data-stock="available"]').textContent()).toBe("1,000");
+    const id = page.url().split("/").pop()!;
+    const stock = await api("GET", `/v1/products/${id}/stock`);
+    expect(stock.json.available).toBe(1000);
+    await expectAccessible(page, "product detail");
+  });
+
+  it("names the line of a CSV import that was refused, and stores nothing", async () => {
+    await page.goto(`${world.base}/console/#/products/${world.productId}`);
+    const before = (await api("GET", `/v1/products/${world.productId}/stock`)).json.available;
+    const csv = "code\nGOODCODEA1B2C3D4E5\nbad*code!\nGOODCODEF6G7H8J9K0\n";
+    await page
+      .getByLabel("CSV file")
+      .setInputFiles({ name: "codes.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.getByRole("button", { name: "Import codes (CSV)" }).click();
+    const alert = page.getByRole("alert").filter({ hasText: "lines were refused" });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain("Line 3:");
+    expect((await api("GET", `/v1/products/${world.productId}/stock`)).json.available).toBe(before);
+  });
+
+  it("follows an order placed through the API in the cockpit without a reload", async () => {
+    await page.goto(`${world.base}/console/#/cockpit`);
+    await page.getByText("Live", { exact: false }).first().waitFor();
+    await page.locator(".live.on").waitFor();
+    const before = Number((await kpi(page, "Orders").textContent())!.replace(/\D/g, ""));
+    const navigations: string[] = [];
+    page.on("framenavigated", (f) => f === page.mainFrame() && navigations.push(f.url()));
+    const placed = await api(
+      "POST",
+      "/v1/orders",
+      { items: [{ product_id: world.productId, quantity: 2 }] },
+      world.storeKey,
+    );
+    expect(placed.status).toBe(201);
+    const t0 = Date.now();
+    await expect
+      .poll(async () => Number((await kpi(page, "Orders").textContent())!.replace(/\D/g, "")), {
+        timeout: 20_000,
+        interval: 50,
+      })
+      .toBe(before + 1);
+    // Measured here for the record; the 2 s goal is checked by `npm run bench` (docs/benchmarks.md), not by a deadline.
+    console.log(`cockpit: order visible ${Date.now() - t0} ms after the API answered`);
+    expect(navigations.filter((u) => !u.includes("#"))).toEqual([]);
+  });
+
+  it("exports the filtered orders as CSV with a BOM, the same rows the API lists", async () => {
+    await page.goto(`${world.base}/console/#/orders`);
+    await page.getByLabel("Channel").fill(world.storeId);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.locator("tbody tr").first().waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export CSV" }).click(),
+    ]);
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    expect(text.charCodeAt(0)).toBe(0xfeff);
+    const ids = text
+      .slice(1)
+      .trim()
+      .split("\r\n")
+      .slice(1)
+      .map((l) => l.split(",")[0]);
+    const listed = (await api("GET", `/v1/orders?channel_id=${world.storeId}&limit=100`)).json.data.map(
+      (o: { id: string }) => o.id,
+    );
+    expect(ids).toEqual(listed);
+    expect(ids.length).toBeGreaterThan(0);
+  });
+
+  it("switches to Chinese and back, labels and money included", async () => {
+    await page.goto(`${world.base}/console/#/cockpit`);
+    await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
+    await page.getByRole("heading", { name: "数据驾驶舱" }).waitFor();
+    expect(await page.getByRole("navigation", { name: "主导航" }).getByRole("link").first().textContent()).toBe(
+      "数据驾驶舱",
+    );
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe("zh-CN");
+    await expectAccessible(page, "cockpit zh");
+    await page.getByRole("combobox", { name: "语言" }).selectOption("en");
+    await page.getByRole("heading", { name: "Cockpit" }).waitFor();
+  });
+
+  it("signs out, and a request after the session ended shows the sign-in with a message", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in to the console" }).waitFor();
+    await signIn(page, world.base, world.owner);
+    // Another tab signed out (or the session expired): the next call answers 401.
+    await page.evaluate(() =>
+      fetch("/v1/sessions/current", {
+        method: "DELETE",
+        headers: { "x-csrf-token": sessionStorage.getItem("ve.console.csrf") ?? "" },
+      }),
+    );
+    await page.getByRole("link", { name: "Orders" }).click();
+    await page.getByText("Your session has ended. Sign in again to continue.").waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem("ve.console.csrf"))).toBeNull();
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * Once for all browser tests: build the console, start a fresh local runtime (wrangler dev on a temp state,
+ * bench/runtime.mjs), and seed what the tests share: an owner, an agent with two stores (a manager for one),
+ * a product with codes in both stores' pools. The tests get the URLs and credentials through inject().
+ */
+import type { TestProject } from "vitest/node";
+// @ts-expect-error plain .mjs scripts without types
+import { startRuntime } from "../../bench/runtime.mjs";
+// @ts-expect-error plain .mjs scripts without types
+import { buildConsole } from "../../scripts/build-console.mjs";
+import { type Seeded, seedBrowserWorld } from "./seed";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    world: Seeded;
+  }
+}
+
+let stop: (() => Promise<void>) | undefined;
+
+export default async function setup(project: TestProject) {
+  await buildConsole({ quiet: true });
+  const rt = await startRuntime({ log: () => undefined });
+  stop = rt.stop;
+  try {
+    project.provide("world", await seedBrowserWorld(rt.base, rt.adminToken));
+  } catch (err) {
+    await rt.stop();
+    throw err;
+  }
+  return async () => {
+    await stop?.();
+  };
+}
