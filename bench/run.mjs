@@ -15,8 +15,10 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
+import { buildConsole } from "../scripts/build-console.mjs";
 import { client } from "./api.mjs";
 import { bulkGenerate } from "./bulk.mjs";
+import { consoleBench, loadHistory, printConsole } from "./console.mjs";
 import { load } from "./load.mjs";
 import { checkoutBench, ledgerLag, NOTIFY_PATH, webhookLatency } from "./payments.mjs";
 import { cpuMeter, workerdProcesses } from "./proc.mjs";
@@ -39,7 +41,7 @@ const BULK_BATCHES = Math.round(num("BENCH_BULK_BATCHES", 2));
 const PAY_SECONDS = num("BENCH_PAY_SECONDS", 5);
 const LEDGER_ORDERS = Math.round(num("BENCH_LEDGER_ORDERS", 400));
 const WEBHOOK_ORDERS = Math.round(num("BENCH_WEBHOOK_ORDERS", 100));
-const PARTS = ["bulk", "core", "checkout", "ledger", "webhooks"];
+const PARTS = ["bulk", "core", "checkout", "ledger", "webhooks", "console"];
 const args = process.argv.slice(2);
 for (const a of args) if (!PARTS.includes(a)) throw new Error(`unknown part ${a}; parts: ${PARTS.join(", ")}`);
 const part = (name) => args.length === 0 || args.includes(name);
@@ -87,9 +89,13 @@ async function main() {
   } catch {
     /* not a repo */
   }
+  // The runtime serves a copy of public/ taken at start: the console is built first.
+  if (part("console")) await buildConsole({ quiet: true });
   runtime = await startRuntime({
     log,
     keep: process.env.BENCH_KEEP === "1",
+    // The console part reads 1,000,000 orders of roll-ups, written into D1 before the Worker starts.
+    beforeStart: part("console") ? loadHistory(log) : undefined,
     onHandle: (h) => {
       runtime = h;
     },
@@ -304,6 +310,11 @@ async function main() {
     webhooks.idle_wait_before_s = idle.seconds;
     webhooks.started_busy = idle.timedOut;
   }
+  let consoleResults = null;
+  if (part("console")) {
+    await settle(BLOCK_SETTLE_S);
+    consoleResults = await consoleBench({ base, adminToken, log });
+  }
   for (const s of scenarios) s.summary = summarise(s.rounds);
   const baseSummary = scenarios[0].summary;
 
@@ -313,6 +324,7 @@ async function main() {
   );
   console.log("");
   printTable(console.log, scenarios, bulk, { ledger, webhooks });
+  if (consoleResults) printConsole(console.log, consoleResults);
 
   const wranglerVersion = JSON.parse(
     execFileSync("node", ["-p", "JSON.stringify(require('wrangler/package.json').version)"], {
@@ -369,6 +381,7 @@ async function main() {
     bulk,
     ledger,
     webhooks,
+    console: consoleResults,
     busy_after_last_round_s: drain.seconds,
     still_busy_after_last_round: drain.timedOut,
     wall_seconds: (Date.now() - started) / 1000,

@@ -78,7 +78,7 @@ function snapshot(dir) {
  * Creates the fresh state and starts `wrangler dev`. Returns { base, adminToken, sandboxSecret, pgid, dir, stop }.
  * `stop()` is idempotent and always ends the whole process group (SIGTERM, then SIGKILL).
  */
-export async function startRuntime({ log = console.error, keep = false, onHandle } = {}) {
+export async function startRuntime({ log = console.error, keep = false, onHandle, beforeStart } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "voucher-bench-"));
   const persist = join(dir, "state");
   const envFile = join(dir, "bench.env");
@@ -144,6 +144,8 @@ export async function startRuntime({ log = console.error, keep = false, onHandle
       stdio: ["ignore", "pipe", "pipe"],
     });
     log(`bench: D1 migrations applied into ${persist} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    // A caller may load data straight into the fresh D1 before the Worker starts (e.g. months of roll-ups).
+    if (beforeStart) await beforeStart({ app, persist, wrangler: WRANGLER, env: OFFLINE_ENV });
 
     const port = await freePort();
     const logFile = join(dir, "wrangler.log");

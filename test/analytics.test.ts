@@ -142,13 +142,14 @@ describe("cockpit roll-ups", () => {
     const result = await deliver(redelivered);
     expect(result.ackAll || result.explicitAcks.length === 1).toBe(true);
     // The statement's own guard, without the consumer's pre-filter: an applied event adds nothing.
-    await rollupAdd(env.DB, row!.event_id, {
-      hour: Date.now(),
-      channelId: storeB.id,
-      productId: "",
-      currency: "",
-      orders: 1,
-    }).run();
+    await env.DB.batch(
+      rollupAdd(
+        env.DB,
+        row!.event_id,
+        { hour: Date.now(), channelId: storeB.id, productId: "", currency: "", orders: 1 },
+        0,
+      ),
+    );
     const after = (await analytics(tokenB)).totals;
     expect(after.orders - before.orders).toBe(1);
     expect(after.units - before.units).toBe(3);
@@ -180,6 +181,74 @@ describe("cockpit roll-ups", () => {
       const res = await call("GET", `/v1/analytics?${q}`);
       expect(res.status, q).toBe(400);
       expect(res.json.error.code).toBeTypeOf("string");
+    }
+  });
+});
+
+describe("periods over many days", () => {
+  it("reads whole business days from the daily roll-ups and the ends hour by hour, with the same totals", async () => {
+    const shop = await createChannel("History shop", "own_store");
+    // 40 paid orders, one every 7 hours, starting 12 days ago at 03:00 UTC: they cross business midnights
+    // (16:00 UTC for ANALYTICS_TZ_OFFSET_MINUTES = 480) and UTC midnights alike.
+    const start = Date.UTC(2026, 10, 1, 3);
+    const events = Array.from({ length: 40 }, (_, i) => {
+      const at = new Date(start + i * 7 * HOUR).toISOString();
+      const order = {
+        id: `ord_hist${i}`,
+        channel_id: shop.id,
+        status: "fulfilled",
+        customer_ref: null,
+        external_ref: null,
+        failure_reason: null,
+        created_at: at,
+        updated_at: at,
+        currency: "CNY",
+        total_amount: 100 * (i + 1),
+        items: [{ product_id: productId, quantity: 1, amount: 100 * (i + 1) }],
+      };
+      return [
+        {
+          id: `evt_histf${i}`,
+          type: "order.fulfilled",
+          created_at: at,
+          source: `channel:${shop.id}`,
+          seq: 2 * i,
+          data: { order },
+        },
+        {
+          id: `evt_histp${i}`,
+          type: "order.paid",
+          created_at: at,
+          source: `channel:${shop.id}`,
+          seq: 2 * i + 1,
+          data: { order, payment: { method: "balance", amount: 100 * (i + 1), currency: "CNY" } },
+        },
+      ];
+    }).flat();
+    await deliver(events);
+    const shopKey = await keyFor(shop.id);
+    const expected = (from: number, to: number) => {
+      const inside = Array.from({ length: 40 }, (_, i) => i).filter(
+        (i) => start + i * 7 * HOUR >= from && start + i * 7 * HOUR < to,
+      );
+      return { orders: inside.length, revenue: inside.reduce((s, i) => s + 100 * (i + 1), 0) };
+    };
+    for (const [from, to] of [
+      [start, start + 280 * HOUR], // everything
+      [start + 5 * HOUR, start + 100 * HOUR], // partial days at both ends
+      [start + 13 * HOUR, start + 14 * HOUR], // one hour
+      [start + 37 * HOUR, start + 61 * HOUR], // exactly one business day (16:00 → 16:00 UTC)
+    ]) {
+      const q = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
+      for (const view of ["&interval=day", "&interval=day&tz_offset_minutes=0", "&interval=hour"]) {
+        if (view === "&interval=hour" && to - from > 31 * 24 * HOUR) continue;
+        const res = await call("GET", `/v1/analytics?${q}${view}`, undefined, { token: shopKey });
+        expect(res.status, res.text).toBe(200);
+        expect(res.json.totals, `${q}${view}`).toMatchObject(expected(from, to));
+        const seriesOrders = res.json.series.reduce((s: number, p: { orders: number }) => s + p.orders, 0);
+        expect(seriesOrders, `${q}${view} series`).toBe(expected(from, to).orders);
+        expect(res.json.products[0]?.revenue ?? 0).toBe(expected(from, to).revenue);
+      }
     }
   });
 });

@@ -21,21 +21,26 @@ export interface TrendInput {
 
 export function drawTrend(el: HTMLElement, input: TrendInput): () => void {
   const chart = echarts.getInstanceByDom(el) ?? echarts.init(el, undefined, { renderer: "canvas" });
+  const wide = el.clientWidth > 600; // on a phone the legend names the axes
   chart.setOption(
     {
       aria: { enabled: true },
       animation: false,
-      grid: { left: 48, right: 64, top: 36, bottom: 28 },
+      grid: { left: 8, right: 8, top: wide ? 36 : 16, bottom: 40, containLabel: true },
       tooltip: { trigger: "axis" },
-      legend: { top: 0 },
+      legend: { bottom: 0 },
       xAxis: { type: "category", data: input.labels },
       yAxis: [
-        { type: "value", name: `${input.names.orders} / ${input.names.redemptions}`, minInterval: 1 },
-        { type: "value", name: input.names.revenue, axisLabel: { formatter: (v: number) => input.formatMoney(v) } },
+        { type: "value", name: wide ? `${input.names.orders} / ${input.names.redemptions}` : "", minInterval: 1 },
+        {
+          type: "value",
+          name: wide ? input.names.revenue : "",
+          axisLabel: { formatter: (v: number) => input.formatMoney(v) },
+        },
       ],
       series: [
         {
-          name: input.names.revenue,
+          name: wide ? input.names.revenue : "",
           type: "bar",
           yAxisIndex: 1,
           data: input.revenueYuan,

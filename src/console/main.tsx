@@ -7,6 +7,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api, must, type Schemas, SESSION_ENDED, setCsrf } from "./api";
 import { type Key, type Lang, lang, setLang, t } from "./i18n";
+import { forgetChannelNames } from "./names";
 import { NAV, PageFor } from "./pages";
 import { can } from "./roles";
 import { routeOf, useRoute } from "./router";
@@ -68,6 +69,7 @@ function App() {
   const signOut = async () => {
     await api.DELETE("/v1/sessions/current").catch(() => undefined);
     setCsrf(null);
+    forgetChannelNames();
     setUser(null);
   };
   const items = NAV.filter((n) => !n.needs || can(user.role, n.needs));
@@ -80,7 +82,7 @@ function App() {
       </button>
       <header class="top">
         <span class="brand">{t("appName")}</span>
-        <span class="who">{t("signedInAs", { email: user.email, role: user.role })}</span>
+        <span class="who">{t("signedInAs", { email: user.email, role: t(`role_${user.role}` as Key) })}</span>
         {langSwitch}
         <button type="button" class="ghost" onClick={signOut}>
           {t("signOut")}

@@ -190,4 +190,10 @@ export const en = {
   noUsers: "No users yet.",
   newUser: "New user",
   genericEmpty: "Nothing here yet.",
+  role_owner: "owner",
+  role_admin: "admin",
+  role_operator: "operator",
+  role_finance: "finance",
+  role_auditor: "auditor",
+  role_channel_manager: "channel manager",
 } as const;

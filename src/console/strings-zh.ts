@@ -185,4 +185,10 @@ export const zh: Record<keyof typeof en, string> = {
   noUsers: "还没有用户。",
   newUser: "新建用户",
   genericEmpty: "这里还没有内容。",
+  role_owner: "所有者",
+  role_admin: "管理员",
+  role_operator: "运营",
+  role_finance: "财务",
+  role_auditor: "审计",
+  role_channel_manager: "渠道管理员",
 };

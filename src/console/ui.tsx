@@ -174,6 +174,7 @@ export function Pager({
 }: {
   paged: { hasMore: boolean; atFirst: boolean; next: () => void; first: () => void };
 }) {
+  if (paged.atFirst && !paged.hasMore) return null;
   return (
     <nav class="pager" aria-label={t("next")}>
       <button type="button" onClick={paged.first} disabled={paged.atFirst}>

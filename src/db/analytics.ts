@@ -1,44 +1,75 @@
 /**
- * Cockpit roll-ups in D1 (`analytics_hourly`, src/db/schema-analytics.ts): the statement the events consumer
- * adds to its batch for each counted event, and the reads of GET /v1/analytics. Every read is over the
- * roll-up rows of the caller's subtree in a time range: hours × channels × products, never orders.
+ * Cockpit roll-ups in D1 (src/db/schema-analytics.ts): the statements the events consumer adds to its batch
+ * for each counted event (an hourly and a daily row), and the reads of GET /v1/analytics. A read covers the
+ * caller's subtree over a period split by domain/analytics-range.ts: whole business days from
+ * `analytics_daily`, the partial days at the ends from `analytics_hourly`. Never a scan of orders.
  */
-
-export const HOUR_MS = 3_600_000;
-
+import { businessDay, DAY_MS, HOUR_MS, type RangeSplit } from "../domain/analytics-range";
 import type { RollupDelta } from "../domain/rollups";
 
+const UPSERT_SET = `orders = orders + excluded.orders, units = units + excluded.units, revenue = revenue + excluded.revenue,
+  redemptions = redemptions + excluded.redemptions, refunds = refunds + excluded.refunds,
+  refund_amount = refund_amount + excluded.refund_amount`;
+
 /**
- * Adds a delta to its hour's row, unless the event was applied before: the guard reads processed_events in the
- * same transaction, before the consumer marks the event, so a redelivered or duplicated event counts once.
+ * Adds a delta to its hour's row and its business day's row, unless the event was applied before: the guard
+ * reads processed_events in the same transaction, before the consumer marks the event, so a redelivered or
+ * duplicated event counts once.
  */
-export function rollupAdd(db: D1Database, eventId: string, d: RollupDelta): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO analytics_hourly (hour, channel_id, product_id, currency, orders, units, revenue, redemptions, refunds, refund_amount)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE NOT EXISTS (SELECT 1 FROM processed_events WHERE event_id = ?11)
-       ON CONFLICT (hour, channel_id, product_id, currency) DO UPDATE SET
-         orders = orders + excluded.orders, units = units + excluded.units, revenue = revenue + excluded.revenue,
-         redemptions = redemptions + excluded.redemptions, refunds = refunds + excluded.refunds,
-         refund_amount = refund_amount + excluded.refund_amount`,
-    )
-    .bind(
-      Math.floor(d.hour / HOUR_MS) * HOUR_MS,
-      d.channelId,
-      d.productId,
-      d.currency,
-      d.orders ?? 0,
-      d.units ?? 0,
-      d.revenue ?? 0,
-      d.redemptions ?? 0,
-      d.refunds ?? 0,
-      d.refundAmount ?? 0,
-      eventId,
-    );
+export function rollupAdd(db: D1Database, eventId: string, d: RollupDelta, offsetMs: number): D1PreparedStatement[] {
+  const values = [
+    d.channelId,
+    d.productId,
+    d.currency,
+    d.orders ?? 0,
+    d.units ?? 0,
+    d.revenue ?? 0,
+    d.redemptions ?? 0,
+    d.refunds ?? 0,
+    d.refundAmount ?? 0,
+    eventId,
+  ];
+  const upsert = (table: string, key: string) =>
+    `INSERT INTO ${table} (${key}, channel_id, product_id, currency, orders, units, revenue, redemptions, refunds, refund_amount)
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE NOT EXISTS (SELECT 1 FROM processed_events WHERE event_id = ?11)
+     ON CONFLICT (${key}, channel_id, product_id, currency) DO UPDATE SET ${UPSERT_SET}`;
+  return [
+    db.prepare(upsert("analytics_hourly", "hour")).bind(Math.floor(d.hour / HOUR_MS) * HOUR_MS, ...values),
+    db.prepare(upsert("analytics_daily", "day")).bind(businessDay(d.hour, offsetMs), ...values),
+  ];
 }
 
-const IN_SUBTREE = "a.channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?1)) = ?1)";
-const IN_RANGE = "a.hour >= ?2 AND a.hour < ?3";
+/**
+ * The roll-up rows of the subtree at `path` over a split period, as one derived table `a` with a time column
+ * `t`. Parameters start at ?1; returns the SQL and its binds, so each query appends its own after them.
+ */
+function rows(
+  path: string,
+  split: RangeSplit,
+  { hourlyOnly = false, orderLevel = false } = {},
+): { sql: string; binds: unknown[] } {
+  const binds: unknown[] = [path];
+  const cols = "channel_id, product_id, currency, orders, units, revenue, redemptions, refunds, refund_amount";
+  const inSubtree = `channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?1)) = ?1)${orderLevel ? " AND product_id = ''" : ""}`;
+  const parts: string[] = [];
+  const ranges = hourlyOnly && split.days ? [...split.hours, split.days] : split.hours;
+  if (ranges.length) {
+    const within = ranges.map(([a, b]) => {
+      binds.push(a, b);
+      return `(hour >= ?${binds.length - 1} AND hour < ?${binds.length})`;
+    });
+    parts.push(`SELECT hour AS t, ${cols} FROM analytics_hourly WHERE ${inSubtree} AND (${within.join(" OR ")})`);
+  }
+  if (split.days && !hourlyOnly) {
+    binds.push(split.days[0], split.days[1]);
+    parts.push(
+      `SELECT day AS t, ${cols} FROM analytics_daily WHERE ${inSubtree} AND day >= ?${binds.length - 1} AND day < ?${binds.length}`,
+    );
+  }
+  return { sql: `(${parts.join(" UNION ALL ")}) a`, binds };
+}
+
+const next = (binds: unknown[]) => binds.length + 1;
 
 export interface Kpis {
   orders: number;
@@ -52,32 +83,26 @@ export interface Money {
   refund_amount: number;
 }
 
-/** Totals of the subtree at `path` over [from, to): counts from the order-level rows, money per currency. */
-export async function rollupTotals(db: D1Database, path: string, from: number, to: number) {
-  const [counts, money, redemptions] = await db.batch([
+/** Totals from the order-level rows (product ''): counts, and money per currency. */
+export async function rollupTotals(db: D1Database, path: string, split: RangeSplit) {
+  const r = rows(path, split, { orderLevel: true });
+  const [counts, money] = await db.batch([
     db
       .prepare(
-        `SELECT COALESCE(SUM(orders), 0) AS orders, COALESCE(SUM(units), 0) AS units, COALESCE(SUM(refunds), 0) AS refunds
-         FROM analytics_hourly a WHERE ${IN_SUBTREE} AND ${IN_RANGE} AND a.product_id = ''`,
+        `SELECT COALESCE(SUM(orders), 0) AS orders, COALESCE(SUM(units), 0) AS units, COALESCE(SUM(refunds), 0) AS refunds,
+           COALESCE(SUM(redemptions), 0) AS redemptions FROM ${r.sql}`,
       )
-      .bind(path, from, to),
+      .bind(...r.binds),
     db
       .prepare(
-        `SELECT currency, SUM(revenue) AS revenue, SUM(refund_amount) AS refund_amount FROM analytics_hourly a
-         WHERE ${IN_SUBTREE} AND ${IN_RANGE} AND a.product_id = '' AND a.currency != '' GROUP BY currency ORDER BY currency`,
+        `SELECT currency, SUM(revenue) AS revenue, SUM(refund_amount) AS refund_amount FROM ${r.sql}
+         WHERE currency != '' GROUP BY currency ORDER BY currency`,
       )
-      .bind(path, from, to),
-    db
-      .prepare(
-        `SELECT COALESCE(SUM(redemptions), 0) AS redemptions FROM analytics_hourly a
-         WHERE ${IN_SUBTREE} AND ${IN_RANGE} AND a.product_id != ''`,
-      )
-      .bind(path, from, to),
+      .bind(...r.binds),
   ]);
-  const c = (counts.results[0] ?? {}) as Omit<Kpis, "redemptions">;
-  const r = (redemptions.results[0] ?? {}) as { redemptions: number };
+  const c = (counts.results[0] ?? {}) as Partial<Kpis>;
   return {
-    kpis: { orders: c.orders ?? 0, units: c.units ?? 0, refunds: c.refunds ?? 0, redemptions: r.redemptions ?? 0 },
+    kpis: { orders: c.orders ?? 0, units: c.units ?? 0, refunds: c.refunds ?? 0, redemptions: c.redemptions ?? 0 },
     money: money.results as unknown as Money[],
   };
 }
@@ -91,28 +116,30 @@ export interface SeriesPoint {
 }
 
 /**
- * Buckets of `size` ms (an hour or a day) shifted by `offsetMs` (the viewer's UTC offset, so days start at
- * local midnight), over [from, to). Revenue is summed over one currency.
+ * Buckets of an hour or a day starting at the viewer's midnight (`viewerOffsetMs`), revenue in one currency.
+ * Daily rows can only be bucketed into days when the viewer's days are the business days; otherwise the
+ * period is read hour by hour (exact, and still bounded by the hourly series' 31-day cap on the route).
  */
 export async function rollupSeries(
   db: D1Database,
   path: string,
-  from: number,
-  to: number,
-  size: number,
-  offsetMs: number,
+  split: RangeSplit,
+  interval: "hour" | "day",
+  viewerOffsetMs: number,
+  businessOffsetMs: number,
   currency: string,
 ): Promise<SeriesPoint[]> {
+  const hourlyOnly = interval === "hour" || viewerOffsetMs !== businessOffsetMs;
+  const r = rows(path, split, { hourlyOnly, orderLevel: true });
+  const n = next(r.binds);
   const { results } = await db
     .prepare(
-      `SELECT ((a.hour + ?4) / ?5) * ?5 - ?4 AS bucket,
-         SUM(CASE WHEN a.product_id = '' THEN a.orders ELSE 0 END) AS orders,
-         SUM(CASE WHEN a.product_id = '' THEN a.units ELSE 0 END) AS units,
-         SUM(CASE WHEN a.product_id = '' AND a.currency = ?6 THEN a.revenue ELSE 0 END) AS revenue,
-         SUM(CASE WHEN a.product_id != '' THEN a.redemptions ELSE 0 END) AS redemptions
-       FROM analytics_hourly a WHERE ${IN_SUBTREE} AND ${IN_RANGE} GROUP BY bucket ORDER BY bucket`,
+      `SELECT ((t + ?${n}) / ?${n + 1}) * ?${n + 1} - ?${n} AS bucket,
+         SUM(orders) AS orders, SUM(units) AS units,
+         SUM(CASE WHEN currency = ?${n + 2} THEN revenue ELSE 0 END) AS revenue, SUM(redemptions) AS redemptions
+       FROM ${r.sql} GROUP BY bucket ORDER BY bucket`,
     )
-    .bind(path, from, to, offsetMs, size, currency)
+    .bind(...r.binds, viewerOffsetMs, interval === "hour" ? HOUR_MS : DAY_MS, currency)
     .all<SeriesPoint>();
   return results;
 }
@@ -126,27 +153,30 @@ export interface ChannelRow {
   redemptions: number;
 }
 
-/** Per direct child of `channelId` (each with its own subtree rolled up), plus the channel's own sales. */
+/** Per direct child of the channel at `path` (each with its own subtree rolled up), plus the channel's own sales. */
 export async function rollupByChild(
   db: D1Database,
   channelId: string,
-  from: number,
-  to: number,
+  path: string,
+  split: RangeSplit,
   currency: string,
 ): Promise<ChannelRow[]> {
+  const r = rows(path, split, { orderLevel: true });
+  const n = next(r.binds);
+  // Each roll-up row belongs to the child whose path its channel's path starts with (or to the channel itself).
   const { results } = await db
     .prepare(
-      `SELECT k.id AS channel_id, k.name,
-         COALESCE(SUM(CASE WHEN a.product_id = '' THEN a.orders END), 0) AS orders,
-         COALESCE(SUM(CASE WHEN a.product_id = '' THEN a.units END), 0) AS units,
-         COALESCE(SUM(CASE WHEN a.product_id = '' AND a.currency = ?4 THEN a.revenue END), 0) AS revenue,
-         COALESCE(SUM(CASE WHEN a.product_id != '' THEN a.redemptions END), 0) AS redemptions
-       FROM channels k
-       LEFT JOIN channels ch ON (k.id = ?1 AND ch.id = k.id) OR (k.id != ?1 AND substr(ch.path, 1, length(k.path)) = k.path)
-       LEFT JOIN analytics_hourly a ON a.channel_id = ch.id AND a.hour >= ?2 AND a.hour < ?3
-       WHERE k.parent_id = ?1 OR k.id = ?1 GROUP BY k.id ORDER BY k.id = ?1 DESC, revenue DESC, k.id`,
+      `WITH k AS (SELECT id, name, path FROM channels WHERE parent_id = ?${n} OR id = ?${n}),
+       s AS (SELECT ch.path AS cpath,
+               SUM(a.orders) AS orders, SUM(a.units) AS units,
+               SUM(CASE WHEN a.currency = ?${n + 1} THEN a.revenue ELSE 0 END) AS revenue, SUM(a.redemptions) AS redemptions
+             FROM ${r.sql} JOIN channels ch ON ch.id = a.channel_id GROUP BY ch.path)
+       SELECT k.id AS channel_id, k.name, COALESCE(SUM(s.orders), 0) AS orders, COALESCE(SUM(s.units), 0) AS units,
+         COALESCE(SUM(s.revenue), 0) AS revenue, COALESCE(SUM(s.redemptions), 0) AS redemptions
+       FROM k LEFT JOIN s ON (k.id = ?${n} AND s.cpath = k.path) OR (k.id != ?${n} AND substr(s.cpath, 1, length(k.path)) = k.path)
+       GROUP BY k.id ORDER BY k.id = ?${n} DESC, revenue DESC, k.id`,
     )
-    .bind(channelId, from, to, currency)
+    .bind(...r.binds, channelId, currency)
     .all<ChannelRow>();
   return results;
 }
@@ -164,20 +194,22 @@ export interface ProductRow {
 export async function rollupByProduct(
   db: D1Database,
   path: string,
-  from: number,
-  to: number,
+  split: RangeSplit,
   currency: string,
   limit: number,
 ): Promise<ProductRow[]> {
+  const r = rows(path, split);
+  const n = next(r.binds);
   const { results } = await db
     .prepare(
-      `SELECT a.product_id, COALESCE(p.name, a.product_id) AS name, SUM(a.orders) AS orders, SUM(a.units) AS units,
-         SUM(CASE WHEN a.currency = ?4 THEN a.revenue ELSE 0 END) AS revenue, SUM(a.redemptions) AS redemptions
-       FROM analytics_hourly a LEFT JOIN products p ON p.id = a.product_id
-       WHERE ${IN_SUBTREE} AND ${IN_RANGE} AND a.product_id != ''
-       GROUP BY a.product_id ORDER BY revenue DESC, units DESC, a.product_id LIMIT ?5`,
+      `SELECT s.product_id, COALESCE(p.name, s.product_id) AS name, s.orders, s.units, s.revenue, s.redemptions
+       FROM (SELECT product_id, SUM(orders) AS orders, SUM(units) AS units,
+               SUM(CASE WHEN currency = ?${n} THEN revenue ELSE 0 END) AS revenue, SUM(redemptions) AS redemptions
+             FROM ${r.sql} WHERE product_id != '' GROUP BY product_id) s
+       LEFT JOIN products p ON p.id = s.product_id
+       ORDER BY s.revenue DESC, s.units DESC, s.product_id LIMIT ?${n + 1}`,
     )
-    .bind(path, from, to, currency, limit)
+    .bind(...r.binds, currency, limit)
     .all<ProductRow>();
   return results;
 }

@@ -2,7 +2,8 @@
  * Cockpit roll-ups: one row per (UTC hour, channel, product, currency), kept by the events consumer in the
  * same D1 transaction as the projections (src/queues/rollups.ts), so no cockpit query scans orders.
  * Order-level rows have product_id '' (an order with two products counts once there); product rows count
- * the orders that contain the product. Rows without money (redemptions, units) have currency ''.
+ * the orders that contain the product. Rows without money (redemptions, units) have currency ''. A
+ * redemption counts on both its product's row and the order-level row, so totals read order-level rows only.
  */
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
@@ -26,5 +27,29 @@ export const analyticsHourly = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.hour, t.channel_id, t.product_id, t.currency] }),
     index("analytics_hourly_channel").on(t.channel_id, t.hour),
+    // Order-level reads (totals, trend, channels) seek straight to product_id = ''.
+    index("analytics_hourly_channel_product").on(t.channel_id, t.product_id, t.hour),
+  ],
+);
+
+/** The same roll-ups per business day (local midnight of ANALYTICS_TZ_OFFSET_MINUTES), for long periods. */
+export const analyticsDaily = sqliteTable(
+  "analytics_daily",
+  {
+    /** Epoch ms at the start of the business day. */
+    day: integer("day").notNull(),
+    channel_id: text("channel_id").notNull(),
+    product_id: text("product_id").notNull(),
+    currency: text("currency").notNull(),
+    orders: integer("orders").notNull().default(0),
+    units: integer("units").notNull().default(0),
+    revenue: integer("revenue").notNull().default(0),
+    redemptions: integer("redemptions").notNull().default(0),
+    refunds: integer("refunds").notNull().default(0),
+    refund_amount: integer("refund_amount").notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.day, t.channel_id, t.product_id, t.currency] }),
+    index("analytics_daily_channel_product").on(t.channel_id, t.product_id, t.day),
   ],
 );

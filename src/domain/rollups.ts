@@ -91,7 +91,10 @@ export function rollupDeltas(event: RollupEvent): RollupDelta[] {
       const productId = event.source.split(":")[1];
       if (typeof channelId !== "string" || !productId) return [];
       const redemptions = event.type === "code.redeemed" ? 1 : -1;
-      return [{ hour, channelId, productId, currency: "", redemptions }];
+      return [
+        { hour, channelId, productId, currency: "", redemptions },
+        { hour, channelId, productId: "", currency: "", redemptions },
+      ];
     }
     default:
       return [];

@@ -7,6 +7,7 @@
  */
 import { rollupAdd } from "../db/analytics";
 import { appliedEventIds, countApplied, markProcessed } from "../db/projections";
+import { businessOffsetMs } from "../domain/analytics-range";
 import { rollupDeltas } from "../domain/rollups";
 import type { DomainEvent } from "../objects/outbox";
 import { ledgerStatements, publishSettlements } from "./ledger";
@@ -18,7 +19,9 @@ function statementsFor(env: Env, event: DomainEvent): D1PreparedStatement[] {
   return [
     ...projectionStatements(env.DB, event),
     // Before markProcessed: each roll-up statement checks processed_events, so an event counts once.
-    ...rollupDeltas(event).map((d) => rollupAdd(env.DB, event.id, d)),
+    ...rollupDeltas(event).flatMap((d) =>
+      rollupAdd(env.DB, event.id, d, businessOffsetMs(env.ANALYTICS_TZ_OFFSET_MINUTES)),
+    ),
     markProcessed(env.DB, event.id, event.type, Date.now()),
     // Counted only when the line above inserted (changes() = 1): reconciliation compares this count with the
     // object's own event count to tell a lagging projection from a wrong one.

@@ -4,7 +4,8 @@
  * Everything is read from the hourly roll-ups (src/db/analytics.ts), so the cost does not grow with orders.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { HOUR_MS, lowStockAlerts, rollupByChild, rollupByProduct, rollupSeries, rollupTotals } from "../db/analytics";
+import { lowStockAlerts, rollupByChild, rollupByProduct, rollupSeries, rollupTotals } from "../db/analytics";
+import { businessOffsetMs, HOUR_MS, splitRange } from "../domain/analytics-range";
 import { visibleChannel } from "../lib/channel-access";
 import type { AppEnv } from "../lib/context";
 import { ApiError } from "../lib/errors";
@@ -27,8 +28,9 @@ const Query = z.object({
       description: "A channel of the caller's subtree (default: the caller's own channel)",
     }),
   interval: z.enum(["hour", "day"]).default("day"),
-  tz_offset_minutes: z.coerce.number().int().min(-840).max(840).default(0).openapi({
-    description: "The viewer's offset from UTC (e.g. 480 for Beijing), so days start at local midnight",
+  tz_offset_minutes: z.coerce.number().int().min(-840).max(840).optional().openapi({
+    description:
+      "The viewer's offset from UTC (e.g. 480 for Beijing), so series days start at local midnight (default: the business timezone, ANALYTICS_TZ_OFFSET_MINUTES)",
   }),
   currency: z
     .string()
@@ -47,6 +49,7 @@ const AnalyticsSchema = z
     from: z.string(),
     to: z.string(),
     interval: z.enum(["hour", "day"]),
+    tz_offset_minutes: z.number().openapi({ description: "The offset the series' days were cut at" }),
     currency: z.string(),
     totals: z.object({
       ...Counts,
@@ -96,14 +99,15 @@ analyticsApp.openapi(
       throw new ApiError(400, "invalid_request", "hourly series span at most 31 days; use interval=day");
     const channel = await visibleChannel(c.env.DB, auth, q.channel_id ?? auth.channelId);
     const db = c.env.DB;
-    const { kpis, money } = await rollupTotals(db, channel.path, from, to);
+    const business = businessOffsetMs(c.env.ANALYTICS_TZ_OFFSET_MINUTES);
+    const split = splitRange(from, to, business);
+    const { kpis, money } = await rollupTotals(db, channel.path, split);
     const currency = q.currency ?? [...money].sort((a, b) => b.revenue - a.revenue)[0]?.currency ?? "CNY";
-    const offsetMs = q.tz_offset_minutes * 60_000;
-    const size = q.interval === "hour" ? HOUR_MS : 24 * HOUR_MS;
+    const viewer = (q.tz_offset_minutes ?? business / 60_000) * 60_000;
     const [series, channels, products, alerts] = await Promise.all([
-      rollupSeries(db, channel.path, from, to, size, offsetMs, currency),
-      rollupByChild(db, channel.id, from, to, currency),
-      rollupByProduct(db, channel.path, from, to, currency, 10),
+      rollupSeries(db, channel.path, split, q.interval, viewer, business, currency),
+      rollupByChild(db, channel.id, channel.path, split, currency),
+      rollupByProduct(db, channel.path, split, currency, 10),
       lowStockAlerts(db, channel.path, 20),
     ]);
     const m = money.find((x) => x.currency === currency) ?? { revenue: 0, refund_amount: 0 };
@@ -114,6 +118,7 @@ analyticsApp.openapi(
         from: iso(from),
         to: iso(to),
         interval: q.interval,
+        tz_offset_minutes: viewer / 60_000,
         currency,
         totals: {
           ...kpis,

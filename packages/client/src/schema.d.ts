@@ -2993,7 +2993,7 @@ export interface paths {
                     /** @description A channel of the caller's subtree (default: the caller's own channel) */
                     channel_id?: string;
                     interval?: "hour" | "day";
-                    /** @description The viewer's offset from UTC (e.g. 480 for Beijing), so days start at local midnight */
+                    /** @description The viewer's offset from UTC (e.g. 480 for Beijing), so series days start at local midnight (default: the business timezone, ANALYTICS_TZ_OFFSET_MINUTES) */
                     tz_offset_minutes?: number | null;
                     /** @description Currency of revenue figures (default: the period's largest by revenue, else CNY) */
                     currency?: string;
@@ -6459,6 +6459,8 @@ export interface components {
             to: string;
             /** @enum {string} */
             interval: "hour" | "day";
+            /** @description The offset the series' days were cut at */
+            tz_offset_minutes: number;
             currency: string;
             totals: {
                 orders: number;

@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../api";
 import { fmtDate, t } from "../i18n";
+import { forgetChannelNames } from "../names";
 import { can } from "../roles";
 import { go } from "../router";
 import { Badge, Empty, ErrorBox, errorText, Field, Loading, Pager, Section, Select, Table, usePaged } from "../ui";
@@ -14,6 +15,7 @@ export function Channels({ role }: { role: string }) {
   const [creating, setCreating] = useState(false);
   const list = usePaged((cursor) => must(api.GET("/v1/channels", { params: { query: { limit: 100, cursor } } })), []);
   const rows = [...list.rows].sort((a, b) => a.path.join("/").localeCompare(b.path.join("/")));
+  const top = Math.min(...rows.map((r) => r.depth));
   return (
     <div class="page">
       <header class="page-head">
@@ -38,7 +40,7 @@ export function Channels({ role }: { role: string }) {
               {
                 label: t("name"),
                 render: (c) => (
-                  <a href={`#/channels/${c.id}`} style={{ paddingInlineStart: `${(c.depth - 1) * 1.25}rem` }}>
+                  <a href={`#/channels/${c.id}`} style={{ paddingInlineStart: `${(c.depth - top) * 1.25}rem` }}>
                     {c.name}
                   </a>
                 ),
@@ -66,6 +68,7 @@ function CreateChannel({ parents, onDone }: { parents: Channel[]; onDone: () => 
       const c = await must(
         api.POST("/v1/channels", { body: { name: name.trim(), type, ...(parent ? { parent_id: parent } : {}) } }),
       );
+      forgetChannelNames();
       onDone();
       go("channels", c.id);
     } catch (err) {

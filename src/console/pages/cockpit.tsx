@@ -12,10 +12,10 @@ import { Empty, ErrorBox, Field, Loading, Section, Select, Table, useAsync } fro
 type Analytics = Schemas["Analytics"];
 type Crumb = { id: string | undefined; name: string };
 
-export function Cockpit({ rootName }: { rootName: string }) {
+export function Cockpit() {
   const [periodId, setPeriodId] = useState<PeriodId>("today");
   const [custom, setCustom] = useState({ from: isoDay(new Date(Date.now() - 6 * 86_400_000)), to: isoDay(new Date()) });
-  const [trail, setTrail] = useState<Crumb[]>([{ id: undefined, name: rootName }]);
+  const [trail, setTrail] = useState<Crumb[]>([{ id: undefined, name: "" }]);
   const [tick, setTick] = useState(0);
   const here = trail[trail.length - 1];
   const period = periodOf(periodId, new Date(), custom);
@@ -38,6 +38,8 @@ export function Cockpit({ rootName }: { rootName: string }) {
   );
   const live = useLive(() => setTick((n) => n + 1));
   const a = data.data;
+  // The trail's names come from the answers: the signed-in node's own name is its "self" row.
+  const nameOf = (i: number) => trail[i].name || (a?.channels.find((c) => c.self)?.name ?? "");
 
   return (
     <div class="page">
@@ -81,7 +83,7 @@ export function Cockpit({ rootName }: { rootName: string }) {
         )}
         {trail.length > 1 && (
           <button type="button" onClick={() => setTrail(trail.slice(0, -1))}>
-            {t("back", { name: trail[trail.length - 2].name })}
+            {t("back", { name: nameOf(trail.length - 2) })}
           </button>
         )}
       </div>
@@ -105,7 +107,7 @@ export function Cockpit({ rootName }: { rootName: string }) {
                     label: t("channel"),
                     render: (r) =>
                       r.self ? (
-                        t("ownSales", { name: here.name })
+                        t("ownSales", { name: r.name })
                       ) : (
                         <button
                           type="button"

@@ -48,6 +48,6 @@ export function PageFor({ page, param, user }: { page: string; param: string | u
     case "users":
       return <Users role={role} />;
     default:
-      return <Cockpit rootName={user.channel_id ?? "Merchant"} />;
+      return <Cockpit />;
   }
 }

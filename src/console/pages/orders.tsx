@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import { api, idem, must, type Schemas } from "../api";
 import { allPages, download, toCsv } from "../csv";
 import { fmtDate, fmtMoney, fmtNumber, t } from "../i18n";
+import { useChannelNames } from "../names";
 import { can } from "../roles";
 import {
   Badge,
@@ -56,6 +57,7 @@ export function Orders() {
   const [exporting, setExporting] = useState<number | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
   const list = usePaged((cursor) => fetchOrders(filters, cursor), [JSON.stringify(filters)]);
+  const channelName = useChannelNames();
   const set = (k: keyof Filters) => (e: Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value });
   const exportCsv = async () => {
     setExporting(0);
@@ -148,7 +150,7 @@ export function Orders() {
             columns={[
               { label: "ID", render: (o) => <a href={`#/orders/${o.id}`}>{o.id}</a> },
               { label: t("created"), render: (o) => fmtDate(o.created_at) },
-              { label: t("channel"), render: (o) => o.channel_id },
+              { label: t("channel"), render: (o) => channelName(o.channel_id) },
               { label: t("status"), render: (o) => <Badge value={o.status} /> },
               { label: t("amount"), numeric: true, render: (o) => fmtMoney(o.total_amount, o.currency) },
             ]}
@@ -161,6 +163,7 @@ export function Orders() {
 }
 
 export function OrderDetail({ id, role }: { id: string; role: string }) {
+  const channelName = useChannelNames();
   const order = useAsync(() => must(api.GET("/v1/orders/{id}", { params: { path: { id } } })), [id]);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   if (order.error) return <ErrorBox error={order.error} onRetry={order.reload} />;
@@ -201,7 +204,7 @@ export function OrderDetail({ id, role }: { id: string; role: string }) {
         <dt>{t("created")}</dt>
         <dd>{fmtDate(o.created_at)}</dd>
         <dt>{t("channel")}</dt>
-        <dd>{o.channel_id}</dd>
+        <dd>{channelName(o.channel_id)}</dd>
         <dt>{t("customerRef")}</dt>
         <dd>{o.customer_ref ?? "—"}</dd>
         <dt>{t("amount")}</dt>

@@ -5,6 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ConsoleError, must, type Schemas } from "../api";
 import { fmtDate, fmtMoney, fmtNumber, t } from "../i18n";
+import { useChannelNames } from "../names";
 import { can } from "../roles";
 import { Badge, Empty, ErrorBox, errorText, Field, Loading, Pager, Section, Table, useAsync, usePaged } from "../ui";
 import { kindLabel } from "./products";
@@ -13,6 +14,7 @@ type Batch = Schemas["Batch"];
 
 export function ProductDetail({ id, role }: { id: string; role: string }) {
   const [tick, setTick] = useState(0);
+  const channelName = useChannelNames();
   const product = useAsync(() => must(api.GET("/v1/products/{id}", { params: { path: { id } } })), [id]);
   const stock = useAsync(() => must(api.GET("/v1/products/{id}/stock", { params: { path: { id } } })), [id, tick]);
   if (product.error) return <ErrorBox error={product.error} onRetry={product.reload} />;
@@ -61,7 +63,10 @@ export function ProductDetail({ id, role }: { id: string; role: string }) {
             rows={s.allocations}
             rowKey={(r) => r.channel_id}
             columns={[
-              { label: t("channel"), render: (r) => <a href={`#/channels/${r.channel_id}`}>{r.channel_id}</a> },
+              {
+                label: t("channel"),
+                render: (r) => <a href={`#/channels/${r.channel_id}`}>{channelName(r.channel_id)}</a>,
+              },
               { label: t("quota"), numeric: true, render: (r) => fmtNumber(r.quota) },
             ]}
           />

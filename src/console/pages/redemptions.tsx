@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../api";
 import { fmtDate, t } from "../i18n";
+import { useChannelNames } from "../names";
 import { can } from "../roles";
 import { Badge, Empty, ErrorBox, errorText, Loading, Pager, Select, Table, usePaged } from "../ui";
 
@@ -12,6 +13,7 @@ export function Redemptions({ role }: { role: string }) {
   const [outcome, setOutcome] = useState<Outcome>("succeeded");
   const [tick, setTick] = useState(0);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const channelName = useChannelNames();
   const list = usePaged(
     (cursor) => must(api.GET("/v1/redemptions", { params: { query: { outcome, cursor, limit: 20 } } })),
     [outcome, tick],
@@ -67,7 +69,7 @@ export function Redemptions({ role }: { role: string }) {
                 ? { label: t("reason"), render: (r) => r.reason ?? "—" }
                 : { label: t("last4"), render: (r) => (r.last4 ? `…${r.last4}` : "—") },
               { label: t("product"), render: (r) => r.product_id ?? "—" },
-              { label: t("channel"), render: (r) => r.channel_id },
+              { label: t("channel"), render: (r) => channelName(r.channel_id) },
               ...(outcome === "succeeded" && can(role, "redemptions:write")
                 ? [
                     {

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// npm run screenshots: every console page in en and zh-CN, at 1280×800 and 390×844, as the owner and as a
+// store's channel manager, into screenshots/ (git-ignored). Starts its own runtime on a temp state (the demo
+// seed included) and stops it, whole process group, when done.
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { startRuntime } from "../bench/runtime.mjs";
+import { buildConsole } from "./build-console.mjs";
+import { launchChromium } from "./chromium.mjs";
+import { seed } from "./seed.mjs";
+import { DEMO_MANAGER_EMAIL, DEMO_OWNER_EMAIL, seedUsers } from "./seed-users.mjs";
+
+const out = resolve(import.meta.dirname, "..", "screenshots");
+mkdirSync(out, { recursive: true });
+const PAGES = [
+  "cockpit",
+  "products",
+  "orders",
+  "redemptions",
+  "redeem",
+  "channels",
+  "finance",
+  "webhooks",
+  "audit",
+  "users",
+];
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+const passwords = { ownerPassword: "screenshot-owner-pass", managerPassword: "screenshot-manager-pass" };
+
+await buildConsole({ quiet: true });
+const rt = await startRuntime({ log: () => undefined });
+const browser = await launchChromium();
+let shots = 0;
+try {
+  // The setup script's owner is created by setup.mjs on a developer's state; here seedUsers makes both.
+  await seed(rt.base, rt.adminToken, () => undefined);
+  await seedUsers(rt.base, rt.adminToken, passwords);
+  const users = [
+    { who: "owner", email: DEMO_OWNER_EMAIL, password: passwords.ownerPassword },
+    { who: "manager", email: DEMO_MANAGER_EMAIL, password: passwords.managerPassword },
+  ];
+  for (const user of users)
+    for (const lang of ["en", "zh-CN"])
+      for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+        const context = await browser.newContext({ locale: lang, viewport });
+        const page = await context.newPage();
+        await page.goto(`${rt.base}/console/`);
+        await page.screenshot({ path: join(out, `signin-${lang}-${size}.png`) });
+        await page.locator('input[type="email"]').fill(user.email);
+        await page.locator('input[type="password"]').fill(user.password);
+        await page.locator('button[type="submit"]').click();
+        await page.locator("nav.side").waitFor();
+        for (const name of PAGES) {
+          await page.goto(`${rt.base}/console/#/${name}`);
+          await page.locator("main h1").first().waitFor();
+          await page.waitForFunction(() => document.querySelectorAll(".loading").length === 0);
+          await page.waitForTimeout(300); // the chart's first frame
+          await page.screenshot({ path: join(out, `${user.who}-${name}-${lang}-${size}.png`), fullPage: true });
+          shots++;
+        }
+        await context.close();
+      }
+  console.log(`screenshots: ${shots} pages written to ${out}`);
+} finally {
+  await browser.close();
+  await rt.stop();
+}
