@@ -5,12 +5,13 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { expectAccessible, launch, newPage, PHONE, signIn } from "./browser";
+import { expectAccessible, launch, NO_CHROMIUM, newPage, PHONE, signIn } from "./browser";
 
 const world = inject("world");
 let browser: Browser;
 
 beforeAll(async () => {
+  if (NO_CHROMIUM) return;
   browser = await launch();
 });
 afterAll(async () => {
@@ -22,7 +23,7 @@ async function settled(page: Page) {
   await expect.poll(() => page.locator(".loading").count()).toBe(0);
 }
 
-describe("the console as a store's channel manager", () => {
+describe.skipIf(NO_CHROMIUM)("the console as a store's channel manager", () => {
   it("sees its own subtree only, on every page it can open", async () => {
     const { page, context, errors } = await newPage(browser);
     await signIn(page, world.base, world.manager);

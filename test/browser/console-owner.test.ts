@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { expectAccessible, launch, newPage, signIn } from "./browser";
+import { expectAccessible, launch, NO_CHROMIUM, newPage, signIn } from "./browser";
 
 const world = inject("world");
 let browser: Browser;
@@ -13,6 +13,7 @@ let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
+  if (NO_CHROMIUM) return;
   browser = await launch();
   ({ page, errors } = await newPage(browser));
   await signIn(page, world.base, world.owner);
@@ -36,7 +37,7 @@ const api = async (method: string, path: string, body?: unknown, token = world.a
 
 const kpi = (p: Page, label: string) => p.locator(`[data-kpi="${label}"]`);
 
-describe("the console as the owner", () => {
+describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
   it("shows every page of the owner's navigation with no serious accessibility finding", async () => {
     const nav = page.getByRole("navigation", { name: "Main" });
     const links = await nav.getByRole("link").allTextContents();

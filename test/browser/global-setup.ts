@@ -8,6 +8,8 @@ import type { TestProject } from "vitest/node";
 import { startRuntime } from "../../bench/runtime.mjs";
 // @ts-expect-error plain .mjs scripts without types
 import { buildConsole } from "../../scripts/build-console.mjs";
+// @ts-expect-error plain .mjs scripts without types
+import { HAVE_CHROMIUM } from "../../scripts/chromium.mjs";
 import { type Seeded, seedBrowserWorld } from "./seed";
 
 declare module "vitest" {
@@ -19,6 +21,10 @@ declare module "vitest" {
 let stop: (() => Promise<void>) | undefined;
 
 export default async function setup(project: TestProject) {
+  if (!HAVE_CHROMIUM) {
+    console.warn("browser tests: skipped, no Chromium at /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)");
+    return;
+  }
   await buildConsole({ quiet: true });
   const rt = await startRuntime({ log: () => undefined });
   stop = rt.stop;
