@@ -15,6 +15,7 @@ mkdirSync(out, { recursive: true });
 const PAGES = [
   "cockpit",
   "products",
+  "codes",
   "orders",
   "redemptions",
   "redeem",

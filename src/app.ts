@@ -21,6 +21,7 @@ import { batchesApp } from "./routes/batches";
 import { channelProductsApp } from "./routes/channel-products";
 import { channelsApp } from "./routes/channels";
 import { checkoutApp } from "./routes/checkout";
+import { codesApp } from "./routes/codes";
 import { docsApp } from "./routes/docs";
 import { keysApp } from "./routes/keys";
 import { liveApp } from "./routes/live";
@@ -124,6 +125,7 @@ for (const sub of [
   ordersApp,
   redemptionsApp,
   redemptionListApp,
+  codesApp,
   channelsApp,
   channelProductsApp,
   balanceApp,

@@ -55,6 +55,13 @@ const codeBodies = (withRedeemer: boolean) => () => {
   return mutatedBody(fc.oneof(plain, card) as fc.Arbitrary<Record<string, unknown>>, [["code"], ["pin"], ["redeemer"]]);
 };
 
+/** Code ids: well-formed but unknown, odd-length hex, too short, and junk. */
+const codeRefs = () =>
+  fc.oneof(
+    fc.constantFrom("cod_00112233445566778899aabbccddeeff", "cod_0011223", "cod_zz", "cod_", "code_1"),
+    fc.string({ unit: "binary", maxLength: 12 }).map(encodeURIComponent),
+  );
+
 export const codeRoutes: RouteSpec[] = [
   {
     name: "POST /v1/orders",
@@ -102,6 +109,24 @@ export const codeRoutes: RouteSpec[] = [
     method: "POST",
     path: () => ids.rdm().map((id) => `/v1/redemptions/${id}/reverse`),
     body: () => bodyText(weirdValue),
+  },
+  {
+    name: "GET /v1/codes",
+    method: "GET",
+    path: () => fc.constant("/v1/codes"),
+    query: ["last4", "order_id", "status", "product_id", "limit", "cursor"],
+  },
+  {
+    name: "POST /v1/codes/{id}/void",
+    method: "POST",
+    path: () => codeRefs().map((id) => `/v1/codes/${id}/void`),
+    body: () => bodyText(mutatedBody(fc.constant({ reason: "fuzz" }), [["reason"]])),
+  },
+  {
+    name: "POST /v1/codes/{id}/reveal",
+    method: "POST",
+    path: () => codeRefs().map((id) => `/v1/codes/${id}/reveal`),
+    body: () => bodyText(mutatedBody(fc.constant({ password: "fuzz password" }), [["password"]])),
   },
   {
     name: "POST /v1/codes/void",

@@ -72,7 +72,7 @@ function App() {
     forgetChannelNames();
     setUser(null);
   };
-  const items = NAV.filter((n) => !n.needs || can(user.role, n.needs));
+  const items = NAV.filter((n) => (!n.needs || can(user.role, n.needs)) && (!n.root || user.channel_id === null));
   const current = items.find((n) => n.id === route.page) ?? items[0];
   return (
     <div class="shell">

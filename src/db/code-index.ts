@@ -73,3 +73,60 @@ export async function lookupIndex(
 ): Promise<{ product_id: string; shard: number } | null> {
   return db.prepare("SELECT product_id, shard FROM code_index WHERE blind_index = ?1").bind(index).first();
 }
+
+export interface CodeSearch {
+  last4?: string;
+  order_id?: string;
+  status?: string;
+  product_id?: string;
+  /** blind index to continue after */
+  after?: string;
+  limit: number;
+}
+
+export interface IndexedCode {
+  blind_index: string;
+  product_id: string;
+  shard: number;
+  last4: string;
+  status: string;
+  order_id: string | null;
+  channel_id: string | null;
+  expires_at: number | null;
+  issued_at: number | null;
+  redeemed_at: number | null;
+}
+
+/** Support look-up over the code index (never the code): by last 4, order, status or product, `limit + 1` rows. */
+export async function searchCodes(db: D1Database, q: CodeSearch): Promise<IndexedCode[]> {
+  const where: string[] = ["status != 'staged'"];
+  const binds: unknown[] = [];
+  for (const f of ["last4", "order_id", "status", "product_id"] as const) {
+    if (q[f] === undefined) continue;
+    binds.push(q[f]);
+    where.push(`${f} = ?${binds.length}`);
+  }
+  if (q.after) {
+    binds.push(q.after);
+    where.push(`blind_index > ?${binds.length}`);
+  }
+  binds.push(q.limit + 1);
+  const { results } = await db
+    .prepare(
+      `SELECT blind_index, product_id, shard, last4, status, order_id, channel_id, expires_at, issued_at, redeemed_at
+       FROM code_index WHERE ${where.join(" AND ")} ORDER BY blind_index LIMIT ?${binds.length}`,
+    )
+    .bind(...binds)
+    .all<IndexedCode>();
+  return results;
+}
+
+/** One indexed code by its blind index, or null. */
+export async function indexedCode(db: D1Database, index: string): Promise<IndexedCode | null> {
+  return db
+    .prepare(
+      "SELECT blind_index, product_id, shard, last4, status, order_id, channel_id, expires_at, issued_at, redeemed_at FROM code_index WHERE blind_index = ?1",
+    )
+    .bind(index)
+    .first<IndexedCode>();
+}

@@ -66,6 +66,21 @@ export async function revealLine(
   );
 }
 
+/** One code by its blind index, unsealed (an audited console reveal); null when unknown or not yet published. */
+export async function revealIndex(sql: SqlStorage, keys: CodeKeys, index: string): Promise<RevealedCode | null> {
+  const r = sql
+    .exec<{ idx: string; sealed: string; key_id: string; expires_at: number | null }>(
+      "SELECT idx, sealed, key_id, expires_at FROM codes WHERE idx = ? AND status != 'staged'",
+      index,
+    )
+    .toArray()[0];
+  if (!r) return null;
+  const secret = await unseal(keys, r.idx, r.sealed, r.key_id);
+  return secret.p === undefined
+    ? { code: secret.c, expires_at: toIso(r.expires_at) }
+    : { code: secret.c, pin: secret.p, expires_at: toIso(r.expires_at) };
+}
+
 /** One row sealed again under the current key. Same blind index, so the same associated data. */
 export async function resealRow(keys: CodeKeys, row: { idx: string; sealed: string; key_id: string }): Promise<string> {
   return seal(keys, row.idx, await unseal(keys, row.idx, row.sealed, row.key_id));

@@ -298,6 +298,11 @@ export class SkuPool extends DurableObject<Env> {
     return row ? (JSON.parse(row.value) as PoolRef) : null;
   }
 
+  /** One code in clear, for the console's password-checked, audited reveal (routes/codes.ts). */
+  async revealCode(_ref: PoolRef, index: string): Promise<IssuedCode | null> {
+    return reencryption.revealIndex(this.sql, await codeKeys(requireSecrets(this.env)), index);
+  }
+
   private async revealLine(orderId: string, line: number): Promise<IssuedCode[]> {
     return reencryption.revealLine(this.sql, await codeKeys(requireSecrets(this.env)), orderId, line);
   }

@@ -44,6 +44,7 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     expect(links).toEqual([
       "Cockpit",
       "Products",
+      "Codes",
       "Orders",
       "Redemptions",
       "Redeem",
@@ -145,6 +146,29 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     );
     expect(ids).toEqual(listed);
     expect(ids.length).toBeGreaterThan(0);
+  });
+
+  it("finds a code masked, and reveals it only after the password is typed again", async () => {
+    const placed = await api("POST", "/v1/orders", { items: [{ product_id: world.productId, quantity: 1 }] });
+    const code: string = placed.json.items[0].codes[0].code;
+    await expect.poll(async () => (await api("GET", `/v1/codes?order_id=${placed.json.id}`)).json.data.length).toBe(1);
+    await page.goto(`${world.base}/console/#/codes`);
+    await page.getByLabel("Orders").fill(placed.json.id);
+    await page.getByRole("button", { name: "Search" }).click();
+    const row = page.locator("tbody tr").first();
+    await row.waitFor();
+    expect(await page.locator("main").textContent()).not.toContain(code);
+    await row.getByRole("button", { name: "Reveal" }).click();
+    await page.getByLabel("Password").fill("not my password");
+    await page.locator("form").getByRole("button", { name: "Reveal", exact: true }).click();
+    await page.getByText("The password is wrong; nothing was revealed.").waitFor();
+    await page.getByLabel("Password").fill(world.owner.password);
+    await page.locator("form").getByRole("button", { name: "Reveal", exact: true }).click();
+    await page.locator("[data-revealed]").waitFor();
+    expect(await page.locator("[data-revealed]").textContent()).toBe(code);
+    await expectAccessible(page, "codes (revealed)");
+    await page.getByRole("button", { name: "Hide" }).click();
+    expect(await page.locator("main").textContent()).not.toContain(code);
   });
 
   it("switches to Chinese and back, labels and money included", async () => {

@@ -6,6 +6,7 @@ import type { Permission } from "../roles";
 import { ChannelDetail } from "./channel-detail";
 import { Channels } from "./channels";
 import { Cockpit } from "./cockpit";
+import { Codes } from "./codes";
 import { Audit, Finance, Users, Webhooks } from "./lists";
 import { OrderDetail, Orders } from "./orders";
 import { ProductDetail } from "./product-detail";
@@ -13,9 +14,11 @@ import { Products } from "./products";
 import { Redeem } from "./redeem";
 import { Redemptions } from "./redemptions";
 
-export const NAV: { id: string; label: Key; needs?: Permission }[] = [
+/** `root`: the merchant's staff only (the codes are the merchant's, never a channel's). */
+export const NAV: { id: string; label: Key; needs?: Permission; root?: boolean }[] = [
   { id: "cockpit", label: "cockpit", needs: "orders:read" },
   { id: "products", label: "products", needs: "products:read" },
+  { id: "codes", label: "codes", needs: "products:read", root: true },
   { id: "orders", label: "orders", needs: "orders:read" },
   { id: "redemptions", label: "redemptions", needs: "orders:read" },
   { id: "redeem", label: "redeem", needs: "redemptions:write" },
@@ -31,6 +34,8 @@ export function PageFor({ page, param, user }: { page: string; param: string | u
   switch (page) {
     case "products":
       return param ? <ProductDetail id={param} role={role} /> : <Products role={role} />;
+    case "codes":
+      return <Codes role={role} />;
     case "orders":
       return param ? <OrderDetail id={param} role={role} /> : <Orders />;
     case "redemptions":
