@@ -25,6 +25,16 @@ export const forgetChannelNames = () => {
   names = null;
 };
 
+/** The subtree's channels as [id, name] pairs, for pickers. */
+export function useChannelList(): [string, string][] {
+  const [map, setMap] = useState<Map<string, string> | null>(null);
+  useEffect(() => {
+    names ??= load().catch(() => new Map());
+    void names.then(setMap);
+  }, []);
+  return map ? [...map.entries()] : [];
+}
+
 export function useChannelNames(): (id: string) => string {
   const [map, setMap] = useState<Map<string, string> | null>(null);
   useEffect(() => {

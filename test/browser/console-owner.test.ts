@@ -171,6 +171,24 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     expect(await page.locator("main").textContent()).not.toContain(code);
   });
 
+  it("sets a child channel's price and moves quota to it", async () => {
+    const quotaOf = async () =>
+      (await api("GET", `/v1/products/${world.productId}/stock`)).json.allocations.find(
+        (a: { channel_id: string }) => a.channel_id === world.agentId,
+      )?.quota ?? 0;
+    const before = await quotaOf();
+    await page.goto(`${world.base}/console/#/channels/${world.agentId}`);
+    await page.getByLabel("Product").selectOption({ label: "Browser VIP card" });
+    await page.getByLabel("Price (yuan)").fill("22.00");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await page.getByLabel("Move quota").fill("5");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect.poll(quotaOf).toBe(before + 5);
+    await expect.poll(() => page.locator("[data-quota]").textContent()).toBe(String(before + 5));
+    await expectAccessible(page, "channel detail");
+  });
+
   it("switches to Chinese and back, labels and money included", async () => {
     await page.goto(`${world.base}/console/#/cockpit`);
     await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");

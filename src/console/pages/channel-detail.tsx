@@ -4,6 +4,7 @@ import { api, idem, must, type Schemas } from "../api";
 import { fmtDate, fmtMoney, parseMoney, t } from "../i18n";
 import { can } from "../roles";
 import { Badge, ErrorBox, errorText, Field, Loading, Section, Table, useAsync } from "../ui";
+import { PoolEditor } from "./channel-pool";
 
 type ApiKey = Schemas["ApiKey"];
 
@@ -99,6 +100,7 @@ export function ChannelDetail({ id, role, ownChannelId }: { id: string; role: st
           />
         )}
       </Section>
+      {manages && <PoolEditor channel={c} parentIsMe={c.parent_id === (ownChannelId ?? "chn_root")} />}
       {can(role, "keys:write") && <Keys channelId={id} />}
     </div>
   );

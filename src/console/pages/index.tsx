@@ -7,12 +7,13 @@ import { ChannelDetail } from "./channel-detail";
 import { Channels } from "./channels";
 import { Cockpit } from "./cockpit";
 import { Codes } from "./codes";
-import { Audit, Finance, Users, Webhooks } from "./lists";
+import { Audit, Finance, Webhooks } from "./lists";
 import { OrderDetail, Orders } from "./orders";
 import { ProductDetail } from "./product-detail";
 import { Products } from "./products";
 import { Redeem } from "./redeem";
 import { Redemptions } from "./redemptions";
+import { Users } from "./users";
 
 /** `root`: the merchant's staff only (the codes are the merchant's, never a channel's). */
 export const NAV: { id: string; label: Key; needs?: Permission; root?: boolean }[] = [

@@ -2,11 +2,11 @@
 import type { ComponentChildren } from "preact";
 import { api, must, type Schemas } from "../api";
 import { fmtDate, fmtMoney, fmtNumber, type Key, t } from "../i18n";
-import { can } from "../roles";
 import { Badge, type Column, Empty, ErrorBox, Loading, type Page, Pager, Section, Table, usePaged } from "../ui";
+import { Statements } from "./statements";
 
 /** A titled, paged table with its loading, error and empty states. */
-function PagedTable<R extends { id: string }>(props: {
+export function PagedTable<R extends { id: string }>(props: {
   title: string;
   empty: Key;
   fetch: (cursor: string | undefined) => Promise<Page<R>>;
@@ -33,6 +33,7 @@ export function Finance({ root }: { root: boolean }) {
     <div class="page">
       <h1>{t("finance")}</h1>
       {root && <Reconciliation />}
+      <Statements />
       <PagedTable<Schemas["Payout"]>
         title={t("payouts")}
         empty="genericEmpty"
@@ -102,26 +103,6 @@ export function Audit() {
           { label: t("action"), render: (a) => a.action },
           { label: t("resource"), render: (a) => a.resource_id ?? "—" },
           { label: t("status"), numeric: true, render: (a) => fmtNumber(a.status) },
-        ]}
-      />
-    </div>
-  );
-}
-
-export function Users({ role }: { role: string }) {
-  if (!can(role, "users:admin")) return <ErrorBox error={t("forbidden")} />;
-  return (
-    <div class="page">
-      <h1>{t("users")}</h1>
-      <PagedTable<Schemas["User"]>
-        title={t("users")}
-        empty="noUsers"
-        fetch={(cursor) => must(api.GET("/v1/users", { params: { query: { cursor, limit: 50 } } }))}
-        columns={[
-          { label: t("email"), render: (u) => u.email },
-          { label: t("role"), render: (u) => u.role },
-          { label: t("channel"), render: (u) => u.channel_id ?? "—" },
-          { label: t("status"), render: (u) => <Badge value={u.status} /> },
         ]}
       />
     </div>

@@ -1,0 +1,121 @@
+/** Console users (owners and admins): the list, and a form to add one (a channel manager names its channel). */
+import { useState } from "preact/hooks";
+import { api, must, type Schemas } from "../api";
+import { type Key, t } from "../i18n";
+import { useChannelList } from "../names";
+import { can } from "../roles";
+import { Badge, ErrorBox, errorText, Field, Section, Select } from "../ui";
+import { PagedTable } from "./lists";
+
+const ROLES = ["owner", "admin", "operator", "finance", "auditor", "channel_manager"] as const;
+type Role = (typeof ROLES)[number];
+
+export function Users({ role }: { role: string }) {
+  const [tick, setTick] = useState(0);
+  const channelName = useChannelList();
+  if (!can(role, "users:admin")) return <ErrorBox error={t("forbidden")} />;
+  return (
+    <div class="page">
+      <h1>{t("users")}</h1>
+      <NewUser onDone={() => setTick((n) => n + 1)} channels={channelName} canOwner={role === "owner"} />
+      <PagedTable<Schemas["User"]>
+        title={t("users")}
+        empty="noUsers"
+        deps={[tick]}
+        fetch={(cursor) => must(api.GET("/v1/users", { params: { query: { cursor, limit: 50 } } }))}
+        columns={[
+          { label: t("email"), render: (u) => u.email },
+          { label: t("role"), render: (u) => t(`role_${u.role}` as Key) },
+          {
+            label: t("channel"),
+            render: (u) => channelName.find(([id]) => id === u.channel_id)?.[1] ?? u.channel_id ?? "—",
+          },
+          { label: t("status"), render: (u) => <Badge value={u.status} /> },
+        ]}
+      />
+    </div>
+  );
+}
+
+function NewUser({
+  onDone,
+  channels,
+  canOwner,
+}: {
+  onDone: () => void;
+  channels: [string, string][];
+  canOwner: boolean;
+}) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [role, setRole] = useState<Role>("operator");
+  const [channel, setChannel] = useState("");
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const stores = channels.filter(([id]) => id !== "chn_root");
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setMessage(null);
+    try {
+      const channel_id = role === "channel_manager" ? channel || stores[0]?.[0] : undefined;
+      await must(
+        api.POST("/v1/users", { body: { email: email.trim(), password, role, ...(channel_id ? { channel_id } : {}) } }),
+      );
+      setMessage({ ok: true, text: t("saved") });
+      setEmail("");
+      setPassword("");
+      onDone();
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+  return (
+    <Section title={t("newUser")}>
+      <form class="form inline" onSubmit={submit}>
+        <Field label={t("email")}>
+          <input
+            type="email"
+            required
+            autoComplete="off"
+            value={email}
+            onInput={(e) => setEmail((e.target as HTMLInputElement).value)}
+          />
+        </Field>
+        <Field label={t("password")} hint={t("passwordRule")}>
+          <input
+            type="password"
+            required
+            minLength={12}
+            autoComplete="new-password"
+            value={password}
+            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+          />
+        </Field>
+        <Select<Role>
+          label={t("role")}
+          value={role}
+          onChange={setRole}
+          options={ROLES.filter((r) => r !== "owner" || canOwner).map((r) => ({
+            value: r,
+            label: t(`role_${r}` as Key),
+          }))}
+        />
+        {role === "channel_manager" && (
+          <Select
+            label={t("channel")}
+            value={channel || stores[0]?.[0] || ""}
+            onChange={setChannel}
+            options={stores.map(([id, name]) => ({ value: id, label: name }))}
+          />
+        )}
+        <button type="submit" class="primary">
+          {t("create")}
+        </button>
+      </form>
+      {message && (
+        <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
+          {message.text}
+        </p>
+      )}
+    </Section>
+  );
+}
