@@ -26,6 +26,8 @@ export function setLang(next: Lang): void {
   document.documentElement.lang = next;
 }
 
+export const hasKey = (key: string): key is Key => key in en;
+
 /** The label in the current language; `{name}` placeholders are filled from `vars`. */
 export function t(key: Key, vars: Record<string, string | number> = {}): string {
   const text: string = (current === "zh-CN" ? zh[key] : undefined) ?? en[key];

@@ -2,7 +2,7 @@
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
 import { ConsoleError } from "./api";
-import { type Key, t } from "./i18n";
+import { hasKey, t } from "./i18n";
 
 export function Loading({ label }: { label?: string }) {
   return (
@@ -119,17 +119,14 @@ export function Table<R>({
   );
 }
 
+export const statusLabel = (value: string) => {
+  const key = `status_${value}`;
+  return hasKey(key) ? t(key) : value;
+};
+
+/** A status as a coloured label in the current language (an unknown status shows as it is). */
 export function Badge({ value }: { value: string }) {
-  const known: Record<string, Key> = {
-    active: "active",
-    paused: "paused",
-    archived: "archived",
-    suspended: "suspended",
-    redeemed: "redeemed",
-    reversed: "reversed",
-    failed: "failed",
-  };
-  return <span class={`badge badge-${value}`}>{known[value] ? t(known[value]) : value}</span>;
+  return <span class={`badge badge-${value}`}>{statusLabel(value)}</span>;
 }
 
 /** Runs `load` when `deps` change; `reload()` runs it again. Stale answers are dropped. */

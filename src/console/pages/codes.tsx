@@ -8,7 +8,7 @@ import { api, ConsoleError, must, type Schemas } from "../api";
 import { fmtDate, t } from "../i18n";
 import { useChannelNames } from "../names";
 import { can } from "../roles";
-import { Badge, Empty, ErrorBox, errorText, Field, Loading, Pager, Select, Table, usePaged } from "../ui";
+import { Badge, Empty, ErrorBox, errorText, Field, Loading, Pager, Select, statusLabel, Table, usePaged } from "../ui";
 
 type Code = Schemas["CodeEntry"];
 const STATUSES = ["", "available", "issued", "redeemed", "voided"] as const;
@@ -68,7 +68,7 @@ export function Codes({ role }: { role: string }) {
           label={t("status")}
           value={draft.status}
           onChange={(v) => setDraft({ ...draft, status: v })}
-          options={STATUSES.map((s) => ({ value: s, label: s === "" ? t("all") : s }))}
+          options={STATUSES.map((s) => ({ value: s, label: s === "" ? t("all") : statusLabel(s) }))}
         />
         <button type="submit">{t("search")}</button>
       </form>

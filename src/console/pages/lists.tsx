@@ -36,7 +36,7 @@ export function Finance({ root }: { root: boolean }) {
       <Statements />
       <PagedTable<Schemas["Payout"]>
         title={t("payouts")}
-        empty="genericEmpty"
+        empty="noPayouts"
         fetch={(cursor) => must(api.GET("/v1/payouts", { params: { query: { cursor, limit: 20 } } }))}
         columns={[
           { label: t("created"), render: (p) => fmtDate(p.created_at) },

@@ -15,6 +15,7 @@ import {
   Pager,
   Section,
   Select,
+  statusLabel,
   Table,
   useAsync,
   usePaged,
@@ -119,7 +120,7 @@ export function Orders() {
           label={t("status")}
           value={draft.status}
           onChange={(v) => setDraft({ ...draft, status: v })}
-          options={STATUSES.map((s) => ({ value: s, label: s === "" ? t("all") : s }))}
+          options={STATUSES.map((s) => ({ value: s, label: s === "" ? t("all") : statusLabel(s) }))}
         />
         <Field label={t("channel")}>
           <input value={draft.channel_id} placeholder="chn_…" onInput={set("channel_id")} />
