@@ -218,6 +218,10 @@ export const en = {
   status_lagging: "Lagging",
   noPayouts:
     "No payouts yet. Commission earned by channels is paid out from here once finance records it (POST /v1/payouts).",
+  replayQueued: "Queued for delivery again.",
+  noDeliveries: "No deliveries yet. Each event this endpoint subscribes to is delivered here, signed.",
+  attempts: "Attempts",
+  lastAnswer: "Last answer",
   saved: "Saved.",
   passwordRule: "At least 12 characters.",
   badNumber: "Enter a whole number.",

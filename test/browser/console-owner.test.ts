@@ -189,6 +189,27 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     await expectAccessible(page, "channel detail");
   });
 
+  it("lists a webhook endpoint's deliveries and replays one", async () => {
+    // An endpoint nobody answers (no network here): its deliveries fail and stay listed with their attempts.
+    const hook = await api("POST", "/v1/webhooks", {
+      url: "https://hooks.example.com/ve",
+      events: ["order.fulfilled"],
+    });
+    expect(hook.status).toBe(201);
+    await api("POST", "/v1/orders", { items: [{ product_id: world.productId, quantity: 1 }] });
+    await expect
+      .poll(async () => (await api("GET", `/v1/webhooks/${hook.json.id}/deliveries`)).json.data.length, {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(0);
+    await page.goto(`${world.base}/console/#/webhooks`);
+    await page.getByRole("link", { name: "https://hooks.example.com/ve" }).click();
+    await page.getByRole("heading", { name: "Deliveries", level: 1 }).waitFor();
+    await page.locator("tbody tr").first().getByRole("button", { name: "Replay" }).click();
+    await page.getByRole("status").filter({ hasText: "Queued for delivery again." }).waitFor();
+    await expectAccessible(page, "webhook deliveries");
+  });
+
   it("switches to Chinese and back, labels and money included", async () => {
     await page.goto(`${world.base}/console/#/cockpit`);
     await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");

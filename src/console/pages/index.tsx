@@ -7,13 +7,14 @@ import { ChannelDetail } from "./channel-detail";
 import { Channels } from "./channels";
 import { Cockpit } from "./cockpit";
 import { Codes } from "./codes";
-import { Audit, Finance, Webhooks } from "./lists";
+import { Audit, Finance } from "./lists";
 import { OrderDetail, Orders } from "./orders";
 import { ProductDetail } from "./product-detail";
 import { Products } from "./products";
 import { Redeem } from "./redeem";
 import { Redemptions } from "./redemptions";
 import { Users } from "./users";
+import { Webhooks } from "./webhooks";
 
 /** `root`: the merchant's staff only (the codes are the merchant's, never a channel's). */
 export const NAV: { id: string; label: Key; needs?: Permission; root?: boolean }[] = [
@@ -48,7 +49,7 @@ export function PageFor({ page, param, user }: { page: string; param: string | u
     case "finance":
       return <Finance root={user.channel_id === null} />;
     case "webhooks":
-      return <Webhooks />;
+      return <Webhooks role={role} id={param} />;
     case "audit":
       return <Audit />;
     case "users":

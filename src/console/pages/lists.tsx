@@ -70,25 +70,6 @@ function Reconciliation() {
   );
 }
 
-export function Webhooks() {
-  return (
-    <div class="page">
-      <h1>{t("webhooks")}</h1>
-      <PagedTable<Schemas["WebhookEndpoint"]>
-        title={t("webhooks")}
-        empty="noWebhooks"
-        fetch={(cursor) => must(api.GET("/v1/webhooks", { params: { query: { cursor, limit: 20 } } }))}
-        columns={[
-          { label: t("url"), render: (w) => w.url },
-          { label: t("events"), render: (w) => w.events.join(", ") },
-          { label: t("status"), render: (w) => <Badge value={w.status} /> },
-          { label: t("created"), render: (w) => fmtDate(w.created_at) },
-        ]}
-      />
-    </div>
-  );
-}
-
 export function Audit() {
   return (
     <div class="page">

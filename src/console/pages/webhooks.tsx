@@ -1,0 +1,91 @@
+/** Webhook endpoints of the subtree, and an endpoint's deliveries with their attempts, replayable one by one. */
+import { useState } from "preact/hooks";
+import { api, must, type Schemas } from "../api";
+import { fmtDate, fmtNumber, t } from "../i18n";
+import { can } from "../roles";
+import { Badge, errorText } from "../ui";
+import { PagedTable } from "./lists";
+
+type Delivery = Schemas["WebhookDelivery"];
+
+export function Webhooks({ role, id }: { role: string; id?: string }) {
+  if (id) return <Deliveries webhookId={id} canReplay={can(role, "webhooks:write")} />;
+  return (
+    <div class="page">
+      <h1>{t("webhooks")}</h1>
+      <PagedTable<Schemas["WebhookEndpoint"]>
+        title={t("webhooks")}
+        empty="noWebhooks"
+        fetch={(cursor) => must(api.GET("/v1/webhooks", { params: { query: { cursor, limit: 20 } } }))}
+        columns={[
+          { label: t("url"), render: (w) => <a href={`#/webhooks/${w.id}`}>{w.url}</a> },
+          { label: t("events"), render: (w) => w.events.join(", ") },
+          { label: t("status"), render: (w) => <Badge value={w.status} /> },
+          { label: t("created"), render: (w) => fmtDate(w.created_at) },
+        ]}
+      />
+    </div>
+  );
+}
+
+function Deliveries({ webhookId, canReplay }: { webhookId: string; canReplay: boolean }) {
+  const [tick, setTick] = useState(0);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const replay = async (d: Delivery) => {
+    try {
+      await must(
+        api.POST("/v1/webhooks/{id}/deliveries/{delivery_id}/replay", {
+          params: { path: { id: webhookId, delivery_id: d.id } },
+        }),
+      );
+      setMessage({ ok: true, text: t("replayQueued") });
+      setTick((n) => n + 1);
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+  return (
+    <div class="page">
+      <h1>{t("deliveries")}</h1>
+      <p>
+        <a href="#/webhooks">{t("webhooks")}</a>
+      </p>
+      {message && (
+        <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
+          {message.text}
+        </p>
+      )}
+      <PagedTable<Delivery>
+        title={t("deliveries")}
+        empty="noDeliveries"
+        deps={[tick]}
+        fetch={(cursor) =>
+          must(
+            api.GET("/v1/webhooks/{id}/deliveries", {
+              params: { path: { id: webhookId }, query: { cursor, limit: 20 } },
+            }),
+          )
+        }
+        columns={[
+          { label: t("created"), render: (d) => fmtDate(d.created_at) },
+          { label: t("events"), render: (d) => d.event_type },
+          { label: t("status"), render: (d) => <Badge value={d.status} /> },
+          { label: t("attempts"), numeric: true, render: (d) => fmtNumber(d.attempts) },
+          { label: t("lastAnswer"), render: (d) => d.last_status_code ?? d.last_error ?? "—" },
+          ...(canReplay
+            ? [
+                {
+                  label: t("actions"),
+                  render: (d: Delivery) => (
+                    <button type="button" onClick={() => replay(d)}>
+                      {t("replay")}
+                    </button>
+                  ),
+                },
+              ]
+            : []),
+        ]}
+      />
+    </div>
+  );
+}
