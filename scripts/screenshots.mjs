@@ -21,6 +21,7 @@ const PAGES = [
   "redeem",
   "channels",
   "finance",
+  "events",
   "webhooks",
   "audit",
   "users",

@@ -23,6 +23,7 @@ import { channelsApp } from "./routes/channels";
 import { checkoutApp } from "./routes/checkout";
 import { codesApp } from "./routes/codes";
 import { docsApp } from "./routes/docs";
+import { eventsApp } from "./routes/events";
 import { keysApp } from "./routes/keys";
 import { liveApp } from "./routes/live";
 import { ordersApp } from "./routes/orders";
@@ -131,6 +132,7 @@ for (const sub of [
   balanceApp,
   summaryApp,
   analyticsApp,
+  eventsApp,
   liveApp,
   keysApp,
   auditApp,

@@ -27,12 +27,13 @@ export default {
       await runReconciliation(env, previousDay(controller.scheduledTime), "cron");
       return;
     }
-    // Housekeeping: failed-attempt records are kept 90 days, processed event ids 30 days, audit entries 400 days.
+    // Housekeeping: failed-attempt records and the event log are kept 90 days, processed event ids 30 days, audit entries 400 days.
     const now = Date.now();
     await pruneExpired(env.DB, {
       redemptionAttempts: now - 90 * 86_400_000,
       processedEvents: now - 30 * 86_400_000,
       audit: now - 400 * 86_400_000, // the audit log is kept 400 days
+      eventLog: now - 90 * 86_400_000,
     });
     await webhookHousekeeping(env, now); // re-enqueue stuck webhook deliveries; the delivery log is kept 30 days
   },

@@ -110,6 +110,7 @@ export const codeRoutes: RouteSpec[] = [
     path: () => ids.rdm().map((id) => `/v1/redemptions/${id}/reverse`),
     body: () => bodyText(weirdValue),
   },
+  { name: "GET /v1/events", method: "GET", path: () => fc.constant("/v1/events"), query: ["limit", "cursor", "type"] },
   {
     name: "GET /v1/codes",
     method: "GET",

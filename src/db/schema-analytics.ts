@@ -53,3 +53,17 @@ export const analyticsDaily = sqliteTable(
     index("analytics_daily_channel_product").on(t.channel_id, t.product_id, t.day),
   ],
 );
+
+/** The event log of GET /v1/events: one row per event that concerns a channel, safe fields only (domain/event-log.ts). */
+export const eventLog = sqliteTable(
+  "event_log",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    channel_id: text("channel_id").notNull(),
+    subject_id: text("subject_id"),
+    summary: text("summary").notNull(),
+    created_at: integer("created_at").notNull(),
+  },
+  (t) => [index("event_log_channel").on(t.channel_id, t.id)],
+);

@@ -6,8 +6,10 @@
  * max_retries, go to the dead-letter queue.
  */
 import { rollupAdd } from "../db/analytics";
+import { logEvent } from "../db/event-log";
 import { appliedEventIds, countApplied, markProcessed } from "../db/projections";
 import { businessOffsetMs } from "../domain/analytics-range";
+import { logEntry } from "../domain/event-log";
 import { rollupDeltas } from "../domain/rollups";
 import type { DomainEvent } from "../objects/outbox";
 import { ledgerStatements, publishSettlements } from "./ledger";
@@ -16,7 +18,9 @@ import { projectionStatements } from "./projections";
 import { fanOutWebhooks } from "./webhook-fanout";
 
 function statementsFor(env: Env, event: DomainEvent): D1PreparedStatement[] {
+  const logged = logEntry(event);
   return [
+    ...(logged ? [logEvent(env.DB, event, logged)] : []),
     ...projectionStatements(env.DB, event),
     // Before markProcessed: each roll-up statement checks processed_events, so an event counts once.
     ...rollupDeltas(event).flatMap((d) =>

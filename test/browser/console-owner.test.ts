@@ -50,6 +50,7 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
       "Redeem",
       "Channels",
       "Finance",
+      "Event log",
       "Webhooks",
       "Audit log",
       "Users",

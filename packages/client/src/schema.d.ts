@@ -3351,6 +3351,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event log of the caller's subtree, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1–100 */
+                    limit?: number;
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    /** @description One type (order.fulfilled) or a prefix ending in a dot (order.) */
+                    type?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EventLog"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks a scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/live": {
         parameters: {
             query?: never;
@@ -6815,6 +6903,27 @@ export interface components {
                 quota: number;
                 at: string;
             }[];
+        };
+        EventLog: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["EventLogEntry"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        EventLogEntry: {
+            id: string;
+            /** @enum {string} */
+            object: "event";
+            type: string;
+            channel_id: string;
+            /** @description The order, redemption or product the event is about */
+            subject_id: string | null;
+            /** @description Safe fields only: never a code, a PIN or a secret */
+            summary: {
+                [key: string]: string | number | null;
+            };
+            created_at: string;
         };
         ApiKey: {
             id: string;

@@ -7,6 +7,7 @@ import { ChannelDetail } from "./channel-detail";
 import { Channels } from "./channels";
 import { Cockpit } from "./cockpit";
 import { Codes } from "./codes";
+import { Events } from "./events";
 import { Audit, Finance } from "./lists";
 import { OrderDetail, Orders } from "./orders";
 import { ProductDetail } from "./product-detail";
@@ -26,6 +27,7 @@ export const NAV: { id: string; label: Key; needs?: Permission; root?: boolean }
   { id: "redeem", label: "redeem", needs: "redemptions:write" },
   { id: "channels", label: "channels", needs: "channels:read" },
   { id: "finance", label: "finance", needs: "ledger:read" },
+  { id: "events", label: "eventLog", needs: "orders:read" },
   { id: "webhooks", label: "webhooks", needs: "webhooks:read" },
   { id: "audit", label: "audit", needs: "audit:read" },
   { id: "users", label: "users", needs: "users:admin" },
@@ -50,6 +52,8 @@ export function PageFor({ page, param, user }: { page: string; param: string | u
       return <Finance root={user.channel_id === null} />;
     case "webhooks":
       return <Webhooks role={role} id={param} />;
+    case "events":
+      return <Events />;
     case "audit":
       return <Audit />;
     case "users":
