@@ -172,7 +172,7 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     expect(await page.locator("main").textContent()).not.toContain(code);
   });
 
-  it("sets a child channel's price and moves quota to it", async () => {
+  it("sets a child channel's price, moves quota to it and sets its credit line", async () => {
     const quotaOf = async () =>
       (await api("GET", `/v1/products/${world.productId}/stock`)).json.allocations.find(
         (a: { channel_id: string }) => a.channel_id === world.agentId,
@@ -181,12 +181,18 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     await page.goto(`${world.base}/console/#/channels/${world.agentId}`);
     await page.getByLabel("Product").selectOption({ label: "Browser VIP card" });
     await page.getByLabel("Price (yuan)").fill("22.00");
-    await page.getByRole("button", { name: "Save" }).click();
-    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    const priceList = page.getByRole("region", { name: "Price list" });
+    await priceList.getByRole("button", { name: "Save" }).click();
+    await priceList.getByRole("status").filter({ hasText: "Saved." }).waitFor();
     await page.getByLabel("Move quota").fill("5");
-    await page.getByRole("button", { name: "Apply" }).click();
+    await priceList.getByRole("button", { name: "Apply" }).click();
     await expect.poll(quotaOf).toBe(before + 5);
     await expect.poll(() => page.locator("[data-quota]").textContent()).toBe(String(before + 5));
+    await page.getByLabel("Credit line (Amount)").fill("500");
+    await page.getByRole("region", { name: "Balance" }).getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(async () => (await api("GET", `/v1/channels/${world.agentId}/balance`)).json.credit_limit)
+      .toBe(50_000);
     await expectAccessible(page, "channel detail");
   });
 

@@ -84,7 +84,9 @@ export function ChannelDetail({ id, role, ownChannelId }: { id: string; role: st
           </ul>
         )}
         {manages && can(role, "ledger:write") && (
-          <TopUpForm
+          <AmountForm
+            label={`${t("topUp")} (${t("amount")})`}
+            action={t("topUp")}
             onSubmit={(amount) =>
               act(
                 () =>
@@ -99,6 +101,19 @@ export function ChannelDetail({ id, role, ownChannelId }: { id: string; role: st
             }
           />
         )}
+        {manages && can(role, "ledger:write") && (
+          <AmountForm
+            label={`${t("creditLimit")} (${t("amount")})`}
+            action={t("save")}
+            allowZero
+            onSubmit={(credit_limit) =>
+              act(
+                () => must(api.PATCH("/v1/channels/{id}", { params: { path: { id } }, body: { credit_limit } })),
+                t("saved"),
+              )
+            }
+          />
+        )}
       </Section>
       {manages && <PoolEditor channel={c} parentIsMe={c.parent_id === (ownChannelId ?? "chn_root")} />}
       {can(role, "keys:write") && <Keys channelId={id} />}
@@ -106,7 +121,18 @@ export function ChannelDetail({ id, role, ownChannelId }: { id: string; role: st
   );
 }
 
-function TopUpForm({ onSubmit }: { onSubmit: (minor: number) => void }) {
+/** One amount in yuan (a top-up, or a credit line where 0 is allowed), sent as minor units. */
+function AmountForm({
+  label,
+  action,
+  allowZero = false,
+  onSubmit,
+}: {
+  label: string;
+  action: string;
+  allowZero?: boolean;
+  onSubmit: (minor: number) => void;
+}) {
   const [amount, setAmount] = useState("");
   const [error, setError] = useState<string | null>(null);
   return (
@@ -115,13 +141,13 @@ function TopUpForm({ onSubmit }: { onSubmit: (minor: number) => void }) {
       onSubmit={(e) => {
         e.preventDefault();
         const minor = parseMoney(amount);
-        if (!minor) return setError(t("badPrice"));
+        if (minor === null || (minor === 0 && !allowZero)) return setError(t("badPrice"));
         setError(null);
         onSubmit(minor);
         setAmount("");
       }}
     >
-      <Field label={`${t("topUp")} (${t("amount")})`}>
+      <Field label={label}>
         <input
           inputMode="decimal"
           required
@@ -129,7 +155,7 @@ function TopUpForm({ onSubmit }: { onSubmit: (minor: number) => void }) {
           onInput={(e) => setAmount((e.target as HTMLInputElement).value)}
         />
       </Field>
-      <button type="submit">{t("topUp")}</button>
+      <button type="submit">{action}</button>
       {error && (
         <p class="error" role="alert">
           {error}
