@@ -1,69 +1,11 @@
 /**
- * What each console role may do, mirrored from src/security/scopes.ts so the UI shows only what the role may
- * do. The server still decides: a hidden button is convenience, the API's 403 is the rule.
+ * What each console role may do: the server's own role → scope table (src/security/scopes.ts, a leaf module
+ * of pure data, bundled here), plus managing users, which only owners and admins do. The UI shows only what
+ * the role may do; the server still decides (a hidden button is convenience, the API's 403 is the rule).
  */
-export type Role = "owner" | "admin" | "operator" | "finance" | "auditor" | "channel_manager";
+import { roleScopes, type Scope } from "../security/scopes";
 
-const ALL = [
-  "products:read",
-  "products:write",
-  "codes:write",
-  "orders:read",
-  "orders:write",
-  "redemptions:write",
-  "keys:write",
-  "channels:read",
-  "channels:write",
-  "audit:read",
-  "ledger:read",
-  "ledger:write",
-  "webhooks:read",
-  "webhooks:write",
-  "refunds:write",
-  "users:admin",
-] as const;
-export type Permission = (typeof ALL)[number];
+export type Permission = Scope | "users:admin";
 
-const BY_ROLE: Record<Role, readonly Permission[]> = {
-  owner: ALL,
-  admin: ALL,
-  operator: [
-    "products:read",
-    "products:write",
-    "codes:write",
-    "orders:read",
-    "orders:write",
-    "redemptions:write",
-    "channels:read",
-    "channels:write",
-    "keys:write",
-    "webhooks:read",
-    "webhooks:write",
-  ],
-  finance: [
-    "products:read",
-    "orders:read",
-    "channels:read",
-    "audit:read",
-    "ledger:read",
-    "ledger:write",
-    "refunds:write",
-    "webhooks:read",
-  ],
-  auditor: ["products:read", "orders:read", "channels:read", "audit:read", "ledger:read", "webhooks:read"],
-  channel_manager: [
-    "products:read",
-    "orders:read",
-    "orders:write",
-    "redemptions:write",
-    "keys:write",
-    "channels:read",
-    "channels:write",
-    "audit:read",
-    "ledger:read",
-    "webhooks:read",
-    "webhooks:write",
-  ],
-};
-
-export const can = (role: string, p: Permission) => (BY_ROLE[role as Role] ?? []).includes(p);
+export const can = (role: string, p: Permission) =>
+  p === "users:admin" ? role === "owner" || role === "admin" : roleScopes(role).includes(p);

@@ -37,6 +37,16 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
   );
 }
 
+/** What an action did: a status on success, an alert on failure (nothing before the first action). */
+export function Outcome({ message }: { message: { ok: boolean; text: string } | null }) {
+  if (!message) return null;
+  return (
+    <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
+      {message.text}
+    </p>
+  );
+}
+
 export function Empty({ text }: { text: string }) {
   return <p class="empty">{text}</p>;
 }

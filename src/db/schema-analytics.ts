@@ -7,22 +7,27 @@
  */
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
+/** The counters both roll-up tables carry. */
+const counters = () => ({
+  channel_id: text("channel_id").notNull(),
+  product_id: text("product_id").notNull(),
+  currency: text("currency").notNull(),
+  /** Fulfilled orders (order.fulfilled). */
+  orders: integer("orders").notNull().default(0),
+  units: integer("units").notNull().default(0),
+  /** Money taken (order.paid by balance or gateway), exactly what the ledger posts as sales. */
+  revenue: integer("revenue").notNull().default(0),
+  redemptions: integer("redemptions").notNull().default(0),
+  refunds: integer("refunds").notNull().default(0),
+  refund_amount: integer("refund_amount").notNull().default(0),
+});
+
 export const analyticsHourly = sqliteTable(
   "analytics_hourly",
   {
     /** Epoch ms at the start of the UTC hour. */
     hour: integer("hour").notNull(),
-    channel_id: text("channel_id").notNull(),
-    product_id: text("product_id").notNull(),
-    currency: text("currency").notNull(),
-    /** Fulfilled orders (order.fulfilled). */
-    orders: integer("orders").notNull().default(0),
-    units: integer("units").notNull().default(0),
-    /** Money taken (order.paid by balance or gateway), exactly what the ledger posts as sales. */
-    revenue: integer("revenue").notNull().default(0),
-    redemptions: integer("redemptions").notNull().default(0),
-    refunds: integer("refunds").notNull().default(0),
-    refund_amount: integer("refund_amount").notNull().default(0),
+    ...counters(),
   },
   (t) => [
     primaryKey({ columns: [t.hour, t.channel_id, t.product_id, t.currency] }),
@@ -38,15 +43,7 @@ export const analyticsDaily = sqliteTable(
   {
     /** Epoch ms at the start of the business day. */
     day: integer("day").notNull(),
-    channel_id: text("channel_id").notNull(),
-    product_id: text("product_id").notNull(),
-    currency: text("currency").notNull(),
-    orders: integer("orders").notNull().default(0),
-    units: integer("units").notNull().default(0),
-    revenue: integer("revenue").notNull().default(0),
-    redemptions: integer("redemptions").notNull().default(0),
-    refunds: integer("refunds").notNull().default(0),
-    refund_amount: integer("refund_amount").notNull().default(0),
+    ...counters(),
   },
   (t) => [
     primaryKey({ columns: [t.day, t.channel_id, t.product_id, t.currency] }),

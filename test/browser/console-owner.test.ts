@@ -6,6 +6,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { expectAccessible, launch, NO_CHROMIUM, newPage, signIn } from "./browser";
+import { apiCaller } from "./seed";
 
 const world = inject("world");
 let browser: Browser;
@@ -22,18 +23,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const api = async (method: string, path: string, body?: unknown, token = world.adminToken) => {
-  const res = await fetch(world.base + path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      "idempotency-key": crypto.randomUUID(),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as any };
-};
+// Without Chromium the set-up provides nothing and the tests below are skipped.
+const api = apiCaller(world?.base ?? "", world?.adminToken ?? "");
 
 const kpi = (p: Page, label: string) => p.locator(`[data-kpi="${label}"]`);
 

@@ -9,7 +9,7 @@ import { startRuntime } from "../../bench/runtime.mjs";
 // @ts-expect-error plain .mjs scripts without types
 import { buildConsole } from "../../scripts/build-console.mjs";
 // @ts-expect-error plain .mjs scripts without types
-import { HAVE_CHROMIUM } from "../../scripts/chromium.mjs";
+import { CHROMIUM_PATH, HAVE_CHROMIUM } from "../../scripts/chromium.mjs";
 import { type Seeded, seedBrowserWorld } from "./seed";
 
 declare module "vitest" {
@@ -22,7 +22,7 @@ let stop: (() => Promise<void>) | undefined;
 
 export default async function setup(project: TestProject) {
   if (!HAVE_CHROMIUM) {
-    console.warn("browser tests: skipped, no Chromium at /usr/bin/chromium (apt-get install chromium fonts-noto-cjk)");
+    console.warn(`browser tests: skipped, no Chromium at ${CHROMIUM_PATH} (apt-get install chromium fonts-noto-cjk)`);
     return;
   }
   await buildConsole({ quiet: true });

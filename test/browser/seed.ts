@@ -15,8 +15,9 @@ export interface Seeded {
 
 const PASSWORD = "browser-tests-password-1";
 
-export async function seedBrowserWorld(base: string, adminToken: string): Promise<Seeded> {
-  const api = async (method: string, path: string, body?: unknown, token = adminToken) => {
+/** A JSON call to the runtime with a bearer token and a fresh Idempotency-Key (safe on every method). */
+export function apiCaller(base: string, defaultToken: string) {
+  return async (method: string, path: string, body?: unknown, token = defaultToken) => {
     const res = await fetch(base + path, {
       method,
       headers: {
@@ -26,8 +27,15 @@ export async function seedBrowserWorld(base: string, adminToken: string): Promis
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const json = (await res.json()) as Record<string, any>;
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.error)}`);
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
+  };
+}
+
+export async function seedBrowserWorld(base: string, adminToken: string): Promise<Seeded> {
+  const call = apiCaller(base, adminToken);
+  const api = async (method: string, path: string, body?: unknown, token = adminToken) => {
+    const { status, json } = await call(method, path, body, token);
+    if (status >= 300) throw new Error(`${method} ${path}: ${status} ${JSON.stringify(json.error)}`);
     return json;
   };
   const product = await api("POST", "/v1/products", { name: "Browser VIP card", price: 2990, currency: "CNY" });

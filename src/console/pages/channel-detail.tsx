@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, idem, must, type Schemas } from "../api";
 import { fmtDate, fmtMoney, parseMoney, t } from "../i18n";
 import { can } from "../roles";
-import { Badge, ErrorBox, errorText, Field, Loading, Section, Table, useAsync } from "../ui";
+import { Badge, ErrorBox, errorText, Field, Loading, Outcome, Section, Table, useAsync } from "../ui";
 import { PoolEditor } from "./channel-pool";
 
 type ApiKey = Schemas["ApiKey"];
@@ -52,11 +52,7 @@ export function ChannelDetail({ id, role, ownChannelId }: { id: string; role: st
             </button>
           ))}
       </header>
-      {message && (
-        <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} />
       <dl class="facts">
         <dt>{t("type")}</dt>
         <dd>{c.type}</dd>

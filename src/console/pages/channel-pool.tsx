@@ -6,7 +6,7 @@
 import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../api";
 import { fmtMoney, fmtNumber, parseMoney, t } from "../i18n";
-import { errorText, Field, Section, Select, useAsync } from "../ui";
+import { errorText, Field, Outcome, Section, Select, useAsync } from "../ui";
 
 type Channel = Schemas["Channel"];
 const int = (s: string) => (s.trim() === "" ? null : Number.isInteger(Number(s)) ? Number(s) : Number.NaN);
@@ -120,11 +120,7 @@ export function PoolEditor({ channel, parentIsMe }: { channel: Channel; parentIs
           <button type="submit">{t("apply")}</button>
         </form>
       )}
-      {message && (
-        <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} />
     </Section>
   );
 }

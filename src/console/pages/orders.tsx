@@ -12,6 +12,7 @@ import {
   errorText,
   Field,
   Loading,
+  Outcome,
   Pager,
   Section,
   Select,
@@ -196,11 +197,7 @@ export function OrderDetail({ id, role }: { id: string; role: string }) {
           </button>
         )}
       </header>
-      {message && (
-        <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} />
       <dl class="facts">
         <dt>{t("created")}</dt>
         <dd>{fmtDate(o.created_at)}</dd>

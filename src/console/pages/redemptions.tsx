@@ -5,13 +5,13 @@ import { allPages, download, toCsv } from "../csv";
 import { fmtDate, fmtNumber, t } from "../i18n";
 import { useChannelNames } from "../names";
 import { can } from "../roles";
-import { Badge, Empty, ErrorBox, errorText, Loading, Pager, Select, Table, usePaged } from "../ui";
+import { Badge, Empty, ErrorBox, errorText, Loading, Outcome, Pager, Select, Table, usePaged } from "../ui";
 
 type Entry = Schemas["RedemptionLogEntry"];
-type Outcome = "succeeded" | "failed";
+type LogOutcome = "succeeded" | "failed";
 
 export function Redemptions({ role }: { role: string }) {
-  const [outcome, setOutcome] = useState<Outcome>("succeeded");
+  const [outcome, setOutcome] = useState<LogOutcome>("succeeded");
   const [tick, setTick] = useState(0);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const channelName = useChannelNames();
@@ -40,7 +40,7 @@ export function Redemptions({ role }: { role: string }) {
         )}
       </header>
       <div class="toolbar">
-        <Select<Outcome>
+        <Select<LogOutcome>
           label={t("status")}
           value={outcome}
           onChange={setOutcome}
@@ -50,11 +50,7 @@ export function Redemptions({ role }: { role: string }) {
           ]}
         />
       </div>
-      {message && (
-        <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} />
       {list.error ? <ErrorBox error={list.error} onRetry={list.reload} /> : null}
       {list.loading && !list.data ? <Loading /> : null}
       {list.data && list.rows.length === 0 && <Empty text={t("noRedemptions")} />}
@@ -97,7 +93,7 @@ export function Redemptions({ role }: { role: string }) {
 }
 
 /** The log of the chosen outcome as CSV (UTF-8 with BOM), page by page through the API. */
-function ExportButton({ outcome }: { outcome: Outcome }) {
+function ExportButton({ outcome }: { outcome: LogOutcome }) {
   const [count, setCount] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const run = async () => {

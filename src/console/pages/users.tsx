@@ -4,7 +4,7 @@ import { api, must, type Schemas } from "../api";
 import { type Key, t } from "../i18n";
 import { useChannelList } from "../names";
 import { can } from "../roles";
-import { Badge, ErrorBox, errorText, Field, Section, Select } from "../ui";
+import { Badge, ErrorBox, errorText, Field, Outcome, Section, Select } from "../ui";
 import { PagedTable } from "./lists";
 
 const ROLES = ["owner", "admin", "operator", "finance", "auditor", "channel_manager"] as const;
@@ -111,11 +111,7 @@ function NewUser({
           {t("create")}
         </button>
       </form>
-      {message && (
-        <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} />
     </Section>
   );
 }

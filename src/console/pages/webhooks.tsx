@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../api";
 import { fmtDate, fmtNumber, t } from "../i18n";
 import { can } from "../roles";
-import { Badge, errorText } from "../ui";
+import { Badge, errorText, Outcome } from "../ui";
 import { PagedTable } from "./lists";
 
 type Delivery = Schemas["WebhookDelivery"];
@@ -50,11 +50,7 @@ function Deliveries({ webhookId, canReplay }: { webhookId: string; canReplay: bo
       <p>
         <a href="#/webhooks">{t("webhooks")}</a>
       </p>
-      {message && (
-        <p class={message.ok ? "ok" : "error"} role={message.ok ? "status" : "alert"}>
-          {message.text}
-        </p>
-      )}
+      <Outcome message={message} />
       <PagedTable<Delivery>
         title={t("deliveries")}
         empty="noDeliveries"
