@@ -225,6 +225,7 @@ export const en = {
   eventLog: "Event log",
   noEvents: "No events yet. Orders, redemptions, stock alerts and top-ups appear here as they happen.",
   summary: "Summary",
+  editProduct: "Edit product",
   saved: "Saved.",
   passwordRule: "At least 12 characters.",
   badNumber: "Enter a whole number.",

@@ -219,6 +219,7 @@ export const zh: Record<keyof typeof en, string> = {
   eventLog: "事件日志",
   noEvents: "还没有事件。订单、核销、库存预警和充值发生时会出现在这里。",
   summary: "摘要",
+  editProduct: "编辑商品",
   saved: "已保存。",
   passwordRule: "至少 12 个字符。",
   badNumber: "请输入整数。",

@@ -55,7 +55,7 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     expect(errors).toEqual([]);
   });
 
-  it("creates a product and generates 1,000 codes with the progress bar reaching 100 %", async () => {
+  it("creates a product, generates 1,000 codes with the progress bar reaching 100 %, and edits it", async () => {
     await page.goto(`${world.base}/console/#/products`);
     await page.getByRole("button", { name: "New product" }).click();
     await page.getByLabel("Name", { exact: true }).fill("UI generated card");
@@ -71,6 +71,16 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     const stock = await api("GET", `/v1/products/${id}/stock`);
     expect(stock.json.available).toBe(1000);
     await expectAccessible(page, "product detail");
+    // Renamed and paused from the same page: the API sees both at once.
+    const editor = page.getByRole("region", { name: "Edit product" });
+    await editor.getByLabel("Name").fill("UI generated card v2");
+    await editor.getByLabel("Status").selectOption("paused");
+    await editor.getByRole("button", { name: "Save" }).click();
+    await editor.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    expect((await api("GET", `/v1/products/${id}`)).json).toMatchObject({
+      name: "UI generated card v2",
+      status: "paused",
+    });
   });
 
   it("names the line of a CSV import that was refused, and stores nothing", async () => {

@@ -8,6 +8,7 @@ import { fmtDate, fmtMoney, fmtNumber, t } from "../i18n";
 import { useChannelNames } from "../names";
 import { can } from "../roles";
 import { Badge, Empty, ErrorBox, errorText, Field, Loading, Pager, Section, Table, useAsync, usePaged } from "../ui";
+import { ProductEdit } from "./product-edit";
 import { kindLabel } from "./products";
 
 type Batch = Schemas["Batch"];
@@ -72,6 +73,7 @@ export function ProductDetail({ id, role }: { id: string; role: string }) {
           />
         )}
       </Section>
+      {can(role, "products:write") && <ProductEdit product={p} onSaved={product.reload} />}
       {can(role, "codes:write") && p.kind !== "topup" && (
         <div class="grid2">
           <Generate productId={id} onDone={() => setTick((n) => n + 1)} />
