@@ -101,7 +101,12 @@ export function nested(depth: number, leaf: unknown = 1, asObject = false): unkn
 export const weirdValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: nastyNumber },
   { weight: 3, arbitrary: nastyString },
-  { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}, [null], [[]], { "": "" }) },
+  // Cloned: a constant object is one instance, and a body built from it is written into (setPath), so a
+  // shared {} could end up inside itself and make JSON.stringify throw (seen once in 10 runs).
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(null, true, false, [], {}, [null], [[]], { "": "" }).map((v) => structuredClone(v)),
+  },
   {
     weight: 1,
     arbitrary: fc.tuple(fc.integer({ min: 1, max: 3000 }), fc.boolean()).map(([d, o]) => nested(d, "x", o)),
