@@ -145,7 +145,7 @@ describe("cockpit roll-ups", () => {
     await env.DB.batch(
       rollupAdd(
         env.DB,
-        row!.event_id,
+        { event: row!.event_id },
         { hour: Date.now(), channelId: storeB.id, productId: "", currency: "", orders: 1 },
         0,
       ),
@@ -182,6 +182,83 @@ describe("cockpit roll-ups", () => {
       expect(res.status, q).toBe(400);
       expect(res.json.error.code).toBeTypeOf("string");
     }
+  });
+});
+
+/** Per earning channel of the subtree of `channelId`: commission credited by sales less refund reversals in [from, to). */
+async function ledgerCommission(channelId: string, from: number, to: number) {
+  const row = await env.DB.prepare(
+    `SELECT -COALESCE(SUM(e.amount), 0) AS total FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id
+     JOIN ledger_transactions t ON t.id = e.txn_id JOIN channels ch ON ch.id = a.owner
+     WHERE a.kind = 'commission' AND t.type IN ('sale', 'refund') AND t.created_at >= ?2 AND t.created_at < ?3
+       AND substr(ch.path, 1, length((SELECT path FROM channels WHERE id = ?1))) = (SELECT path FROM channels WHERE id = ?1)`,
+  )
+    .bind(channelId, from, to)
+    .first<{ total: number }>();
+  return row!.total;
+}
+
+/** The merchant's legs (deferred and recognised revenue) of sales and refunds in [from, to). */
+async function ledgerMerchantShare(from: number, to: number) {
+  const row = await env.DB.prepare(
+    `SELECT -COALESCE(SUM(e.amount), 0) AS total FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.txn_id
+     WHERE e.account_id IN ('merchant:deferred_revenue', 'merchant:revenue') AND t.type IN ('sale', 'refund')
+       AND t.created_at >= ?1 AND t.created_at < ?2`,
+  )
+    .bind(from, to)
+    .first<{ total: number }>();
+  return row!.total;
+}
+
+describe("commission and the merchant's share", () => {
+  it("counts each commission at the channel that earns it, exactly under concurrent orders and a refund", async () => {
+    const nat = await createChannel("Commission agent", "agent");
+    const natKey = await keyFor(nat.id);
+    const shop = await createChannel("Commission store", "store", nat.id);
+    for (const ch of [nat, shop]) expect((await setEntry(ch.id, productId, { price: 400 })).status).toBe(200);
+    expect((await allocate(productId, nat.id, 40)).status).toBe(200);
+    expect((await allocate(productId, shop.id, 30, natKey)).status).toBe(200);
+    expect((await topUp(shop.id, 100_000)).status).toBeLessThan(300);
+    expect((await call("PUT", `/v1/channels/${nat.id}/settlement`, { bps: 1000 })).status).toBe(200);
+    expect((await call("PUT", `/v1/channels/${shop.id}/settlement`, { bps: 500, fixed_per_unit: 3 })).status).toBe(200);
+    const shopKey = await keyFor(shop.id);
+    const orders = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call(
+          "POST",
+          "/v1/orders",
+          { items: [{ product_id: productId, quantity: 1 + (i % 2) }] },
+          { token: shopKey, headers: { "idempotency-key": idemKey("cm") } },
+        ),
+      ),
+    );
+    for (const o of orders) expect(o.status, o.text).toBe(201);
+    await eventsDrained();
+    const refund = await call(
+      "POST",
+      `/v1/orders/${orders[1].json.id}/refund`,
+      { reason: "customer asked" },
+      { headers: { "idempotency-key": idemKey("cmr") } },
+    );
+    expect(refund.status, refund.text).toBe(200);
+    await eventsDrained();
+
+    // 30 units at 400: the store earns 5 % + 3 per unit, the agent 10 %; one 2-unit order refunded in full.
+    const units = 30 - 2;
+    const view = await analytics(natKey);
+    const from = Date.parse(view.from);
+    const to = Date.parse(view.to);
+    expect(view.totals.commission).toBe(units * (20 + 3) + units * 40);
+    expect(view.totals.commission).toBe(await ledgerCommission(nat.id, from, to));
+    expect(view.totals.merchant_share).toBe(0);
+    const store = await analytics(shopKey);
+    expect(store.totals.commission).toBe(units * 23);
+    expect(store.totals.commission).toBe(await ledgerCommission(shop.id, from, to));
+    // The merchant's view: all commission paid out, and its own share; together they are the net revenue.
+    const root = await analytics(undefined);
+    expect(root.totals.commission).toBe(await ledgerCommission("chn_root", from, to));
+    expect(root.totals.merchant_share).toBe(await ledgerMerchantShare(from, to));
+    expect(root.totals.commission + root.totals.merchant_share).toBe(root.totals.net_revenue);
   });
 });
 

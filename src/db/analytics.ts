@@ -7,16 +7,27 @@
 import { businessDay, DAY_MS, HOUR_MS, type RangeSplit } from "../domain/analytics-range";
 import type { RollupDelta } from "../domain/rollups";
 
-const UPSERT_SET = `orders = orders + excluded.orders, units = units + excluded.units, revenue = revenue + excluded.revenue,
-  redemptions = redemptions + excluded.redemptions, refunds = refunds + excluded.refunds,
-  refund_amount = refund_amount + excluded.refund_amount`;
+const COUNTERS = [
+  "orders",
+  "units",
+  "revenue",
+  "redemptions",
+  "refunds",
+  "refund_amount",
+  "commission",
+  "merchant_share",
+] as const;
+const UPSERT_SET = COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ");
 
 /**
- * Adds a delta to its hour's row and its business day's row, unless the event was applied before: the guard
- * reads processed_events in the same transaction, before the consumer marks the event, so a redelivered or
- * duplicated event counts once.
+ * What makes a roll-up statement count once: the event is not in processed_events yet (the guard reads it in the
+ * same transaction, before the consumer marks the event), or the ledger transaction this delivery inserted exists
+ * (its fresh id only exists if this delivery's insert won, db/ledger-posting.ts).
  */
-export function rollupAdd(db: D1Database, eventId: string, d: RollupDelta, offsetMs: number): D1PreparedStatement[] {
+export type RollupGuard = { event: string } | { txn: string };
+
+/** Adds a delta to its hour's row and its business day's row, guarded so a redelivered event counts once. */
+export function rollupAdd(db: D1Database, guard: RollupGuard, d: RollupDelta, offsetMs: number): D1PreparedStatement[] {
   const values = [
     d.channelId,
     d.productId,
@@ -27,11 +38,17 @@ export function rollupAdd(db: D1Database, eventId: string, d: RollupDelta, offse
     d.redemptions ?? 0,
     d.refunds ?? 0,
     d.refundAmount ?? 0,
-    eventId,
+    d.commission ?? 0,
+    d.merchantShare ?? 0,
+    "event" in guard ? guard.event : guard.txn,
   ];
+  const condition =
+    "event" in guard
+      ? "NOT EXISTS (SELECT 1 FROM processed_events WHERE event_id = ?13)"
+      : "EXISTS (SELECT 1 FROM ledger_transactions WHERE id = ?13)";
   const upsert = (table: string, key: string) =>
-    `INSERT INTO ${table} (${key}, channel_id, product_id, currency, orders, units, revenue, redemptions, refunds, refund_amount)
-     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE NOT EXISTS (SELECT 1 FROM processed_events WHERE event_id = ?11)
+    `INSERT INTO ${table} (${key}, channel_id, product_id, currency, ${COUNTERS.join(", ")})
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE ${condition}
      ON CONFLICT (${key}, channel_id, product_id, currency) DO UPDATE SET ${UPSERT_SET}`;
   return [
     db.prepare(upsert("analytics_hourly", "hour")).bind(Math.floor(d.hour / HOUR_MS) * HOUR_MS, ...values),
@@ -49,7 +66,7 @@ function rows(
   { hourlyOnly = false, orderLevel = false } = {},
 ): { sql: string; binds: unknown[] } {
   const binds: unknown[] = [path];
-  const cols = "channel_id, product_id, currency, orders, units, revenue, redemptions, refunds, refund_amount";
+  const cols = `channel_id, product_id, currency, ${COUNTERS.join(", ")}`;
   const inSubtree = `channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?1)) = ?1)${orderLevel ? " AND product_id = ''" : ""}`;
   const parts: string[] = [];
   const ranges = hourlyOnly && split.days ? [...split.hours, split.days] : split.hours;
@@ -81,6 +98,8 @@ export interface Money {
   currency: string;
   revenue: number;
   refund_amount: number;
+  commission: number;
+  merchant_share: number;
 }
 
 /** Totals from the order-level rows (product ''): counts, and money per currency. */
@@ -95,7 +114,8 @@ export async function rollupTotals(db: D1Database, path: string, split: RangeSpl
       .bind(...r.binds),
     db
       .prepare(
-        `SELECT currency, SUM(revenue) AS revenue, SUM(refund_amount) AS refund_amount FROM ${r.sql}
+        `SELECT currency, SUM(revenue) AS revenue, SUM(refund_amount) AS refund_amount, SUM(commission) AS commission,
+           SUM(merchant_share) AS merchant_share FROM ${r.sql}
          WHERE currency != '' GROUP BY currency ORDER BY currency`,
       )
       .bind(...r.binds),
@@ -190,7 +210,12 @@ export interface ProductRow {
   redemptions: number;
 }
 
-/** The subtree's products by revenue then units, top `limit`; names are today's, so a renamed product stays one row. */
+/**
+ * The subtree's products by revenue then units, top `limit`; names are today's, so a renamed product stays one row.
+ * Each table is summed per product on its own (the daily part streams in product order from a covering index, the
+ * hourly ends are a few hours), then the two small results are merged: one GROUP BY over the union would sort
+ * every row of the period first.
+ */
 export async function rollupByProduct(
   db: D1Database,
   path: string,
@@ -198,18 +223,35 @@ export async function rollupByProduct(
   currency: string,
   limit: number,
 ): Promise<ProductRow[]> {
-  const r = rows(path, split);
-  const n = next(r.binds);
+  const binds: unknown[] = [path, currency];
+  const sums = `product_id, SUM(orders) AS orders, SUM(units) AS units,
+    SUM(CASE WHEN currency = ?2 THEN revenue ELSE 0 END) AS revenue, SUM(redemptions) AS redemptions`;
+  const inSubtree = "channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?1)) = ?1)";
+  const parts: string[] = [];
+  if (split.days) {
+    binds.push(split.days[0], split.days[1]);
+    // INDEXED BY: without ANALYZE statistics the planner prefers the channel index and then sorts every row.
+    parts.push(`SELECT ${sums} FROM analytics_daily INDEXED BY analytics_daily_product
+      WHERE product_id > '' AND day >= ?3 AND day < ?4 AND ${inSubtree} GROUP BY product_id`);
+  }
+  if (split.hours.length) {
+    const within = split.hours.map(([from, to]) => {
+      binds.push(from, to);
+      return `(hour >= ?${binds.length - 1} AND hour < ?${binds.length})`;
+    });
+    parts.push(`SELECT ${sums} FROM analytics_hourly
+      WHERE product_id > '' AND (${within.join(" OR ")}) AND ${inSubtree} GROUP BY product_id`);
+  }
+  if (parts.length === 0) return [];
+  binds.push(limit);
   const { results } = await db
     .prepare(
-      `SELECT s.product_id, COALESCE(p.name, s.product_id) AS name, s.orders, s.units, s.revenue, s.redemptions
-       FROM (SELECT product_id, SUM(orders) AS orders, SUM(units) AS units,
-               SUM(CASE WHEN currency = ?${n} THEN revenue ELSE 0 END) AS revenue, SUM(redemptions) AS redemptions
-             FROM ${r.sql} WHERE product_id != '' GROUP BY product_id) s
-       LEFT JOIN products p ON p.id = s.product_id
-       ORDER BY s.revenue DESC, s.units DESC, s.product_id LIMIT ?${n + 1}`,
+      `SELECT s.product_id, COALESCE(p.name, s.product_id) AS name, SUM(s.orders) AS orders, SUM(s.units) AS units,
+         SUM(s.revenue) AS revenue, SUM(s.redemptions) AS redemptions
+       FROM (${parts.join(" UNION ALL ")}) s LEFT JOIN products p ON p.id = s.product_id
+       GROUP BY s.product_id ORDER BY revenue DESC, units DESC, s.product_id LIMIT ?${binds.length}`,
     )
-    .bind(...r.binds, currency, limit)
+    .bind(...binds)
     .all<ProductRow>();
   return results;
 }

@@ -27,8 +27,9 @@ export function postingStatements(
   p: Posting,
   postedAt = Date.now(),
   guard?: Guard,
+  /** The transaction's id, when the caller guards statements of its own on it (the cockpit's roll-ups). */
+  txnId = newId("txn", p.created_at),
 ): D1PreparedStatement[] {
-  const txnId = newId("txn", p.created_at);
   const values = [
     txnId,
     p.source_key,

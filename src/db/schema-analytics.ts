@@ -20,6 +20,13 @@ const counters = () => ({
   redemptions: integer("redemptions").notNull().default(0),
   refunds: integer("refunds").notNull().default(0),
   refund_amount: integer("refund_amount").notNull().default(0),
+  /**
+   * Commission the row's channel earned (the ledger's commission legs of sales, less their refund reversals), at
+   * the earning channel, not the ordering one; order-level rows only.
+   */
+  commission: integer("commission").notNull().default(0),
+  /** The merchant's part of sales less refunds (deferred + recognised revenue legs), on the root channel's rows. */
+  merchant_share: integer("merchant_share").notNull().default(0),
 });
 
 export const analyticsHourly = sqliteTable(
@@ -48,6 +55,18 @@ export const analyticsDaily = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.day, t.channel_id, t.product_id, t.currency] }),
     index("analytics_daily_channel_product").on(t.channel_id, t.product_id, t.day),
+    // Hot products: a covering index in product order, so the sum per product streams without a sort
+    // (db/analytics.ts, rollupByProduct).
+    index("analytics_daily_product").on(
+      t.product_id,
+      t.day,
+      t.channel_id,
+      t.currency,
+      t.orders,
+      t.units,
+      t.revenue,
+      t.redemptions,
+    ),
   ],
 );
 

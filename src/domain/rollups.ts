@@ -4,6 +4,9 @@
  * event's time), refunds are counted when they happen, orders and units when an order is fulfilled, and a
  * redemption (or its reversal, as −1) counts at the channel the code was sold to.
  */
+import { ROOT_CHANNEL_ID } from "./ids";
+import type { Posting } from "./ledger";
+
 /** One roll-up row's increments (src/db/schema-analytics.ts); `hour` may be any time within the hour. */
 export interface RollupDelta {
   hour: number;
@@ -16,6 +19,8 @@ export interface RollupDelta {
   redemptions?: number;
   refunds?: number;
   refundAmount?: number;
+  commission?: number;
+  merchantShare?: number;
 }
 interface RollupEvent {
   type: string;
@@ -99,4 +104,20 @@ export function rollupDeltas(event: RollupEvent): RollupDelta[] {
     default:
       return [];
   }
+}
+
+/**
+ * What a ledger posting adds to the roll-ups: each commission leg of a sale (or its reversal by a refund) at the
+ * channel that earns it, and the merchant's leg at the root channel. Credits are negative in the ledger, so
+ * earnings are the legs' negatives; recognitions and payouts move money already counted and add nothing.
+ */
+export function postingRollupDeltas(p: Posting): RollupDelta[] {
+  if (p.type !== "sale" && p.type !== "refund") return [];
+  const base = { hour: p.created_at, productId: "", currency: p.currency };
+  return p.legs.flatMap((l): RollupDelta[] => {
+    if (l.kind === "commission") return [{ ...base, channelId: l.owner, commission: -l.amount }];
+    if (l.kind === "deferred_revenue" || l.kind === "revenue")
+      return [{ ...base, channelId: ROOT_CHANNEL_ID, merchantShare: -l.amount }];
+    return [];
+  });
 }

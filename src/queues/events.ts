@@ -24,7 +24,7 @@ function statementsFor(env: Env, event: DomainEvent): D1PreparedStatement[] {
     ...projectionStatements(env.DB, event),
     // Before markProcessed: each roll-up statement checks processed_events, so an event counts once.
     ...rollupDeltas(event).flatMap((d) =>
-      rollupAdd(env.DB, event.id, d, businessOffsetMs(env.ANALYTICS_TZ_OFFSET_MINUTES)),
+      rollupAdd(env.DB, { event: event.id }, d, businessOffsetMs(env.ANALYTICS_TZ_OFFSET_MINUTES)),
     ),
     markProcessed(env.DB, event.id, event.type, Date.now()),
     // Counted only when the line above inserted (changes() = 1): reconciliation compares this count with the

@@ -14,6 +14,7 @@
  * ./ledger-settlements.ts.
  */
 
+import { rollupAdd } from "../db/analytics";
 import { loadPostedLegs } from "../db/ledger";
 import { hasPostableParked, loadLedgerBatch, loadRecognitions } from "../db/ledger-inputs";
 import {
@@ -23,8 +24,10 @@ import {
   postingStatements,
   unparkStatement,
 } from "../db/ledger-posting";
-import { ROOT_CHANNEL_ID } from "../domain/ids";
+import { businessOffsetMs } from "../domain/analytics-range";
+import { newId, ROOT_CHANNEL_ID } from "../domain/ids";
 import { type Posting, passthroughEligible, refundPosting, salePosting, topUpPosting } from "../domain/ledger";
+import { postingRollupDeltas } from "../domain/rollups";
 import type { DomainEvent } from "../objects/outbox";
 import { type Data, eventTime, isNum, isStr, paid, refunded } from "./ledger-events";
 import { planRecognition, REDEMPTION_GRACE_MS, redemptionOf, type SaleView } from "./ledger-recognition";
@@ -268,12 +271,16 @@ export async function ledgerStatements(env: Env, events: DomainEvent[]): Promise
   const now = Date.now();
   const plan = await ledgerPlan(env.DB, events, now);
   const db = env.DB;
+  const offset = businessOffsetMs(env.ANALYTICS_TZ_OFFSET_MINUTES);
   return [
     ...plan.postings.flatMap((p) => {
       const g = plan.guards.get(p.source_key);
+      const txnId = newId("txn", p.created_at);
+      // Commission and the merchant's share count in the cockpit only if this delivery's transaction was inserted.
+      const rollups = postingRollupDeltas(p).flatMap((d) => rollupAdd(db, { txn: txnId }, d, offset));
       return g
-        ? [...postingStatements(db, p, now, g.guard), ...guardedStatements(db, p.source_key, g, now)]
-        : postingStatements(db, p, now);
+        ? [...postingStatements(db, p, now, g.guard, txnId), ...guardedStatements(db, p.source_key, g, now), ...rollups]
+        : [...postingStatements(db, p, now, undefined, txnId), ...rollups];
     }),
     ...plan.park.map(({ event, order_id, passthrough_after, waits_for, drop_after, reason }) =>
       parkStatement(

@@ -56,9 +56,25 @@ const AnalyticsSchema = z
       refunds: z.number(),
       refund_amount: z.number(),
       net_revenue: z.number(),
+      commission: z.number().openapi({
+        description:
+          "Commission earned by the channels of the subtree (the ledger's commission legs of sales, less refund reversals)",
+      }),
+      merchant_share: z.number().openapi({
+        description:
+          "The merchant's part of sales less refunds (revenue after commissions); only in the root channel's view, else 0",
+      }),
       redemption_rate: z.number().nullable().openapi({ description: "Redemptions / units sold in the period" }),
     }),
-    revenue_by_currency: z.array(z.object({ currency: z.string(), revenue: z.number(), refund_amount: z.number() })),
+    revenue_by_currency: z.array(
+      z.object({
+        currency: z.string(),
+        revenue: z.number(),
+        refund_amount: z.number(),
+        commission: z.number(),
+        merchant_share: z.number(),
+      }),
+    ),
     series: z.array(z.object({ bucket: z.string(), ...Counts })),
     channels: z.array(z.object({ channel_id: z.string(), name: z.string(), self: z.boolean(), ...Counts })),
     products: z.array(z.object({ product_id: z.string(), name: z.string(), ...Counts })),
@@ -110,7 +126,12 @@ analyticsApp.openapi(
       rollupByProduct(db, channel.path, split, currency, 10),
       lowStockAlerts(db, channel.path, 20),
     ]);
-    const m = money.find((x) => x.currency === currency) ?? { revenue: 0, refund_amount: 0 };
+    const m = money.find((x) => x.currency === currency) ?? {
+      revenue: 0,
+      refund_amount: 0,
+      commission: 0,
+      merchant_share: 0,
+    };
     return c.json(
       {
         object: "analytics" as const,
@@ -125,6 +146,8 @@ analyticsApp.openapi(
           revenue: m.revenue,
           refund_amount: m.refund_amount,
           net_revenue: m.revenue - m.refund_amount,
+          commission: m.commission,
+          merchant_share: m.merchant_share,
           redemption_rate: kpis.units > 0 ? Math.round((kpis.redemptions / kpis.units) * 10_000) / 10_000 : null,
         },
         revenue_by_currency: money,

@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Leg, legsSum, payoutPosting, refundPosting, salePosting, topUpPosting } from "../../src/domain/ledger";
+import { postingRollupDeltas } from "../../src/domain/rollups";
 import type { PathRule } from "../../src/domain/settlement";
 
 const rules = fc
@@ -42,6 +43,31 @@ const sale = (
   });
 
 describe("ledger postings", () => {
+  it("the cockpit's commission and merchant share of a sale add up to the money taken, and a refund undoes its part", () => {
+    fc.assert(
+      fc.property(lines, rules, payment, fc.integer({ min: 0, max: 100 }), (ls, path, pay, pct) => {
+        const { posting, split } = sale(ls, path, pay);
+        const deltas = postingRollupDeltas(posting);
+        const earned = (d: typeof deltas) => d.reduce((s, x) => s + (x.commission ?? 0) + (x.merchantShare ?? 0), 0);
+        expect(earned(deltas)).toBe(split.total);
+        for (const x of split.shares.filter((s) => s.amount !== 0))
+          expect(deltas).toContainEqual(expect.objectContaining({ channelId: x.channel_id, commission: x.amount }));
+        const amount = Math.floor((split.total * pct) / 100);
+        const r = refundPosting({
+          event_id: "evt_r",
+          order_id: "ord_1",
+          channel_id: "chn_p9",
+          at: 2,
+          sale: posting.legs,
+          refund: { id: "ref_1", amount, currency: "CNY", to: pay.method, gateway: null, was_fulfilled: true },
+        });
+        if (!r.ok) throw new Error("refund not posted");
+        expect(earned(postingRollupDeltas(r.posting)) + amount).toBe(0);
+        expect(postingRollupDeltas({ ...posting, type: "recognition" })).toEqual([]);
+      }),
+    );
+  });
+
   it("top-ups and payouts balance", () => {
     const t = topUpPosting({
       event_id: "evt_t",

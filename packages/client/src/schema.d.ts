@@ -6861,6 +6861,10 @@ export interface components {
                 refunds: number;
                 refund_amount: number;
                 net_revenue: number;
+                /** @description Commission earned by the channels of the subtree (the ledger's commission legs of sales, less refund reversals) */
+                commission: number;
+                /** @description The merchant's part of sales less refunds (revenue after commissions); only in the root channel's view, else 0 */
+                merchant_share: number;
                 /** @description Redemptions / units sold in the period */
                 redemption_rate: number | null;
             };
@@ -6868,6 +6872,8 @@ export interface components {
                 currency: string;
                 revenue: number;
                 refund_amount: number;
+                commission: number;
+                merchant_share: number;
             }[];
             series: {
                 bucket: string;

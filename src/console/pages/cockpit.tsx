@@ -3,6 +3,7 @@
  * products and low-stock alerts, for the signed-in node's subtree. Live: re-read on every "changed".
  */
 import { useEffect, useRef, useState } from "preact/hooks";
+import { ROOT_CHANNEL_ID } from "../../domain/ids";
 import { api, must, type Schemas } from "../api";
 import { fmtDate, fmtMoney, fmtNumber, fmtPercent, t } from "../i18n";
 import { useLive } from "../live";
@@ -172,6 +173,14 @@ function Kpis({ a }: { a: Analytics }) {
     [t("kpiRedemptions"), fmtNumber(k.redemptions)],
     [t("kpiRate"), fmtPercent(k.redemption_rate)],
     [t("kpiRefunds"), fmtNumber(k.refunds), fmtMoney(k.refund_amount, a.currency)],
+    // The merchant keeps what commissions leave; a channel's profit is the commission its subtree earned.
+    a.channel_id === ROOT_CHANNEL_ID
+      ? [
+          t("kpiMerchantShare"),
+          fmtMoney(k.merchant_share, a.currency),
+          `${t("kpiCommissionPaid")}: ${fmtMoney(k.commission, a.currency)}`,
+        ]
+      : [t("kpiCommission"), fmtMoney(k.commission, a.currency)],
   ];
   return (
     <ul class="kpis" aria-label={t("cockpit")}>
