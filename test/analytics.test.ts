@@ -330,6 +330,47 @@ describe("periods over many days", () => {
   });
 });
 
+describe("several currencies", () => {
+  it("shows the period's largest currency unless one is asked for, the same in totals, trend and breakdowns", async () => {
+    const shop = await createChannel("Two-currency shop", "own_store");
+    const at = new Date(Date.now() - HOUR).toISOString();
+    const paidIn = (i: number, currency: string, amount: number) => {
+      const order = {
+        id: `ord_cur${i}`,
+        channel_id: shop.id,
+        status: "fulfilled",
+        created_at: at,
+        updated_at: at,
+        currency,
+        total_amount: amount,
+        items: [{ product_id: productId, quantity: 1, amount }],
+      };
+      return {
+        id: `evt_cur${i}`,
+        type: "order.paid",
+        created_at: at,
+        source: `channel:${shop.id}`,
+        seq: i,
+        data: { order, payment: { method: "balance", amount, currency } },
+      };
+    };
+    await deliver([paidIn(1, "CNY", 700), paidIn(2, "USD", 500), paidIn(3, "USD", 600)]);
+    const key = await keyFor(shop.id);
+    for (const [asked, currency, revenue] of [
+      ["", "USD", 1_100],
+      ["&currency=CNY", "CNY", 700],
+    ] as const) {
+      const res = await call("GET", `/v1/analytics?${range()}&interval=hour${asked}`, undefined, { token: key });
+      expect(res.status, res.text).toBe(200);
+      expect(res.json).toMatchObject({ currency, totals: { revenue } });
+      expect(res.json.series.reduce((n: number, p: { revenue: number }) => n + p.revenue, 0)).toBe(revenue);
+      expect(res.json.channels[0].revenue).toBe(revenue);
+      expect(res.json.products[0].revenue).toBe(revenue);
+      expect(res.json.revenue_by_currency.map((m: { currency: string }) => m.currency)).toEqual(["CNY", "USD"]);
+    }
+  });
+});
+
 describe("the redemption log", () => {
   it("lists redemptions and failed attempts with their reason, scoped to the subtree", async () => {
     const bad = await call("POST", "/v1/redemptions", { code: "ZZZZ-ZZZZ-ZZZZ-ZZZZ" }, { token: tokenA });

@@ -4,7 +4,7 @@
  * Everything is read from the hourly roll-ups (src/db/analytics.ts), so the cost does not grow with orders.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { lowStockAlerts, rollupByChild, rollupByProduct, rollupSeries, rollupTotals } from "../db/analytics";
+import { chooseCurrency, readAnalytics } from "../db/analytics-read";
 import { businessOffsetMs, HOUR_MS, splitRange } from "../domain/analytics-range";
 import { visibleChannel } from "../lib/channel-access";
 import type { AppEnv } from "../lib/context";
@@ -114,18 +114,19 @@ analyticsApp.openapi(
     if (q.interval === "hour" && to - from > 31 * 24 * HOUR_MS)
       throw new ApiError(400, "invalid_request", "hourly series span at most 31 days; use interval=day");
     const channel = await visibleChannel(c.env.DB, auth, q.channel_id ?? auth.channelId);
-    const db = c.env.DB;
     const business = businessOffsetMs(c.env.ANALYTICS_TZ_OFFSET_MINUTES);
-    const split = splitRange(from, to, business);
-    const { kpis, money } = await rollupTotals(db, channel.path, split);
-    const currency = q.currency ?? [...money].sort((a, b) => b.revenue - a.revenue)[0]?.currency ?? "CNY";
     const viewer = (q.tz_offset_minutes ?? business / 60_000) * 60_000;
-    const [series, channels, products, alerts] = await Promise.all([
-      rollupSeries(db, channel.path, split, q.interval, viewer, business, currency),
-      rollupByChild(db, channel.id, channel.path, split, currency),
-      rollupByProduct(db, channel.path, split, currency, 10),
-      lowStockAlerts(db, channel.path, 20),
-    ]);
+    const { totals, series, channels, products, alerts } = await readAnalytics(c.env.DB, {
+      channelId: channel.id,
+      path: channel.path,
+      split: splitRange(from, to, business),
+      interval: q.interval,
+      viewerOffsetMs: viewer,
+      businessOffsetMs: business,
+      currency: q.currency,
+    });
+    const { kpis, money } = totals;
+    const currency = chooseCurrency(money, q.currency);
     const m = money.find((x) => x.currency === currency) ?? {
       revenue: 0,
       refund_amount: 0,
