@@ -3,7 +3,7 @@
  * add to their batch for each counted event or posting, an hourly and a daily row. The reads of GET /v1/analytics
  * are in ./analytics-read.ts.
  */
-import { businessDay, HOUR_MS, } from "../domain/analytics-range";
+import { businessDay, HOUR_MS } from "../domain/analytics-range";
 import type { RollupDelta } from "../domain/rollups";
 
 export const COUNTERS = [
