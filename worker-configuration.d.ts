@@ -10,6 +10,7 @@ declare namespace Cloudflare {
 		EVENTS: Queue;
 		WEBHOOKS: Queue;
 		TOPUPS: Queue;
+		EXPORTS: Queue;
 		PUBLIC_LIMITER: RateLimit;
 		LOGIN_LIMITER: RateLimit;
 		API_LIMITER: RateLimit;

@@ -24,6 +24,7 @@ import { checkoutApp } from "./routes/checkout";
 import { codesApp } from "./routes/codes";
 import { docsApp } from "./routes/docs";
 import { eventsApp } from "./routes/events";
+import { exportsApp } from "./routes/exports";
 import { keysApp } from "./routes/keys";
 import { liveApp } from "./routes/live";
 import { ordersApp } from "./routes/orders";
@@ -143,6 +144,7 @@ for (const sub of [
   statementsApp,
   payoutsApp,
   reconciliationApp,
+  exportsApp,
 ]) {
   app.route("/v1", sub);
 }

@@ -1,10 +1,12 @@
 /** Worker entry: HTTP through the Hono app, the events queue, and the cron. Exports the Durable Object classes. */
 import { app } from "./app";
+import { pruneExports } from "./db/exports";
 import { pruneExpired } from "./db/housekeeping";
 import { previousDay } from "./domain/reconciliation";
 import { RECONCILIATION_CRON, runReconciliation } from "./lib/reconciliation";
 import type { DomainEvent } from "./objects/outbox";
 import { handleEvents } from "./queues/events";
+import { type ExportMessage, handleExports } from "./queues/exports";
 import { handleTopups } from "./queues/topups";
 import { webhookHousekeeping } from "./queues/webhook-fanout";
 import { handleWebhookDeadLetters, handleWebhookDeliveries } from "./queues/webhooks";
@@ -21,6 +23,8 @@ export default {
     else if (batch.queue === "voucher-topups" || batch.queue === "voucher-topups-dlq") await handleTopups(batch, env);
     else if (batch.queue === "voucher-webhooks") await handleWebhookDeliveries(batch as MessageBatch<never>, env);
     else if (batch.queue === "voucher-webhooks-dlq") await handleWebhookDeadLetters(batch as MessageBatch<never>, env);
+    else if (batch.queue === "voucher-exports")
+      await handleExports(batch as unknown as MessageBatch<ExportMessage>, env);
   },
   async scheduled(controller, env, _ctx) {
     if (controller.cron === RECONCILIATION_CRON) {
@@ -35,6 +39,7 @@ export default {
       audit: now - 400 * 86_400_000, // the audit log is kept 400 days
       eventLog: now - 90 * 86_400_000,
     });
+    await pruneExports(env.DB, now); // export files are kept 24 h
     await webhookHousekeeping(env, now); // re-enqueue stuck webhook deliveries; the delivery log is kept 30 days
   },
 } satisfies ExportedHandler<Env, DomainEvent>;

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { bodyText } from "./fuzz-bodies";
 import { FUZZ_PASSWORD, f } from "./fuzz-fixtures";
 import { ids, type RouteSpec } from "./fuzz-inputs";
+import { idSegment } from "./fuzz-requests";
 import { mutatedBody, weirdValue } from "./fuzz-values";
 
 const roles = ["owner", "admin", "operator", "finance", "auditor", "channel_manager", "root", "Admin", ""];
@@ -28,6 +29,13 @@ const userPatchBases = () =>
     { role: "channel_manager", channel_id: f.child },
     { role: "finance", channel_id: null },
   );
+const exportBases = () =>
+  fc.constantFrom<Record<string, unknown>>(
+    { kind: "orders", filter: {} },
+    { kind: "orders", filter: { status: "fulfilled", channel_id: f.child, from: "2026-01-01T00:00:00Z" } },
+    { kind: "redemptions", filter: { outcome: "failed", product_id: f.product } },
+  );
+const exportIds = () => idSegment("exp", ["exp_fuzz0unknown"]);
 const userValues = () =>
   fc.oneof(
     { weight: 4, arbitrary: weirdValue },
@@ -71,5 +79,19 @@ export const consoleRoutes: RouteSpec[] = [
     method: "DELETE",
     path: () => ids.usr().map((id) => `/v1/users/${id}/sessions`),
     body: () => bodyText(weirdValue),
+  },
+  {
+    name: "POST /v1/exports",
+    method: "POST",
+    path: () => fc.constant("/v1/exports"),
+    body: () =>
+      bodyText(mutatedBody(exportBases(), [["kind"], ["filter"], ["filter", "status"], ["filter", "outcome"]])),
+  },
+  { name: "GET /v1/exports", method: "GET", path: () => fc.constant("/v1/exports") },
+  { name: "GET /v1/exports/{id}", method: "GET", path: () => exportIds().map((id) => `/v1/exports/${id}`) },
+  {
+    name: "GET /v1/exports/{id}/file",
+    method: "GET",
+    path: () => exportIds().map((id) => `/v1/exports/${id}/file`),
   },
 ];

@@ -28,8 +28,8 @@ export interface OrderFilter {
   limit: number;
 }
 
-/** A page of the subtree's orders, newest first (`limit + 1` rows, so the caller can tell there are more). */
-export async function listOrders(db: D1Database, scopePath: string, q: OrderFilter) {
+/** The WHERE clause of a subtree's orders under a filter (without cursor and limit), and its binds. */
+function orderWhere(scopePath: string, q: Omit<OrderFilter, "limit">) {
   const where = ["channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?1)) = ?1)"];
   const binds: unknown[] = [scopePath];
   for (const field of ["status", "channel_id", "customer_ref", "external_ref"] as const) {
@@ -54,10 +54,25 @@ export async function listOrders(db: D1Database, scopePath: string, q: OrderFilt
     binds.push(q.cursor);
     where.push(`id < ?${binds.length}`);
   }
-  binds.push(q.limit + 1);
+  return { sql: where.join(" AND "), binds };
+}
+
+/** How many orders of the subtree match a filter (an export's total). */
+export async function countOrders(db: D1Database, scopePath: string, q: Omit<OrderFilter, "limit" | "cursor">) {
+  const w = orderWhere(scopePath, q);
+  const row = await db
+    .prepare(`SELECT COUNT(*) AS n FROM orders WHERE ${w.sql}`)
+    .bind(...w.binds)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** A page of the subtree's orders, newest first (`limit + 1` rows, so the caller can tell there are more). */
+export async function listOrders(db: D1Database, scopePath: string, q: OrderFilter) {
+  const w = orderWhere(scopePath, q);
   const { results } = await db
-    .prepare(`SELECT * FROM orders WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?${binds.length}`)
-    .bind(...binds)
+    .prepare(`SELECT * FROM orders WHERE ${w.sql} ORDER BY id DESC LIMIT ?${w.binds.length + 1}`)
+    .bind(...w.binds, q.limit + 1)
     .all<Record<string, unknown>>();
   return results.map((r) => ({
     id: r.id as string,

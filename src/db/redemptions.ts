@@ -127,3 +127,20 @@ export async function listRedemptionAttempts(db: D1Database, scopePath: string, 
     }>();
   return results;
 }
+
+/** How many redemptions (or, `failed`, failed attempts) of the subtree match a filter (an export's total). */
+export async function countRedemptionLog(
+  db: D1Database,
+  scopePath: string,
+  failed: boolean,
+  q: Omit<RedemptionFilter, "limit" | "cursor">,
+) {
+  const w = failed
+    ? where(scopePath, { ...q, limit: 0 }, ["channel_id", "product_id"], "created_at")
+    : where(scopePath, { ...q, limit: 0 }, ["channel_id", "product_id", "order_id"], "redeemed_at");
+  const row = await db
+    .prepare(`SELECT COUNT(*) AS n FROM ${failed ? "redemption_attempts" : "redemptions"} WHERE ${w.sql}`)
+    .bind(...w.binds.slice(0, -1))
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}

@@ -27,7 +27,8 @@ export type IdPrefix =
   | "rfd"
   | "whk"
   | "dlv"
-  | "rec";
+  | "rec"
+  | "exp";
 
 export function newId(
   prefix: IdPrefix,

@@ -13,8 +13,8 @@ import { newId } from "../domain/ids";
 import type { AppEnv } from "./context";
 
 const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-/** GET routes that reveal codes, by route pattern. */
-const REVEALS = new Set(["GET /v1/orders/{id}"]);
+/** GET routes that reveal codes or hand out data in bulk, by route pattern. */
+const REVEALS = new Set(["GET /v1/orders/{id}", "GET /v1/exports/{id}/file"]);
 const ID_SHAPE = /^[a-z]{3}_[a-z0-9]{1,60}$/;
 
 export interface AuditEntry {

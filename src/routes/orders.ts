@@ -184,7 +184,8 @@ ordersApp.openapi(
   },
 );
 
-const OrderListQuery = PageQuery.extend({
+/** The order list's filters (also an export's, src/routes/exports.ts). */
+export const OrderListFilter = z.object({
   status: z.enum(ORDER_STATUSES).optional(),
   channel_id: z
     .string()
@@ -199,6 +200,7 @@ const OrderListQuery = PageQuery.extend({
   from: IsoDate.optional().openapi({ description: "Created at or after" }),
   to: IsoDate.optional().openapi({ description: "Created before" }),
 });
+const OrderListQuery = PageQuery.extend(OrderListFilter.shape);
 
 ordersApp.openapi(
   createRoute({

@@ -4,15 +4,16 @@
  * (never the code that was tried, never the address it came from).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { listRedemptionAttempts, listRedemptions } from "../db/redemptions";
 import type { AppEnv } from "../lib/context";
+import { redemptionLog } from "../lib/redemption-log";
 import { validationHook } from "../lib/validation";
 import { requireScope } from "../security/auth";
 import { commonErrors, IsoDate, json, listOf, PageQuery, page } from "./schemas";
 
 export const redemptionListApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-const Query = PageQuery.extend({
+/** The log's filters (also an export's, src/routes/exports.ts). */
+export const RedemptionLogFilter = z.object({
   outcome: z.enum(["succeeded", "failed"]).default("succeeded"),
   channel_id: z
     .string()
@@ -30,6 +31,7 @@ const Query = PageQuery.extend({
   from: IsoDate.optional(),
   to: IsoDate.optional(),
 });
+const Query = PageQuery.extend(RedemptionLogFilter.shape);
 
 const Entry = z
   .object({
@@ -48,8 +50,6 @@ const Entry = z
   })
   .openapi("RedemptionLogEntry");
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 redemptionListApp.openapi(
   createRoute({
     method: "get",
@@ -63,44 +63,7 @@ redemptionListApp.openapi(
     const auth = c.get("auth");
     requireScope(auth, "orders:read");
     const q = c.req.valid("query");
-    const filter = {
-      ...q,
-      from: q.from ? Date.parse(q.from) : undefined,
-      to: q.to ? Date.parse(q.to) : undefined,
-    };
-    if (q.outcome === "failed") {
-      const rows = await listRedemptionAttempts(c.env.DB, auth.path, { ...filter, order_id: undefined });
-      const data = rows.map((r) => ({
-        id: r.id,
-        object: "redemption_attempt" as const,
-        outcome: "failed" as const,
-        reason: r.result,
-        action: r.action === "verify" ? ("verify" as const) : ("redeem" as const),
-        product_id: r.product_id,
-        channel_id: r.channel_id,
-        order_id: null,
-        last4: null,
-        redeemer: null,
-        at: iso(r.created_at)!,
-        reversed_at: null,
-      }));
-      return c.json(page(data, q.limit), 200);
-    }
-    const rows = await listRedemptions(c.env.DB, auth.path, filter);
-    const data = rows.map((r) => ({
-      id: r.id,
-      object: "redemption" as const,
-      outcome: r.reversed_at === null ? ("redeemed" as const) : ("reversed" as const),
-      reason: null,
-      action: null,
-      product_id: r.product_id,
-      channel_id: r.channel_id,
-      order_id: r.order_id,
-      last4: r.last4,
-      redeemer: r.redeemer,
-      at: iso(r.redeemed_at)!,
-      reversed_at: iso(r.reversed_at),
-    }));
+    const data = await redemptionLog(c.env.DB, auth.path, q);
     return c.json(page(data, q.limit), 200);
   },
 );
