@@ -21,6 +21,7 @@ const PAGES = [
   "redeem",
   "channels",
   "finance",
+  "exports",
   "events",
   "webhooks",
   "audit",

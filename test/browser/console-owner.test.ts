@@ -41,6 +41,7 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
       "Redeem",
       "Channels",
       "Finance",
+      "Exports",
       "Event log",
       "Webhooks",
       "Audit log",
@@ -150,6 +151,12 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
       .map((l) => l.split(",")[0]);
     expect(ids).toEqual(listed);
     expect(ids.length).toBeGreaterThan(0);
+    // The job stays on the Exports page with its filter and row count.
+    await page.goto(`${world.base}/console/#/exports`);
+    const row = page.locator("tbody tr", { hasText: `channel_id: ${world.storeId}` }).first();
+    await row.waitFor();
+    expect(await row.textContent()).toContain(`${listed.length} / ${listed.length}`);
+    await expectAccessible(page, "exports");
   });
 
   it("finds a code masked, and reveals it only after the password is typed again", async () => {
@@ -220,6 +227,22 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     await page.locator("tbody tr").first().getByRole("button", { name: "Replay" }).click();
     await page.getByRole("status").filter({ hasText: "Queued for delivery again." }).waitFor();
     await expectAccessible(page, "webhook deliveries");
+  });
+
+  it("disables a user, which ends their sign-in, and enables them again", async () => {
+    const email = `clerk-${Date.now()}@example.com`;
+    const made = await api("POST", "/v1/users", { email, password: "a long clerk password", role: "operator" });
+    expect(made.status).toBe(201);
+    await page.goto(`${world.base}/console/#/users`);
+    const row = page.locator("tbody tr", { hasText: email });
+    await row.getByRole("button", { name: `Disable ${email}` }).click();
+    await row.getByRole("button", { name: `Enable ${email}` }).waitFor();
+    expect(await row.textContent()).toContain("Disabled");
+    const login = await api("POST", "/v1/sessions", { email, password: "a long clerk password" }, "");
+    expect(login.status).toBe(401);
+    await row.getByRole("button", { name: `Enable ${email}` }).click();
+    await row.getByRole("button", { name: `Disable ${email}` }).waitFor();
+    expect((await api("POST", "/v1/sessions", { email, password: "a long clerk password" }, "")).status).toBe(201);
   });
 
   it("switches to Chinese and back, labels and money included", async () => {

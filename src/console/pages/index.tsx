@@ -8,6 +8,7 @@ import { Channels } from "./channels";
 import { Cockpit } from "./cockpit";
 import { Codes } from "./codes";
 import { Events } from "./events";
+import { Exports } from "./exports";
 import { Audit, Finance } from "./lists";
 import { OrderDetail, Orders } from "./orders";
 import { ProductDetail } from "./product-detail";
@@ -27,6 +28,7 @@ export const NAV: { id: string; label: Key; needs?: Permission; root?: boolean }
   { id: "redeem", label: "redeem", needs: "redemptions:write" },
   { id: "channels", label: "channels", needs: "channels:read" },
   { id: "finance", label: "finance", needs: "ledger:read" },
+  { id: "exports", label: "exports", needs: "orders:read" },
   { id: "events", label: "eventLog", needs: "orders:read" },
   { id: "webhooks", label: "webhooks", needs: "webhooks:read" },
   { id: "audit", label: "audit", needs: "audit:read" },
@@ -54,6 +56,8 @@ export function PageFor({ page, param, user }: { page: string; param: string | u
       return <Webhooks role={role} id={param} />;
     case "events":
       return <Events />;
+    case "exports":
+      return <Exports />;
     case "audit":
       return <Audit />;
     case "users":

@@ -1,7 +1,7 @@
 /** Orders of the node's subtree: filters, cursor pages, a CSV export of the filtered rows, detail and refund. */
 import { useState } from "preact/hooks";
 import { api, idem, must, type Schemas } from "../api";
-import { allPages, download, toCsv } from "../csv";
+import { ExportButton } from "../export-job";
 import { fmtDate, fmtMoney, fmtNumber, t } from "../i18n";
 import { useChannelNames } from "../names";
 import { can } from "../roles";
@@ -56,60 +56,15 @@ const fetchOrders = (f: Filters, cursor?: string, limit = 20) =>
 export function Orders() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
-  const [exporting, setExporting] = useState<number | null>(null);
-  const [exportError, setExportError] = useState<string | null>(null);
   const list = usePaged((cursor) => fetchOrders(filters, cursor), [JSON.stringify(filters)]);
   const channelName = useChannelNames();
   const set = (k: keyof Filters) => (e: Event) => setDraft({ ...draft, [k]: (e.target as HTMLInputElement).value });
-  const exportCsv = async () => {
-    setExporting(0);
-    setExportError(null);
-    try {
-      const rows = await allPages((c) => fetchOrders(filters, c, 100), setExporting);
-      const csv = toCsv(
-        [
-          "id",
-          "created_at",
-          "channel_id",
-          "status",
-          "customer_ref",
-          "currency",
-          "total_amount_yuan",
-          "units",
-          "products",
-        ],
-        rows.map((o) => [
-          o.id,
-          o.created_at,
-          o.channel_id,
-          o.status,
-          o.customer_ref,
-          o.currency,
-          (o.total_amount / 100).toFixed(2),
-          o.items.reduce((s, i) => s + i.quantity, 0),
-          o.items.map((i) => i.product_id).join(" "),
-        ]),
-      );
-      download(`orders-${new Date().toISOString().slice(0, 10)}.csv`, csv);
-    } catch (err) {
-      setExportError(errorText(err));
-    } finally {
-      setExporting(null);
-    }
-  };
   return (
     <div class="page">
       <header class="page-head">
         <h1>{t("orders")}</h1>
-        <button type="button" onClick={exportCsv} disabled={exporting !== null}>
-          {exporting !== null ? t("exporting", { count: fmtNumber(exporting) }) : t("exportCsv")}
-        </button>
+        <ExportButton request={() => ({ kind: "orders", filter: query(filters) })} />
       </header>
-      {exportError && (
-        <p class="error" role="alert">
-          {exportError}
-        </p>
-      )}
       <form
         class="toolbar"
         onSubmit={(e) => {

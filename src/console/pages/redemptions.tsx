@@ -1,8 +1,8 @@
 /** The redemption log (succeeded and failed attempts with their reason), with reversal inside the window. */
 import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../api";
-import { allPages, download, toCsv } from "../csv";
-import { fmtDate, fmtNumber, t } from "../i18n";
+import { ExportButton } from "../export-job";
+import { fmtDate, t } from "../i18n";
 import { useChannelNames } from "../names";
 import { can } from "../roles";
 import { Badge, Empty, ErrorBox, errorText, Loading, Outcome, Pager, Select, Table, usePaged } from "../ui";
@@ -32,7 +32,7 @@ export function Redemptions({ role }: { role: string }) {
     <div class="page">
       <header class="page-head">
         <h1>{t("redemptions")}</h1>
-        <ExportButton outcome={outcome} />
+        <ExportButton request={() => ({ kind: "redemptions", filter: { outcome } })} />
         {can(role, "redemptions:write") && (
           <a class="button primary" href="#/redeem">
             {t("redeem")}
@@ -89,52 +89,5 @@ export function Redemptions({ role }: { role: string }) {
         </>
       )}
     </div>
-  );
-}
-
-/** The log of the chosen outcome as CSV (UTF-8 with BOM), page by page through the API. */
-function ExportButton({ outcome }: { outcome: LogOutcome }) {
-  const [count, setCount] = useState<number | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const run = async () => {
-    setCount(0);
-    setError(null);
-    try {
-      const rows = await allPages(
-        (cursor) => must(api.GET("/v1/redemptions", { params: { query: { outcome, cursor, limit: 100 } } })),
-        setCount,
-      );
-      const csv = toCsv(
-        ["id", "at", "outcome", "reason", "product_id", "channel_id", "order_id", "last4", "reversed_at"],
-        rows.map((r) => [
-          r.id,
-          r.at,
-          r.outcome,
-          r.reason,
-          r.product_id,
-          r.channel_id,
-          r.order_id,
-          r.last4,
-          r.reversed_at,
-        ]),
-      );
-      download(`redemptions-${outcome}-${new Date().toISOString().slice(0, 10)}.csv`, csv);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setCount(null);
-    }
-  };
-  return (
-    <>
-      <button type="button" onClick={run} disabled={count !== null}>
-        {count !== null ? t("exporting", { count: fmtNumber(count) }) : t("exportCsv")}
-      </button>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-    </>
   );
 }

@@ -1,7 +1,7 @@
 /** A channel's statement (balance and commission accounts) for a date range, on screen and as CSV. */
 import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../api";
-import { download } from "../csv";
+import { downloadBlob } from "../csv";
 import { fmtDate, fmtMoney, t } from "../i18n";
 import { useChannelList } from "../names";
 import { isoDay } from "../period";
@@ -42,7 +42,7 @@ export function Statements() {
         `/v1/channels/${chosen}/statements?${new URLSearchParams({ ...query(), format: "csv" })}`,
       );
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      download(`statement-${chosen}-${from}-${to}.csv`, await res.text());
+      downloadBlob(`statement-${chosen}-${from}-${to}.csv`, await res.blob());
     } catch (error) {
       setState({ ...state, error: errorText(error) });
     }

@@ -12,12 +12,25 @@ type Role = (typeof ROLES)[number];
 
 export function Users({ role }: { role: string }) {
   const [tick, setTick] = useState(0);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const channelName = useChannelList();
+  // Disabling ends the person's sessions at once (the server revokes them); enabling lets them sign in again.
+  const setStatus = async (u: Schemas["User"], status: "active" | "disabled") => {
+    setMessage(null);
+    try {
+      await must(api.PATCH("/v1/users/{id}", { params: { path: { id: u.id } }, body: { status } }));
+      setMessage({ ok: true, text: `${u.email}: ${t(status === "active" ? "status_active" : "status_disabled")}` });
+      setTick((n) => n + 1);
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
   if (!can(role, "users:admin")) return <ErrorBox error={t("forbidden")} />;
   return (
     <div class="page">
       <h1>{t("users")}</h1>
       <NewUser onDone={() => setTick((n) => n + 1)} channels={channelName} canOwner={role === "owner"} />
+      <Outcome message={message} />
       <PagedTable<Schemas["User"]>
         title={t("users")}
         empty="noUsers"
@@ -31,6 +44,23 @@ export function Users({ role }: { role: string }) {
             render: (u) => channelName.find(([id]) => id === u.channel_id)?.[1] ?? u.channel_id ?? "—",
           },
           { label: t("status"), render: (u) => <Badge value={u.status} /> },
+          {
+            label: t("actions"),
+            render: (u) =>
+              u.status === "active" ? (
+                <button
+                  type="button"
+                  onClick={() => setStatus(u, "disabled")}
+                  aria-label={`${t("disable")} ${u.email}`}
+                >
+                  {t("disable")}
+                </button>
+              ) : (
+                <button type="button" onClick={() => setStatus(u, "active")} aria-label={`${t("enable")} ${u.email}`}>
+                  {t("enable")}
+                </button>
+              ),
+          },
         ]}
       />
     </div>
