@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run deploy: everything a real Cloudflare account needs, idempotently.
 // 1. D1 database (created and its id written into wrangler.toml when still the placeholder),
-// 2. queues (events, webhooks, top-ups, each with its dead-letter queue), 3. secrets (generated when missing),
+// 2. queues (events, webhooks, top-ups, each with its dead-letter queue; exports), 3. secrets (generated when missing),
 // 4. docs assets, 5. the console build, 6. remote D1 migrations, 7. wrangler deploy.
 // Needs `npx wrangler login` (or CLOUDFLARE_API_TOKEN) first. Prints the admin token once when it creates it.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -44,6 +44,7 @@ for (const queue of [
   "voucher-webhooks-dlq",
   "voucher-topups",
   "voucher-topups-dlq",
+  "voucher-exports",
 ]) {
   const r = wrangler(["queues", "create", queue]);
   step(r.ok ? `queue ${queue} created` : `queue ${queue} exists`);
