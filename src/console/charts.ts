@@ -31,10 +31,17 @@ export function drawTrend(el: HTMLElement, input: TrendInput): () => void {
       legend: { bottom: 0 },
       xAxis: { type: "category", data: input.labels },
       yAxis: [
-        { type: "value", name: wide ? `${input.names.orders} / ${input.names.redemptions}` : "", minInterval: 1 },
+        // Axis names start at their axis and run inwards, so a long one is never cut at the chart's edge.
+        {
+          type: "value",
+          name: wide ? `${input.names.orders} / ${input.names.redemptions}` : "",
+          nameTextStyle: { align: "left" },
+          minInterval: 1,
+        },
         {
           type: "value",
           name: wide ? input.names.revenue : "",
+          nameTextStyle: { align: "right" },
           axisLabel: { formatter: (v: number) => input.formatMoney(v) },
         },
       ],

@@ -57,6 +57,12 @@ export const en = {
   details: "Details",
   disable: "Disable",
   enable: "Enable",
+  newWebhook: "New endpoint",
+  webhookSecretShownOnce:
+    "Copy this signing secret now. It is shown once; your server verifies every delivery with it.",
+  webhookUrlHint: "https:// on a public address. Deliveries are signed and retried for about 24 hours.",
+  webhookEventsHint: "Event types separated by commas: e.g. order.*, stock.low, or * for all.",
+  description: "Note",
   actions: "Actions",
   // cockpit
   period: "Period",

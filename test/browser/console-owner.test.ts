@@ -229,12 +229,43 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     await expectAccessible(page, "webhook deliveries");
   });
 
-  it("disables a user, which ends their sign-in, and enables them again", async () => {
+  it("adds a webhook endpoint, shows its secret once, refuses a private address, and disables it", async () => {
+    await page.goto(`${world.base}/console/#/webhooks`);
+    const form = page.locator("form", { has: page.getByRole("button", { name: "Create" }) });
+    await form.getByLabel("URL").fill("https://10.0.0.1/hook");
+    await form.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("alert").waitFor();
+    const url = `https://partner-${Date.now()}.example.com/ve`;
+    await form.getByLabel("URL").fill(url);
+    await form.getByLabel("Events").fill("order.*, stock.low");
+    await form.getByRole("button", { name: "Create" }).click();
+    const secret = page.locator("code.secret");
+    await secret.waitFor();
+    expect(await secret.textContent()).toMatch(/^whsec_/);
+    await expectAccessible(page, "webhooks (new endpoint)");
+    const row = page.locator("tbody tr", { hasText: url });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("order.*, stock.low");
+    await row.getByRole("button", { name: `Disable ${url}` }).click();
+    await row.getByRole("button", { name: `Enable ${url}` }).waitFor();
+    const listed = (await api("GET", "/v1/webhooks?limit=100")).json.data.find((w: { url: string }) => w.url === url);
+    expect(listed).toMatchObject({ status: "disabled", events: ["order.*", "stock.low"] });
+    expect(JSON.stringify(listed)).not.toContain("whsec_");
+  });
+
+  it("changes a user's role, disables them (which ends their sign-in) and enables them again", async () => {
     const email = `clerk-${Date.now()}@example.com`;
     const made = await api("POST", "/v1/users", { email, password: "a long clerk password", role: "operator" });
     expect(made.status).toBe(201);
     await page.goto(`${world.base}/console/#/users`);
     const row = page.locator("tbody tr", { hasText: email });
+    await row.getByLabel(`Role: ${email}`).selectOption("finance");
+    await page
+      .getByRole("status")
+      .filter({ hasText: `${email}: Finance` })
+      .waitFor();
+    const users = (await api("GET", "/v1/users?limit=100")).json.data;
+    expect(users.find((u: { email: string }) => u.email === email).role).toBe("finance");
     await row.getByRole("button", { name: `Disable ${email}` }).click();
     await row.getByRole("button", { name: `Enable ${email}` }).waitFor();
     expect(await row.textContent()).toContain("Disabled");

@@ -1,4 +1,7 @@
-/** Console users (owners and admins): the list, and a form to add one (a channel manager names its channel). */
+/**
+ * Console users (owners and admins): the list with each staff member's role and status editable, and a form to
+ * add one (a channel manager names its channel).
+ */
 import { useState } from "preact/hooks";
 import { api, must, type Schemas } from "../api";
 import { type Key, t } from "../i18n";
@@ -9,17 +12,19 @@ import { PagedTable } from "./lists";
 
 const ROLES = ["owner", "admin", "operator", "finance", "auditor", "channel_manager"] as const;
 type Role = (typeof ROLES)[number];
+const STAFF_ROLES = ROLES.filter((r) => r !== "channel_manager");
 
 export function Users({ role }: { role: string }) {
   const [tick, setTick] = useState(0);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const channelName = useChannelList();
-  // Disabling ends the person's sessions at once (the server revokes them); enabling lets them sign in again.
-  const setStatus = async (u: Schemas["User"], status: "active" | "disabled") => {
+  // Any change ends the person's sessions at once (the server revokes them): a new role applies at their next
+  // sign-in, a disabled user cannot sign in, enabling lets them again. The server keeps one active owner.
+  const change = async (u: Schemas["User"], body: { status?: "active" | "disabled"; role?: Role }, done: string) => {
     setMessage(null);
     try {
-      await must(api.PATCH("/v1/users/{id}", { params: { path: { id: u.id } }, body: { status } }));
-      setMessage({ ok: true, text: `${u.email}: ${t(status === "active" ? "status_active" : "status_disabled")}` });
+      await must(api.PATCH("/v1/users/{id}", { params: { path: { id: u.id } }, body }));
+      setMessage({ ok: true, text: `${u.email}: ${done}` });
       setTick((n) => n + 1);
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
@@ -38,7 +43,29 @@ export function Users({ role }: { role: string }) {
         fetch={(cursor) => must(api.GET("/v1/users", { params: { query: { cursor, limit: 50 } } }))}
         columns={[
           { label: t("email"), render: (u) => u.email },
-          { label: t("role"), render: (u) => t(`role_${u.role}` as Key) },
+          {
+            label: t("role"),
+            // A channel manager belongs to a channel: moving them to a staff role is a new user, not an edit.
+            render: (u) =>
+              u.role === "channel_manager" || (u.role === "owner" && role !== "owner") ? (
+                t(`role_${u.role}` as Key)
+              ) : (
+                <select
+                  aria-label={`${t("role")}: ${u.email}`}
+                  value={u.role}
+                  onChange={(e) => {
+                    const next = (e.target as HTMLSelectElement).value as Role;
+                    change(u, { role: next }, t(`role_${next}` as Key));
+                  }}
+                >
+                  {STAFF_ROLES.filter((r) => r !== "owner" || role === "owner").map((r) => (
+                    <option key={r} value={r}>
+                      {t(`role_${r}` as Key)}
+                    </option>
+                  ))}
+                </select>
+              ),
+          },
           {
             label: t("channel"),
             render: (u) => channelName.find(([id]) => id === u.channel_id)?.[1] ?? u.channel_id ?? "—",
@@ -50,13 +77,17 @@ export function Users({ role }: { role: string }) {
               u.status === "active" ? (
                 <button
                   type="button"
-                  onClick={() => setStatus(u, "disabled")}
+                  onClick={() => change(u, { status: "disabled" }, t("status_disabled"))}
                   aria-label={`${t("disable")} ${u.email}`}
                 >
                   {t("disable")}
                 </button>
               ) : (
-                <button type="button" onClick={() => setStatus(u, "active")} aria-label={`${t("enable")} ${u.email}`}>
+                <button
+                  type="button"
+                  onClick={() => change(u, { status: "active" }, t("status_active"))}
+                  aria-label={`${t("enable")} ${u.email}`}
+                >
                   {t("enable")}
                 </button>
               ),
