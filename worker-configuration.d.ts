@@ -35,6 +35,7 @@ declare namespace Cloudflare {
 		CHANNEL_ACCOUNT: DurableObjectNamespace<import("./src/index").ChannelAccount>;
 		ABUSE_GUARD: DurableObjectNamespace<import("./src/index").AbuseGuard>;
 		LIVE_HUB: DurableObjectNamespace<import("./src/index").LiveHub>;
+		CAMPAIGN: DurableObjectNamespace<import("./src/index").Campaign>;
 	}
 }
 interface Env extends Cloudflare.Env {}

@@ -18,6 +18,8 @@ import { analyticsApp } from "./routes/analytics";
 import { auditApp } from "./routes/audit";
 import { balanceApp } from "./routes/balance";
 import { batchesApp } from "./routes/batches";
+import { campaignClaimsApp } from "./routes/campaign-claims";
+import { campaignsApp } from "./routes/campaigns";
 import { channelProductsApp } from "./routes/channel-products";
 import { channelsApp } from "./routes/channels";
 import { checkoutApp } from "./routes/checkout";
@@ -145,6 +147,8 @@ for (const sub of [
   payoutsApp,
   reconciliationApp,
   exportsApp,
+  campaignsApp,
+  campaignClaimsApp,
 ]) {
   app.route("/v1", sub);
 }

@@ -12,6 +12,7 @@ import { webhookHousekeeping } from "./queues/webhook-fanout";
 import { handleWebhookDeadLetters, handleWebhookDeliveries } from "./queues/webhooks";
 
 export { AbuseGuard } from "./objects/abuse-guard";
+export { Campaign } from "./objects/campaign";
 export { ChannelAccount } from "./objects/channel-account";
 export { LiveHub } from "./objects/live-hub";
 export { SkuPool } from "./objects/sku-pool";

@@ -42,6 +42,8 @@ export interface Fixtures {
   /** Webhook subscriptions (root and child) and a delivery of each. */
   webhooks: string[];
   deliveries: string[];
+  campaigns: string[];
+  claims: string[];
 }
 
 export const f = {} as Fixtures;
@@ -181,6 +183,21 @@ export async function setupFixtures(): Promise<void> {
     f.webhooks.push(hook.id);
     f.deliveries.push((await admin("POST", `/v1/webhooks/${hook.id}/ping`)).id);
   }
+  const window = { starts_at: new Date(Date.now() - 60_000).toISOString(), ends_at: "2100-01-01T00:00:00Z" };
+  const campaign = await admin("POST", "/v1/campaigns", {
+    name: "Fuzz trial",
+    product_id: f.product,
+    max_claims: 5,
+    ...window,
+  });
+  f.campaigns = [campaign.id];
+  const claimed = await admin(
+    "POST",
+    `/v1/campaigns/${campaign.id}/claims`,
+    { customer_ref: "fuzz-customer" },
+    { "idempotency-key": "fuzz-claim-1" },
+  );
+  f.claims = [claimed.id];
 }
 
 /** Which statuses each route answered: shows how deep the fuzzing reached. */

@@ -25,6 +25,8 @@ export const ids = {
   usr: () => idSegment("usr", f.users),
   whk: () => idSegment("whk", f.webhooks),
   dlv: () => idSegment("dlv", f.deliveries),
+  cmp: () => idSegment("cmp", f.campaigns),
+  clm: () => idSegment("clm", f.claims),
 };
 
 /** A code as people type it: real ones in odd forms, near-misses, random and hostile strings. */

@@ -35,6 +35,26 @@ const exportBases = () =>
     { kind: "orders", filter: { status: "fulfilled", channel_id: f.child, from: "2026-01-01T00:00:00Z" } },
     { kind: "redemptions", filter: { outcome: "failed", product_id: f.product } },
   );
+const campaignBases = () =>
+  fc.constantFrom<Record<string, unknown>>(
+    {
+      name: "Trial",
+      product_id: f.product,
+      starts_at: "2026-01-01T00:00:00Z",
+      ends_at: "2100-01-01T00:00:00Z",
+      max_claims: 3,
+      daily_max: 2,
+      max_amount: 100_000,
+    },
+    {
+      name: "Store trial",
+      product_id: f.product,
+      channel_id: f.child,
+      starts_at: "2026-01-01T00:00:00Z",
+      ends_at: "2027-01-01T00:00:00Z",
+      max_claims: 1,
+    },
+  );
 const exportIds = () => idSegment("exp", ["exp_fuzz0unknown"]);
 const userValues = () =>
   fc.oneof(
@@ -93,5 +113,49 @@ export const consoleRoutes: RouteSpec[] = [
     name: "GET /v1/exports/{id}/file",
     method: "GET",
     path: () => exportIds().map((id) => `/v1/exports/${id}/file`),
+  },
+  {
+    name: "POST /v1/campaigns",
+    method: "POST",
+    path: () => fc.constant("/v1/campaigns"),
+    body: () =>
+      bodyText(
+        mutatedBody(campaignBases(), [
+          ["name"],
+          ["product_id"],
+          ["starts_at"],
+          ["ends_at"],
+          ["max_claims"],
+          ["channel_id"],
+        ]),
+      ),
+  },
+  { name: "GET /v1/campaigns", method: "GET", path: () => fc.constant("/v1/campaigns"), query: ["limit", "cursor"] },
+  { name: "GET /v1/campaigns/{id}", method: "GET", path: () => ids.cmp().map((id) => `/v1/campaigns/${id}`) },
+  {
+    name: "PATCH /v1/campaigns/{id}",
+    method: "PATCH",
+    path: () => ids.cmp().map((id) => `/v1/campaigns/${id}`),
+    body: () =>
+      bodyText(
+        mutatedBody(
+          fc.constantFrom<Record<string, unknown>>({ status: "active" }, { max_claims: 5 }, { daily_max: null }),
+          [["status"], ["max_claims"], ["ends_at"]],
+        ),
+      ),
+  },
+  {
+    name: "POST /v1/campaigns/{id}/claims",
+    method: "POST",
+    path: () => ids.cmp().map((id) => `/v1/campaigns/${id}/claims`),
+    body: () =>
+      bodyText(
+        mutatedBody(fc.constantFrom<Record<string, unknown>>({ customer_ref: "fuzz-customer" }), [["customer_ref"]]),
+      ),
+  },
+  {
+    name: "GET /v1/campaigns/{id}/claims/{claim_id}",
+    method: "GET",
+    path: () => fc.tuple(ids.cmp(), ids.clm()).map(([c, k]) => `/v1/campaigns/${c}/claims/${k}`),
   },
 ];

@@ -28,7 +28,9 @@ export type IdPrefix =
   | "whk"
   | "dlv"
   | "rec"
-  | "exp";
+  | "exp"
+  | "cmp"
+  | "clm";
 
 export function newId(
   prefix: IdPrefix,

@@ -3,6 +3,8 @@
  * idempotent on their own (upserts, and `version < seq` guards so an older event never overwrites a newer
  * one); the consumer also skips events it has already applied.
  */
+
+import { claimRedeemed, claimRedemptionReversed } from "../db/campaigns";
 import {
   codesIssued,
   codesRedeemed,
@@ -72,7 +74,11 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
     case "code.unvoided":
       return [codesUnvoided(db, seq, indexes(d))];
     case "code.redemption_reversed":
-      return [codesRedemptionReversed(db, seq, indexes(d)), reverseRedemption(db, d.redemption_id, ms(d.reversed_at))];
+      return [
+        codesRedemptionReversed(db, seq, indexes(d)),
+        reverseRedemption(db, d.redemption_id, ms(d.reversed_at)),
+        ...(d.order_id ? [claimRedemptionReversed(db, event.id, d.order_id)] : []),
+      ];
     case "code.redeemed": {
       const [, productId, shard] = event.source.split(":");
       return [
@@ -87,6 +93,8 @@ export function projectionStatements(db: D1Database, event: DomainEvent): D1Prep
           redeemer: d.redeemer ?? null,
           redeemedAt: ms(d.redeemed_at),
         }),
+        // A campaign's funnel: the claim whose order this code belongs to was redeemed.
+        ...(d.order_id ? [claimRedeemed(db, event.id, d.order_id, ms(d.redeemed_at))] : []),
       ];
     }
     case "stock.low":
