@@ -30,6 +30,7 @@ import { exportsApp } from "./routes/exports";
 import { keysApp } from "./routes/keys";
 import { liveApp } from "./routes/live";
 import { ordersApp } from "./routes/orders";
+import { partnerEventsApp } from "./routes/partner-events";
 import { paymentNotifyApp } from "./routes/payment-notify";
 import { payoutsApp } from "./routes/payouts";
 import { productsApp } from "./routes/products";
@@ -149,6 +150,7 @@ for (const sub of [
   exportsApp,
   campaignsApp,
   campaignClaimsApp,
+  partnerEventsApp,
 ]) {
   app.route("/v1", sub);
 }

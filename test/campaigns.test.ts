@@ -125,7 +125,7 @@ describe("campaign claims", () => {
     expect(await campaignObject(env, c.id).counts()).toEqual({ reserved: 0, issued: 2 });
   });
 
-  it("counts the funnel from the claims and redemptions actually made", async () => {
+  it("counts the funnel from the claims, redemptions and conversions actually made", async () => {
     const c = await campaign({ max_claims: 10 });
     const granted = await Promise.all(Array.from({ length: 6 }, (_, i) => claim(c.id, `f-${i}`)));
     for (const g of granted) expect(g.status).toBe(201);
@@ -134,13 +134,33 @@ describe("campaign claims", () => {
     );
     for (const r of redeemed) expect(r.status).toBe(201);
     await eventsDrained();
+    // Conversions: f-0 twice under one key at once (credited once), f-1 once, a stranger (nothing to credit).
+    const convert = (customer: string, value: number, key = idemKey("cv")) =>
+      call(
+        "POST",
+        "/v1/events",
+        { type: "conversion", customer_ref: customer, value },
+        { headers: { "idempotency-key": key } },
+      );
+    const key = idemKey("cv-same");
+    const twice = await Promise.all([convert("f-0", 5_000, key), convert("f-0", 5_000, key)]);
+    expect(twice.map((t) => t.status)).toEqual([202, 202]);
+    expect(twice.map((t) => t.json.credited_claims).sort()).toEqual([0, 1]);
+    expect((await convert("f-0", 9_999, key)).json.error.code).toBe("idempotency_mismatch");
+    expect((await convert("f-1", 3_000)).json.credited_claims).toBe(1);
+    expect((await convert("stranger", 3_000)).json.credited_claims).toBe(0);
     const res = await call("GET", `/v1/campaigns/${c.id}`);
     expect(res.status).toBe(200);
+    const cost = 4 * 990;
     expect(res.json.funnel).toMatchObject({
       claims: 6,
       redemptions: 4,
       claim_to_redeem_rate: Math.round((4 / 6) * 10_000) / 10_000,
-      cost: 4 * 990,
+      cost,
+      conversions: 2,
+      conversion_value: 8_000,
+      cost_per_acquisition: Math.round(cost / 2),
+      roi: Math.round(((8_000 - cost) / cost) * 10_000) / 10_000,
     });
     expect(res.json.funnel.median_time_to_redeem_seconds).toBeGreaterThanOrEqual(0);
     expect(res.json.by_channel).toEqual([expect.objectContaining({ channel_id: "chn_root", claims: 6 })]);

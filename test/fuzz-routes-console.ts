@@ -158,4 +158,16 @@ export const consoleRoutes: RouteSpec[] = [
     method: "GET",
     path: () => fc.tuple(ids.cmp(), ids.clm()).map(([c, k]) => `/v1/campaigns/${c}/claims/${k}`),
   },
+  {
+    name: "POST /v1/events",
+    method: "POST",
+    path: () => fc.constant("/v1/events"),
+    body: () =>
+      bodyText(
+        mutatedBody(
+          fc.constantFrom<Record<string, unknown>>({ type: "conversion", customer_ref: "fuzz-customer", value: 1000 }),
+          [["type"], ["customer_ref"], ["value"]],
+        ),
+      ),
+  },
 ];

@@ -141,3 +141,39 @@ export function claimRedemptionReversed(db: D1Database, eventId: string, orderId
     )
     .bind(orderId, eventId);
 }
+
+export interface PartnerEvent {
+  id: string;
+  channel_id: string;
+  idem_key: string;
+  type: string;
+  customer_ref: string;
+  value: number;
+  created_at: number;
+}
+
+/**
+ * Records a conversion once per (channel, Idempotency-Key) and, in the same transaction and only if this call's
+ * row was the one inserted, credits it to every claim the customer made in campaigns of the subtree at `scopePath`
+ * before it. Returns the stored event (another call's, when the key was used before) and the claims credited.
+ */
+export async function recordConversion(db: D1Database, e: PartnerEvent, scopePath: string) {
+  const [, credited, stored] = await db.batch([
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO partner_events (id, channel_id, idem_key, type, customer_ref, value, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
+      )
+      .bind(e.id, e.channel_id, e.idem_key, e.type, e.customer_ref, e.value, e.created_at),
+    db
+      .prepare(
+        `UPDATE campaign_claims SET conversions = conversions + 1, converted_value = converted_value + ?3
+         WHERE customer_ref = ?2 AND claimed_at <= ?4
+           AND channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?5)) = ?5)
+           AND EXISTS (SELECT 1 FROM partner_events WHERE id = ?1)`,
+      )
+      .bind(e.id, e.customer_ref, e.value, e.created_at, scopePath),
+    db.prepare("SELECT * FROM partner_events WHERE channel_id = ?1 AND idem_key = ?2").bind(e.channel_id, e.idem_key),
+  ]);
+  return { event: (stored.results[0] ?? e) as PartnerEvent, credited: credited.meta.changes ?? 0 };
+}

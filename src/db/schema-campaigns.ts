@@ -3,7 +3,7 @@
  * the funnel numbers. The exact budget counts live in each campaign's Durable Object (src/objects/campaign.ts);
  * these rows never hold a code (a claim names its order; the code stays encrypted in the SkuPool).
  */
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const campaigns = sqliteTable(
   "campaigns",
@@ -50,4 +50,19 @@ export const campaignClaims = sqliteTable(
     index("campaign_claims_order").on(t.order_id),
     index("campaign_claims_customer").on(t.customer_ref),
   ],
+);
+
+/** Events partners post (POST /v1/events), once per Idempotency-Key and channel. */
+export const partnerEvents = sqliteTable(
+  "partner_events",
+  {
+    id: text("id").primaryKey(),
+    channel_id: text("channel_id").notNull(),
+    idem_key: text("idem_key").notNull(),
+    type: text("type").notNull(),
+    customer_ref: text("customer_ref").notNull(),
+    value: integer("value").notNull(),
+    created_at: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("partner_events_key").on(t.channel_id, t.idem_key)],
 );

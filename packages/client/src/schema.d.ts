@@ -3432,7 +3432,88 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** Tell us about a customer: a conversion, credited to their campaign claims (idempotent) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Unique per attempt within your channel, 1–255 printable ASCII characters; kept 24 h */
+                    "idempotency-key": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PartnerEventCreate"];
+                };
+            };
+            responses: {
+                /** @description Recorded */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PartnerEvent"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks a scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -8312,6 +8393,28 @@ export interface components {
         CampaignClaimCreate: {
             /** @example user-8841 */
             customer_ref: string;
+        };
+        PartnerEvent: {
+            id: string;
+            /** @enum {string} */
+            object: "partner_event";
+            /** @enum {string} */
+            type: "conversion";
+            customer_ref: string;
+            value: number;
+            /** @description Claims this call credited (0 on a replay) */
+            credited_claims: number;
+            created_at: string;
+        };
+        PartnerEventCreate: {
+            /** @enum {string} */
+            type: "conversion";
+            customer_ref: string;
+            /**
+             * @description What the conversion brought, in minor units of the campaign's currency
+             * @example 1500
+             */
+            value: number;
         };
         Session: {
             id: string;
