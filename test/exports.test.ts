@@ -44,6 +44,25 @@ beforeAll(async () => {
     .run();
 });
 
+/** A job of the store's written straight into D1 (no queue message: the test delivers its own, or none). */
+const storeJob = (id: string, status: "queued" | "running", now: number) => ({
+  id,
+  channel_id: store.id,
+  scope_path: `/chn_root/${agent.id}/${store.id}/`,
+  requested_by: "test",
+  kind: "orders" as const,
+  filter: "{}",
+  status,
+  rows: 0,
+  total: null,
+  parts: 0,
+  cursor: null,
+  error: null,
+  created_at: now,
+  updated_at: now,
+  expires_at: now + 3600_000,
+});
+
 /** Every page of GET /v1/orders under `query`, as the CSV lines an export writes for them. */
 async function listedAsCsv(query: string, token: string) {
   const rows: Parameters<typeof orderCells>[0][] = [];
@@ -101,23 +120,7 @@ describe("export jobs", () => {
   it("writes every row once when messages are delivered twice, concurrently and again after the end", async () => {
     const now = Date.now();
     const id = `exp_dup${now}`;
-    await insertExport(env.DB, {
-      id,
-      channel_id: store.id,
-      scope_path: `/chn_root/${agent.id}/${store.id}/`,
-      requested_by: "test",
-      kind: "orders",
-      filter: "{}",
-      status: "queued",
-      rows: 0,
-      total: null,
-      parts: 0,
-      cursor: null,
-      error: null,
-      created_at: now,
-      updated_at: now,
-      expires_at: now + 3600_000,
-    });
+    await insertExport(env.DB, storeJob(id, "queued", now));
     const deliver = async (n: number) => {
       const batch = createMessageBatch<ExportMessage>(
         "voucher-exports",
@@ -184,23 +187,7 @@ describe("export jobs", () => {
     expect((await call("GET", "/v1/exports/exp_unknown1")).status).toBe(404);
     expect((await call("GET", "/v1/exports/nope")).status).toBe(400);
     const now = Date.now();
-    await insertExport(env.DB, {
-      id: `exp_wait${now}`,
-      channel_id: store.id,
-      scope_path: `/chn_root/${agent.id}/${store.id}/`,
-      requested_by: "test",
-      kind: "orders",
-      filter: "{}",
-      status: "running",
-      rows: 0,
-      total: null,
-      parts: 0,
-      cursor: null,
-      error: null,
-      created_at: now,
-      updated_at: now,
-      expires_at: now + 3600_000,
-    });
+    await insertExport(env.DB, storeJob(`exp_wait${now}`, "running", now));
     const early = await call("GET", `/v1/exports/exp_wait${now}/file`, undefined, { token: storeKey });
     expect(early.status).toBe(409);
     expect(early.json.error.code).toBe("export_not_ready");
