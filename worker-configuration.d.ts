@@ -11,6 +11,7 @@ declare namespace Cloudflare {
 		WEBHOOKS: Queue;
 		TOPUPS: Queue;
 		EXPORTS: Queue;
+		CAMPAIGNS: Queue;
 		PUBLIC_LIMITER: RateLimit;
 		LOGIN_LIMITER: RateLimit;
 		API_LIMITER: RateLimit;

@@ -45,6 +45,8 @@ for (const queue of [
   "voucher-topups",
   "voucher-topups-dlq",
   "voucher-exports",
+  "voucher-campaigns",
+  "voucher-campaigns-dlq",
 ]) {
   const r = wrangler(["queues", "create", queue]);
   step(r.ok ? `queue ${queue} created` : `queue ${queue} exists`);

@@ -5,6 +5,7 @@ import { pruneExpired } from "./db/housekeeping";
 import { previousDay } from "./domain/reconciliation";
 import { RECONCILIATION_CRON, runReconciliation } from "./lib/reconciliation";
 import type { DomainEvent } from "./objects/outbox";
+import { type GrantMessage, handleCampaignGrants } from "./queues/campaign-grants";
 import { handleEvents } from "./queues/events";
 import { type ExportMessage, handleExports } from "./queues/exports";
 import { handleTopups } from "./queues/topups";
@@ -24,6 +25,8 @@ export default {
     else if (batch.queue === "voucher-topups" || batch.queue === "voucher-topups-dlq") await handleTopups(batch, env);
     else if (batch.queue === "voucher-webhooks") await handleWebhookDeliveries(batch as MessageBatch<never>, env);
     else if (batch.queue === "voucher-webhooks-dlq") await handleWebhookDeadLetters(batch as MessageBatch<never>, env);
+    else if (batch.queue === "voucher-campaigns")
+      await handleCampaignGrants(batch as unknown as MessageBatch<GrantMessage>, env);
     else if (batch.queue === "voucher-exports")
       await handleExports(batch as unknown as MessageBatch<ExportMessage>, env);
   },

@@ -2,12 +2,16 @@
  * Trial-code campaigns: claims exact under any concurrency (the budget, each customer's limit, the window),
  * idempotent, never charged, and a funnel that counts the claims and redemptions actually made.
  */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import worker from "../src";
 import { campaignObject } from "../src/objects/campaign";
+import type { GrantMessage } from "../src/queues/campaign-grants";
 import { createChannel, keyFor } from "./channel-fixtures";
-import { call, clockPast, idemKey, productWithCodes } from "./helpers";
+import { call, clockPast, eventually, idemKey, productWithCodes } from "./helpers";
 import { eventsDrained } from "./pipeline-fixtures";
+import { hookKey, ofType, subscribe, waitForRequests } from "./webhook-fixtures";
 
 let productId: string;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -190,5 +194,60 @@ describe("campaign claims", () => {
     }
     expect((await call("POST", `/v1/campaigns/${c.id}/claims`, { customer_ref: "a" })).status).toBe(400);
     expect((await claim(c.id, "")).status).toBe(400);
+  });
+});
+
+describe("auto-grant on customer.registered", () => {
+  it("claims once per registered customer through the queue, after redelivery too, and announces claim ids only", async () => {
+    // The local receiver (real HTTP, checks the signature): every campaign.claimed is delivered there.
+    const hookName = hookKey("campaigns");
+    await subscribe(hookName, ["campaign.*"]);
+    const c = await campaign({ max_claims: 1_000, grant_on: "customer.registered" });
+    const register = (customer: string, key = idemKey("reg")) =>
+      call(
+        "POST",
+        "/v1/events",
+        { type: "customer.registered", customer_ref: customer },
+        { headers: { "idempotency-key": key } },
+      );
+    const posted = await Promise.all(Array.from({ length: 200 }, (_, i) => register(`new-user-${i}`)));
+    for (const p of posted) expect(p.status, p.text).toBe(202);
+    const claims = async () => (await call("GET", `/v1/campaigns/${c.id}`)).json.funnel.claims as number;
+    expect(await eventually(claims, (n) => n === 200)).toBe(200);
+    // The same events again: posted again (a partner's retry) and delivered again to the consumer directly.
+    await register("new-user-0", "same-key-0");
+    await register("new-user-0", "same-key-0");
+    const batch = createMessageBatch<GrantMessage>(
+      "voucher-campaigns",
+      posted.slice(0, 50).map((p, i) => ({
+        id: `g${i}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body: { event_id: p.json.id, path: "/chn_root/", customer_ref: p.json.customer_ref },
+      })),
+    );
+    const ctx = createExecutionContext();
+    await worker.queue(batch as unknown as MessageBatch<never>, env, ctx);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(50);
+    await eventually(
+      async () => (await campaignObject(env, c.id).counts()).reserved,
+      (n) => n === 0,
+    );
+    expect(await claims()).toBe(200);
+    expect(await campaignObject(env, c.id).counts()).toEqual({ reserved: 0, issued: 200 });
+    // One campaign.claimed per claim, carrying the claim id and never the code.
+    const announced = await env.DB.prepare(
+      "SELECT body FROM webhook_events WHERE type = 'campaign.claimed' AND source = ?1",
+    )
+      .bind(`campaign:${c.id}`)
+      .all<{ body: string }>();
+    expect(announced.results).toHaveLength(200);
+    const first = JSON.parse(announced.results[0].body);
+    expect(first.data.claim_id).toMatch(/^clm_/);
+    const read = await call("GET", `/v1/campaigns/${c.id}/claims/${first.data.claim_id}`);
+    expect(read.status).toBe(200);
+    expect(announced.results.map((r) => r.body).join("")).not.toContain(read.json.code.code);
+    const delivered = await waitForRequests(hookName, (r) => ofType(r, "campaign.claimed").length >= 200);
+    expect(new Set(ofType(delivered, "campaign.claimed").map((r) => r.body.data.claim_id)).size).toBe(200);
   });
 });

@@ -165,7 +165,10 @@ export const consoleRoutes: RouteSpec[] = [
     body: () =>
       bodyText(
         mutatedBody(
-          fc.constantFrom<Record<string, unknown>>({ type: "conversion", customer_ref: "fuzz-customer", value: 1000 }),
+          fc.constantFrom<Record<string, unknown>>(
+            { type: "conversion", customer_ref: "fuzz-customer", value: 1000 },
+            { type: "customer.registered", customer_ref: "fuzz-new-customer" },
+          ),
           [["type"], ["customer_ref"], ["value"]],
         ),
       ),

@@ -15,6 +15,7 @@ export interface CampaignRow {
   face_value: number;
   currency: string;
   per_customer_max: number;
+  grant_on: "customer.registered" | null;
   created_at: number;
   updated_at: number;
 }
@@ -34,6 +35,7 @@ const COLUMNS = [
   "face_value",
   "currency",
   "per_customer_max",
+  "grant_on",
   "created_at",
   "updated_at",
 ] as const;
@@ -176,4 +178,31 @@ export async function recordConversion(db: D1Database, e: PartnerEvent, scopePat
     db.prepare("SELECT * FROM partner_events WHERE channel_id = ?1 AND idem_key = ?2").bind(e.channel_id, e.idem_key),
   ]);
   return { event: (stored.results[0] ?? e) as PartnerEvent, credited: credited.meta.changes ?? 0 };
+}
+
+/** Active campaigns of the subtree at `scopePath` that grant a claim on this partner event, open at `now`. */
+export async function autoGrantCampaigns(db: D1Database, scopePath: string, grantOn: string, now: number) {
+  const { results } = await db
+    .prepare(
+      `SELECT c.* FROM campaigns c JOIN channels ch ON ch.id = c.channel_id
+       WHERE substr(ch.path, 1, length(?1)) = ?1 AND c.grant_on = ?2 AND c.status = 'active'
+         AND c.starts_at <= ?3 AND c.ends_at > ?3 ORDER BY c.id LIMIT 100`,
+    )
+    .bind(scopePath, grantOn, now)
+    .all<CampaignRow>();
+  return results;
+}
+
+/** Records a partner event once per (channel, Idempotency-Key); returns the stored one (the first call's). */
+export async function recordPartnerEvent(db: D1Database, e: PartnerEvent): Promise<PartnerEvent> {
+  const [, stored] = await db.batch([
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO partner_events (id, channel_id, idem_key, type, customer_ref, value, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
+      )
+      .bind(e.id, e.channel_id, e.idem_key, e.type, e.customer_ref, e.value, e.created_at),
+    db.prepare("SELECT * FROM partner_events WHERE channel_id = ?1 AND idem_key = ?2").bind(e.channel_id, e.idem_key),
+  ]);
+  return (stored.results[0] ?? e) as PartnerEvent;
 }

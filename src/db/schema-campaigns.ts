@@ -24,6 +24,8 @@ export const campaigns = sqliteTable(
     face_value: integer("face_value").notNull(),
     currency: text("currency").notNull(),
     per_customer_max: integer("per_customer_max").notNull(),
+    /** Null, or the partner event that grants a claim automatically ("customer.registered"). */
+    grant_on: text("grant_on"),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },

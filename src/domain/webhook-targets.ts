@@ -23,6 +23,7 @@ export const EVENT_CATALOGUE = [
   "balance.topped_up",
   "settlement.posted",
   "reconciliation.mismatch",
+  "campaign.claimed",
   "webhook.ping",
 ] as const;
 export type WebhookEventType = (typeof EVENT_CATALOGUE)[number];

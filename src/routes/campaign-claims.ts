@@ -7,15 +7,12 @@
  * told of a claim by webhook reads the code this way; console sessions never get codes).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { type CampaignRow, campaignInSubtree, claimRow, recordClaim } from "../db/campaigns";
-import { getProducts } from "../db/products";
-import { businessOffsetMs } from "../domain/analytics-range";
-import type { CampaignRules } from "../domain/campaigns";
-import { newId } from "../domain/ids";
+import { campaignInSubtree, claimRow } from "../db/campaigns";
+import { type ClaimOutcome, claimCode } from "../lib/campaign-claim";
 import type { AppEnv } from "../lib/context";
 import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
 import { validationHook } from "../lib/validation";
-import { type ClaimRecord, campaignObject } from "../objects/campaign";
+import type { ClaimRecord } from "../objects/campaign";
 import { channelAccount } from "../objects/channel-account";
 import type { IssuedCode } from "../objects/sku-pool";
 import { requireScope } from "../security/auth";
@@ -47,53 +44,20 @@ const ClaimSchema = z
   })
   .openapi("CampaignClaim");
 
-export const rulesOf = (c: CampaignRow): CampaignRules => ({
-  starts_at: c.starts_at,
-  ends_at: c.ends_at,
-  max_claims: c.max_claims,
-  daily_max: c.daily_max,
-  max_amount: c.max_amount,
-  face_value: c.face_value,
-  per_customer_max: c.per_customer_max,
-});
-
-const REFUSALS = {
+const REFUSALS: Record<Exclude<ClaimOutcome, { ok: true }>["reason"], () => ApiError> = {
   campaign_not_started: () => unprocessable("campaign_not_started", "the campaign's claim window has not opened yet"),
   campaign_ended: () => new ApiError(410, "campaign_ended", "the campaign's claim window has closed"),
+  campaign_paused: () => conflict("campaign_paused", "the campaign is paused"),
   already_claimed: () => conflict("already_claimed", "this customer has claimed as many codes as the campaign allows"),
   budget_exhausted: () => conflict("budget_exhausted", "the campaign has handed out its whole budget"),
   idempotency_mismatch: () =>
     conflict("idempotency_mismatch", "this Idempotency-Key was used for another customer of this campaign"),
-} as const;
+  out_of_stock: () => conflict("out_of_stock", "no code of the campaign's product is left for its channel"),
+  not_issued: () => conflict("not_issued", "the claim's code could not be issued"),
+  no_product: () => notFound("product"),
+};
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** Places (or finds again) the claim's order: 1 unit on the campaign's channel, no charge, keyed by the claim. */
-async function issue(env: Env, campaign: CampaignRow, claim: ClaimRecord) {
-  const product = (await getProducts(env.DB, [campaign.product_id])).get(campaign.product_id);
-  if (!product) throw notFound("product");
-  const key = `campaign-claim:${claim.id}`;
-  return channelAccount(env, campaign.channel_id).placeOrder({
-    channelId: campaign.channel_id,
-    paysFromBalance: false,
-    idempotencyKey: key,
-    requestHash: key,
-    customerRef: claim.customer_ref,
-    externalRef: claim.id,
-    lines: [
-      {
-        product_id: product.id,
-        quantity: 1,
-        unit_price: 0,
-        currency: product.currency,
-        validity: { type: "relative", days: campaign.validity_days },
-        shards: product.shards,
-        per_customer_max: null,
-        per_customer_window_days: null,
-      },
-    ],
-  });
-}
 
 function view(campaignId: string, claim: ClaimRecord, orderId: string, code: IssuedCode | null) {
   return {
@@ -128,41 +92,12 @@ campaignClaimsApp.openapi(
     const { customer_ref } = c.req.valid("json");
     const campaign = await campaignInSubtree(c.env.DB, id, auth.path);
     if (!campaign) throw notFound("campaign");
-    if (campaign.status === "archived") throw REFUSALS.campaign_ended();
-    if (campaign.status === "paused") throw conflict("campaign_paused", "the campaign is paused");
-    const now = Date.now();
-    const decision = await campaignObject(c.env, campaign.id).claim(rulesOf(campaign), {
-      claimId: newId("clm", now),
-      customerRef: customer_ref,
-      idemKey: c.req.valid("header")["idempotency-key"],
-      now,
-      dayOffsetMs: businessOffsetMs(c.env.ANALYTICS_TZ_OFFSET_MINUTES),
-    });
-    if (decision.kind === "refused") throw REFUSALS[decision.reason]();
-    const { claim } = decision;
-    const result = await issue(c.env, campaign, claim);
-    if (!result.ok) {
-      // Nothing was issued: the reservation gives its place back and the caller learns why.
-      if (decision.kind === "new") await campaignObject(c.env, campaign.id).release(claim.id);
-      if (result.reason === "out_of_stock" || result.reason === "quota_exceeded")
-        throw conflict("out_of_stock", "no code of the campaign's product is left for its channel");
-      throw conflict(result.reason, "the claim's code could not be issued");
-    }
-    const code = result.codes[0]?.[0] ?? null;
-    const expiresAt = code?.expires_at ? Date.parse(code.expires_at) : null;
-    await campaignObject(c.env, campaign.id).confirm(claim.id, result.order.id, expiresAt);
-    await recordClaim(c.env.DB, {
-      id: claim.id,
-      campaign_id: campaign.id,
-      channel_id: campaign.channel_id,
-      customer_ref: claim.customer_ref,
-      order_id: result.order.id,
-      claimed_at: claim.created_at,
-      expires_at: expiresAt,
-    });
-    if (decision.kind === "replay") c.header("Idempotent-Replayed", "true");
+    const outcome = await claimCode(c.env, campaign, customer_ref, c.req.valid("header")["idempotency-key"]);
+    if (!outcome.ok) throw REFUSALS[outcome.reason]();
+    if (outcome.replayed) c.header("Idempotent-Replayed", "true");
     c.header("Cache-Control", "no-store");
-    return c.json(view(campaign.id, claim, result.order.id, sessionOf(auth) ? null : code), 201);
+    const code = sessionOf(auth) ? null : outcome.code;
+    return c.json(view(campaign.id, outcome.claim, outcome.orderId, code), 201);
   },
 );
 

@@ -49,6 +49,9 @@ const CampaignCreate = z
     ends_at: IsoDate,
     validity_days: Count(3650).default(7).openapi({ description: "A claimed code is valid this many days" }),
     per_customer_max: Count(1000).default(1),
+    grant_on: z.enum(["customer.registered"]).nullable().optional().openapi({
+      description: "Grant a claim automatically when a partner posts this event for a customer (POST /v1/events)",
+    }),
     ...Budget,
   })
   .strict()
@@ -58,6 +61,7 @@ const CampaignPatch = z
     name: z.string().trim().min(1).max(200).optional(),
     status: z.enum(["active", "paused", "archived"]).optional(),
     ends_at: IsoDate.optional(),
+    grant_on: z.enum(["customer.registered"]).nullable().optional(),
     max_claims: Budget.max_claims.optional(),
     daily_max: Budget.daily_max,
     max_amount: Budget.max_amount,
@@ -89,6 +93,7 @@ const CampaignSchema = z
     ends_at: z.string(),
     validity_days: z.number(),
     per_customer_max: z.number(),
+    grant_on: z.enum(["customer.registered"]).nullable(),
     max_claims: z.number(),
     daily_max: z.number().nullable(),
     max_amount: z.number().nullable(),
@@ -113,6 +118,7 @@ const view = (c: CampaignRow) => ({
   ends_at: iso(c.ends_at),
   validity_days: c.validity_days,
   per_customer_max: c.per_customer_max,
+  grant_on: c.grant_on,
   max_claims: c.max_claims,
   daily_max: c.daily_max,
   max_amount: c.max_amount,
@@ -163,6 +169,7 @@ campaignsApp.openapi(
       face_value: product.face_value ?? product.price,
       currency: product.currency,
       per_customer_max: b.per_customer_max,
+      grant_on: b.grant_on ?? null,
       created_at: now,
       updated_at: now,
     };
@@ -240,6 +247,7 @@ campaignsApp.openapi(
       ...campaign,
       ...(b.name !== undefined ? { name: b.name } : {}),
       ...(b.status !== undefined ? { status: b.status } : {}),
+      ...(b.grant_on !== undefined ? { grant_on: b.grant_on } : {}),
       ...(b.ends_at !== undefined ? { ends_at: Date.parse(b.ends_at) } : {}),
       ...(b.max_claims !== undefined ? { max_claims: b.max_claims } : {}),
       ...(b.daily_max !== undefined ? { daily_max: b.daily_max } : {}),

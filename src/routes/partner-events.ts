@@ -1,11 +1,13 @@
 /**
- * POST /v1/events: what a partner tells us about its customers. Today one type, `conversion` (the customer
- * bought or subscribed after a trial): credited once per Idempotency-Key to every campaign claim the customer made
- * in the caller's subtree before it, so each campaign's funnel shows conversions, value, cost per acquisition
- * and ROI (docs/campaigns.md). GET /v1/events (the event log) is ./events.ts.
+ * POST /v1/events: what a partner tells us about its customers, once per Idempotency-Key (docs/campaigns.md).
+ * - `customer.registered`: every active campaign of the caller's subtree that grants on it claims a code for the
+ *   customer through the `voucher-campaigns` queue, announced by a `campaign.claimed` webhook (claim id, no code).
+ * - `conversion` (the customer paid after a trial): credited to every claim the customer made in the subtree
+ *   before it, so each campaign's funnel shows conversions, value, cost per acquisition and ROI.
+ * GET /v1/events (the event log) is ./events.ts.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { recordConversion } from "../db/campaigns";
+import { type PartnerEvent, recordConversion, recordPartnerEvent } from "../db/campaigns";
 import { newId } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { conflict } from "../lib/errors";
@@ -25,6 +27,7 @@ const EventCreate = z
         value: Money.openapi({ description: "What the conversion brought, in minor units of the campaign's currency" }),
       })
       .strict(),
+    z.object({ type: z.literal("customer.registered"), customer_ref: z.string().trim().min(1).max(200) }).strict(),
   ])
   .openapi("PartnerEventCreate");
 
@@ -32,10 +35,12 @@ const EventAccepted = z
   .object({
     id: z.string(),
     object: z.literal("partner_event"),
-    type: z.literal("conversion"),
+    type: z.enum(["conversion", "customer.registered"]),
     customer_ref: z.string(),
     value: z.number(),
-    credited_claims: z.number().openapi({ description: "Claims this call credited (0 on a replay)" }),
+    credited_claims: z
+      .number()
+      .openapi({ description: "conversion: claims this call credited (0 on a replay); customer.registered: 0" }),
     created_at: z.string(),
   })
   .openapi("PartnerEvent");
@@ -54,26 +59,29 @@ partnerEventsApp.openapi(
     requireScope(auth, "orders:write");
     const body = c.req.valid("json");
     const now = Date.now();
-    const { event, credited } = await recordConversion(
-      c.env.DB,
-      {
-        id: newId("evt", now),
-        channel_id: auth.channelId,
-        idem_key: c.req.valid("header")["idempotency-key"],
-        type: body.type,
-        customer_ref: body.customer_ref,
-        value: body.value,
-        created_at: now,
-      },
-      auth.path,
-    );
-    if (event.customer_ref !== body.customer_ref || event.value !== body.value || event.type !== body.type)
+    const fresh: PartnerEvent = {
+      id: newId("evt", now),
+      channel_id: auth.channelId,
+      idem_key: c.req.valid("header")["idempotency-key"],
+      type: body.type,
+      customer_ref: body.customer_ref,
+      value: body.type === "conversion" ? body.value : 0,
+      created_at: now,
+    };
+    let event: PartnerEvent;
+    let credited = 0;
+    if (body.type === "conversion") ({ event, credited } = await recordConversion(c.env.DB, fresh, auth.path));
+    else event = await recordPartnerEvent(c.env.DB, fresh);
+    if (event.customer_ref !== fresh.customer_ref || event.value !== fresh.value || event.type !== fresh.type)
       throw conflict("idempotency_mismatch", "this Idempotency-Key was used with a different event");
+    // Sent on a replay too: if the first call's send was lost, this one delivers it (claims are keyed by the event).
+    if (event.type === "customer.registered")
+      await c.env.CAMPAIGNS.send({ event_id: event.id, path: auth.path, customer_ref: event.customer_ref });
     return c.json(
       {
         id: event.id,
         object: "partner_event" as const,
-        type: "conversion" as const,
+        type: event.type as "conversion" | "customer.registered",
         customer_ref: event.customer_ref,
         value: event.value,
         credited_claims: credited,

@@ -8274,6 +8274,8 @@ export interface components {
             ends_at: string;
             validity_days: number;
             per_customer_max: number;
+            /** @enum {string|null} */
+            grant_on: "customer.registered" | null;
             max_claims: number;
             daily_max: number | null;
             max_amount: number | null;
@@ -8344,6 +8346,11 @@ export interface components {
             validity_days?: number;
             /** @default 1 */
             per_customer_max?: number;
+            /**
+             * @description Grant a claim automatically when a partner posts this event for a customer (POST /v1/events)
+             * @enum {string|null}
+             */
+            grant_on?: "customer.registered" | null;
             /** @description Claims in total */
             max_claims: number;
             /** @description Claims per business day */
@@ -8367,6 +8374,8 @@ export interface components {
              * @example 2027-01-01T00:00:00Z
              */
             ends_at?: string;
+            /** @enum {string|null} */
+            grant_on?: "customer.registered" | null;
             /** @description Claims in total */
             max_claims?: number;
             /** @description Claims per business day */
@@ -8399,10 +8408,10 @@ export interface components {
             /** @enum {string} */
             object: "partner_event";
             /** @enum {string} */
-            type: "conversion";
+            type: "conversion" | "customer.registered";
             customer_ref: string;
             value: number;
-            /** @description Claims this call credited (0 on a replay) */
+            /** @description conversion: claims this call credited (0 on a replay); customer.registered: 0 */
             credited_claims: number;
             created_at: string;
         };
@@ -8415,6 +8424,10 @@ export interface components {
              * @example 1500
              */
             value: number;
+        } | {
+            /** @enum {string} */
+            type: "customer.registered";
+            customer_ref: string;
         };
         Session: {
             id: string;

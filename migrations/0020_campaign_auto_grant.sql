@@ -1,0 +1,1 @@
+ALTER TABLE `campaigns` ADD `grant_on` text;
