@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the console (src/console, Preact + the typed client) into public/console/assets with esbuild:
-// one small entry, and the chart library in its own chunk that only the cockpit loads. Prints each file's
-// gzipped size. `npm start`, `npm test` and `npm run deploy` call it; `--watch` rebuilds on change.
+// one small entry, and the chart library in its own chunk that only the cockpit loads; and the hosted consumer
+// pages (src/consumer, no dependency) into public/<page>/assets. Prints each file's gzipped size.
+// `npm start`, `npm test` and `npm run deploy` call it; `--watch` rebuilds the console on change.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -35,11 +36,31 @@ export function assetSizes() {
     .sort((a, b) => (a.file === "main.js" ? -1 : b.file === "main.js" ? 1 : b.gzip - a.gzip));
 }
 
+/** The hosted consumer pages: one dependency-free script each. */
+export const CONSUMER_PAGES = ["redeem"];
+const consumerOut = (page) => join(root, "public", page, "assets");
+
+/** Gzipped bytes of each consumer page's script. */
+export const consumerSizes = () =>
+  CONSUMER_PAGES.map((page) => ({
+    file: `${page}/assets/${page}.js`,
+    gzip: gzipSync(readFileSync(join(consumerOut(page), `${page}.js`))).length,
+  }));
+
 export async function buildConsole({ quiet = false } = {}) {
   rmSync(outdir, { recursive: true, force: true });
   await build(options);
+  for (const page of CONSUMER_PAGES) {
+    rmSync(consumerOut(page), { recursive: true, force: true });
+    await build({
+      ...options,
+      entryPoints: [join(root, `src/consumer/${page}.ts`)],
+      splitting: false,
+      outdir: consumerOut(page),
+    });
+  }
   if (!quiet)
-    for (const { file, gzip } of assetSizes())
+    for (const { file, gzip } of [...assetSizes(), ...consumerSizes()])
       console.log(`console: ${file.padEnd(24)} ${(gzip / 1024).toFixed(1)} KB gz`);
 }
 

@@ -27,6 +27,14 @@ const PAGES = [
   "audit",
   "users",
 ];
+/** The first active code product of the demo catalog. */
+async function firstProduct(rt) {
+  const res = await fetch(`${rt.base}/v1/products?limit=100`, {
+    headers: { authorization: `Bearer ${rt.adminToken}` },
+  });
+  return (await res.json()).data.find((p) => p.kind === "code" && p.status === "active");
+}
+
 const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 const passwords = { ownerPassword: "screenshot-owner-pass", managerPassword: "screenshot-manager-pass" };
 
@@ -63,6 +71,30 @@ try {
         }
         await context.close();
       }
+  // The hosted redemption page: empty, then a demo code checked (it is not redeemed).
+  const order = await fetch(`${rt.base}/v1/orders`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${rt.adminToken}`,
+      "content-type": "application/json",
+      "idempotency-key": `shot-${Date.now()}`,
+    },
+    body: JSON.stringify({ items: [{ product_id: (await firstProduct(rt)).id, quantity: 1 }] }),
+  }).then((r) => r.json());
+  for (const lang of ["en", "zh-CN"])
+    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+      const context = await browser.newContext({ locale: lang, viewport });
+      const page = await context.newPage();
+      await page.goto(`${rt.base}/redeem/`);
+      await page.locator("#go:not([disabled])").waitFor();
+      await page.screenshot({ path: join(out, `consumer-redeem-${lang}-${size}.png`), fullPage: true });
+      await page.locator("#code").fill(order.items[0].codes[0].code);
+      await page.locator("#go").click();
+      await page.locator("#info p").first().waitFor();
+      await page.screenshot({ path: join(out, `consumer-redeem-checked-${lang}-${size}.png`), fullPage: true });
+      shots += 2;
+      await context.close();
+    }
   console.log(`screenshots: ${shots} pages written to ${out}`);
 } finally {
   await browser.close();

@@ -94,6 +94,7 @@ Voucher Edge is running (local runtime, state in .wrangler/state)
   Docs     ${base}/docs
   Spec     ${base}/v1/openapi.json
   Console  ${base}/console/
+  Redeem   ${base}/redeem/  (the consumer's page: type a code from an order)
   Top-up   fake provider ${providerUrl}  (test rules by account ending: docs/topup.md)
   Admin token (root key, from .dev.vars):
     ${token}

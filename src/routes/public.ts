@@ -3,8 +3,9 @@
  * attributed to the merchant's root channel, rate-limited per IP at the edge and
  * failure-budgeted per IP and per network.
  */
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { getProducts } from "../db/products";
 import { ROOT_CHANNEL_ID } from "../domain/ids";
 import { type Caller, redeemCode, verifyCode } from "../lib/code-actions";
 import type { AppEnv } from "../lib/context";
@@ -28,6 +29,9 @@ function publicCaller(c: Context<AppEnv>): Caller {
   return { channelId: ROOT_CHANNEL_ID, ip, plan: guardPlan(c.env, null, ip) };
 }
 
+/** What a consumer sees of a code: its state and the product's name (the hosted /redeem page shows it). */
+const PublicCodeState = CodeState.extend({ product_name: z.string().nullable() }).openapi("PublicCodeState");
+
 const errors = {
   400: commonErrors[400],
   404: commonErrors[404],
@@ -43,13 +47,13 @@ publicApp.openapi(
     security: publicSecurity("POST /v1/public/codes/verify"),
     summary: "A code's status, for consumers",
     request: { body: jsonBody(CodeInput) },
-    responses: { 200: json(CodeState, "The code"), ...errors },
+    responses: { 200: json(PublicCodeState, "The code"), ...errors },
   }),
-  async (c) =>
-    c.json(
-      { object: "code" as const, ...(await verifyCode(c.env, c.executionCtx, publicCaller(c), c.req.valid("json"))) },
-      200,
-    ),
+  async (c) => {
+    const code = await verifyCode(c.env, c.executionCtx, publicCaller(c), c.req.valid("json"));
+    const product = (await getProducts(c.env.DB, [code.product_id])).get(code.product_id);
+    return c.json({ object: "code" as const, ...code, product_name: product?.name ?? null }, 200);
+  },
 );
 
 publicApp.openapi(

@@ -39,7 +39,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["CodeState"];
+                        "application/json": components["schemas"]["PublicCodeState"];
                     };
                 };
                 /** @description Invalid input */
@@ -7211,6 +7211,9 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        PublicCodeState: components["schemas"]["CodeState"] & {
+            product_name: string | null;
+        };
         CodeState: {
             /** @enum {string} */
             object: "code";
