@@ -6,7 +6,7 @@
 //   then consumer checkout POST /v1/checkout and sandbox gateway notices (BENCH_PAY_SECONDS per round),
 //   ledger lag (BENCH_LEDGER_ORDERS paid checkouts until GET /v1/reconciliation is ok) and webhook latency
 //   (BENCH_WEBHOOK_ORDERS orders at 10/s to a local receiver).
-// Parts: `npm run bench -- checkout` (or bulk, core, checkout, ledger, webhooks; several allowed) runs only
+// Parts: `npm run bench -- checkout` (or bulk, core, checkout, ledger, webhooks, console, campaigns; several allowed) runs only
 // those, plus the baseline. Default: all.
 // Prints a table and writes bench/results/latest.json. Env: BENCH_SECONDS (10), BENCH_ROUNDS (3),
 // BENCH_CONNECTIONS (50), BENCH_BULK_COUNT (100000), BENCH_BULK_BATCHES (2), BENCH_PAY_SECONDS (5),
@@ -15,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { buildConsole } from "../scripts/build-console.mjs";
+import { buildConsole, consumerSizes } from "../scripts/build-console.mjs";
 import { client } from "./api.mjs";
 import { bulkGenerate } from "./bulk.mjs";
 import { consoleBench, loadHistory, printConsole } from "./console.mjs";
@@ -41,7 +41,7 @@ const BULK_BATCHES = Math.round(num("BENCH_BULK_BATCHES", 2));
 const PAY_SECONDS = num("BENCH_PAY_SECONDS", 5);
 const LEDGER_ORDERS = Math.round(num("BENCH_LEDGER_ORDERS", 400));
 const WEBHOOK_ORDERS = Math.round(num("BENCH_WEBHOOK_ORDERS", 100));
-const PARTS = ["bulk", "core", "checkout", "ledger", "webhooks", "console"];
+const PARTS = ["bulk", "core", "checkout", "ledger", "webhooks", "console", "campaigns"];
 const args = process.argv.slice(2);
 for (const a of args) if (!PARTS.includes(a)) throw new Error(`unknown part ${a}; parts: ${PARTS.join(", ")}`);
 const part = (name) => args.length === 0 || args.includes(name);
@@ -90,7 +90,7 @@ async function main() {
     /* not a repo */
   }
   // The runtime serves a copy of public/ taken at start: the console is built first.
-  if (part("console")) await buildConsole({ quiet: true });
+  if (part("console") || part("campaigns")) await buildConsole({ quiet: true });
   runtime = await startRuntime({
     log,
     keep: process.env.BENCH_KEEP === "1",
@@ -115,7 +115,20 @@ async function main() {
   // ---- Inputs for the load scenarios.
   const issueProduct = await api.createProduct("Bench issue");
   const redeemProduct = await api.createProduct("Bench redeem");
-  const stockLeft = { [issueProduct]: 0, [redeemProduct]: 0 };
+  // Campaign claims: one campaign with a budget no run reaches, each request a new customer and key.
+  const claimProduct = part("campaigns") ? await api.createProduct("Bench claim") : null;
+  const campaignId = claimProduct
+    ? (
+        await api.call("POST", "/v1/campaigns", {
+          name: "Bench trial",
+          product_id: claimProduct,
+          starts_at: new Date(Date.now() - 60_000).toISOString(),
+          ends_at: new Date(Date.now() + 86_400_000).toISOString(),
+          max_claims: 10_000_000,
+        })
+      ).json.id
+    : null;
+  const stockLeft = { [issueProduct]: 0, [redeemProduct]: 0, ...(claimProduct ? { [claimProduct]: 0 } : {}) };
   async function ensureStock(productId, want) {
     while (stockLeft[productId] < want) {
       const n = Math.min(10_000, Math.max(1000, want - stockLeft[productId]));
@@ -130,11 +143,20 @@ async function main() {
     stockLeft[issueProduct]--; // Counted when autocannon builds the request, so never more than the stock.
     return { headers: { "idempotency-key": `bench-${runId}-${++keyNo}` }, body: orderBody };
   };
+  const nextClaim = () => {
+    if (stockLeft[claimProduct] <= 0) return null;
+    stockLeft[claimProduct]--;
+    const n = ++keyNo;
+    return {
+      headers: { "idempotency-key": `bench-claim-${runId}-${n}` },
+      body: JSON.stringify({ customer_ref: `bench-${runId}-${n}` }),
+    };
+  };
   const codes = [];
   let codePos = 0;
   const nextCode = () => (codePos < codes.length ? { body: JSON.stringify({ code: codes[codePos++] }) } : null);
   // Expected req/s, to size stock and codes (x1.5); the warm-up replaces the first guess, rounds only raise it.
-  const estimate = { issuance: 300, redemption: 300, checkout: 300, notice: 300 };
+  const estimate = { issuance: 300, redemption: 300, checkout: 300, notice: 300, claims: 300 };
   const need = (key, seconds, rounds) => Math.ceil((estimate[key] * seconds * 1.5 + CONNECTIONS * 2 + 200) * rounds);
   // Each prepare makes sure enough input is ready and says how many responses it can feed (autocannon
   // builds each connection's next request ahead, so keep 2 x connections in reserve).
@@ -199,9 +221,20 @@ async function main() {
         return { next: co.nextNotice, max: co.heldLeft() - 2 * CONNECTIONS };
       },
     },
+    {
+      key: "claims",
+      label: "POST /v1/campaigns/{id}/claims",
+      method: "POST",
+      path: `/v1/campaigns/${campaignId}/claims`,
+      prepare: async (seconds, rounds = 1) => {
+        await ensureStock(claimProduct, need("claims", seconds, rounds));
+        return { next: nextClaim, max: stockLeft[claimProduct] - 2 * CONNECTIONS };
+      },
+    },
   ].filter(
     (s) =>
       s.key === "baseline" ||
+      (part("campaigns") && s.key === "claims") ||
       (part("core") && (s.key === "issuance" || s.key === "redemption")) ||
       (part("checkout") && (s.key === "checkout" || s.key === "notice")),
   );
@@ -325,6 +358,9 @@ async function main() {
   console.log("");
   printTable(console.log, scenarios, bulk, { ledger, webhooks });
   if (consoleResults) printConsole(console.log, consoleResults);
+  if (part("campaigns") || part("console"))
+    for (const { file, gzip } of consumerSizes())
+      console.log(`  consumer page ${file.padEnd(28)} ${(gzip / 1024).toFixed(1)} KB gzipped (goal ≤ 30 KB)`);
 
   const wranglerVersion = JSON.parse(
     execFileSync("node", ["-p", "JSON.stringify(require('wrangler/package.json').version)"], {
