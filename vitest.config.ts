@@ -58,6 +58,9 @@ export default defineConfig(async () => {
       fileParallelism: false,
       testTimeout: 120_000,
       hookTimeout: 120_000,
+      // expect.poll waits for state the server reaches through its queues (a code's index, stock after a
+      // batch): 1 s by default is shorter than one events-queue batch wait under load. This only bounds a failure.
+      expect: { poll: { timeout: 30_000, interval: 100 } },
     },
   });
   return {

@@ -20,6 +20,7 @@ const PAGES = [
   "redemptions",
   "redeem",
   "channels",
+  "campaigns",
   "finance",
   "exports",
   "events",

@@ -40,6 +40,7 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
       "Redemptions",
       "Redeem",
       "Channels",
+      "Campaigns",
       "Finance",
       "Exports",
       "Event log",
@@ -274,6 +275,29 @@ describe.skipIf(NO_CHROMIUM)("the console as the owner", () => {
     await row.getByRole("button", { name: `Enable ${email}` }).click();
     await row.getByRole("button", { name: `Disable ${email}` }).waitFor();
     expect((await api("POST", "/v1/sessions", { email, password: "a long clerk password" }, "")).status).toBe(201);
+  });
+
+  it("shows a campaign's funnel and pauses it", async () => {
+    const made = await api("POST", "/v1/campaigns", {
+      name: "Browser trial week",
+      product_id: world.productId,
+      starts_at: new Date(Date.now() - 60_000).toISOString(),
+      ends_at: new Date(Date.now() + 86_400_000).toISOString(),
+      max_claims: 10,
+    });
+    expect(made.status).toBe(201);
+    const claimed = await api("POST", `/v1/campaigns/${made.json.id}/claims`, { customer_ref: "browser-trial-1" });
+    expect(claimed.status).toBe(201);
+    await page.goto(`${world.base}/console/#/campaigns`);
+    await page.getByRole("link", { name: "Browser trial week" }).click();
+    await page.getByRole("heading", { name: "Browser trial week", level: 1 }).waitFor();
+    const funnel = page.getByRole("list", { name: "Funnel" });
+    expect(await funnel.textContent()).toContain("Claims1");
+    expect(await page.locator("main").textContent()).not.toContain(claimed.json.code.code);
+    await expectAccessible(page, "campaign detail");
+    await page.getByRole("button", { name: "Pause" }).click();
+    await page.getByRole("button", { name: "Resume" }).waitFor();
+    expect((await api("GET", `/v1/campaigns/${made.json.id}`)).json.status).toBe("paused");
   });
 
   it("switches to Chinese and back, labels and money included", async () => {

@@ -3,6 +3,7 @@
 import type { Key } from "../i18n";
 import type { User } from "../main";
 import type { Permission } from "../roles";
+import { Campaigns } from "./campaigns";
 import { ChannelDetail } from "./channel-detail";
 import { Channels } from "./channels";
 import { Cockpit } from "./cockpit";
@@ -27,6 +28,7 @@ export const NAV: { id: string; label: Key; needs?: Permission; root?: boolean }
   { id: "redemptions", label: "redemptions", needs: "orders:read" },
   { id: "redeem", label: "redeem", needs: "redemptions:write" },
   { id: "channels", label: "channels", needs: "channels:read" },
+  { id: "campaigns", label: "campaigns", needs: "orders:read" },
   { id: "finance", label: "finance", needs: "ledger:read" },
   { id: "exports", label: "exports", needs: "orders:read" },
   { id: "events", label: "eventLog", needs: "orders:read" },
@@ -50,6 +52,8 @@ export function PageFor({ page, param, user }: { page: string; param: string | u
       return <Redeem />;
     case "channels":
       return param ? <ChannelDetail id={param} role={role} ownChannelId={user.channel_id} /> : <Channels role={role} />;
+    case "campaigns":
+      return <Campaigns role={role} id={param} />;
     case "finance":
       return <Finance root={user.channel_id === null} />;
     case "webhooks":
