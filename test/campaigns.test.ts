@@ -9,7 +9,7 @@ import worker from "../src";
 import { campaignObject } from "../src/objects/campaign";
 import type { GrantMessage } from "../src/queues/campaign-grants";
 import { createChannel, keyFor } from "./channel-fixtures";
-import { call, clockPast, eventually, idemKey, productWithCodes } from "./helpers";
+import { call, clockPast, eventually, generate, idemKey, productWithCodes } from "./helpers";
 import { eventsDrained } from "./pipeline-fixtures";
 import { hookKey, ofType, subscribe, waitForRequests } from "./webhook-fixtures";
 
@@ -127,6 +127,11 @@ describe("campaign claims", () => {
     expect(answers.filter((a) => a.status === 201)).toHaveLength(2);
     for (const a of answers.filter((x) => x.status !== 201)) expect(a.json.error.code).toBe("out_of_stock");
     expect(await campaignObject(env, c.id).counts()).toEqual({ reserved: 0, issued: 2 });
+    // The released places are free again: with new stock, exactly 3 more claims fit the budget of 5.
+    await generate(scarce, 10);
+    const more = await Promise.all(Array.from({ length: 6 }, (_, i) => claim(c.id, `t-${i}`)));
+    expect(more.filter((a) => a.status === 201)).toHaveLength(3);
+    for (const a of more.filter((x) => x.status !== 201)) expect(a.json.error.code).toBe("budget_exhausted");
   });
 
   it("counts the funnel from the claims, redemptions and conversions actually made", async () => {

@@ -10,6 +10,8 @@
  *
  * Tables:
  *   claims  id, customer_ref, idem_key (unique), state reserved | issued | released, day, order_id, expires_at
+ *   counts  'total' and 'day:<business day>' → claims not released, kept with every change so a claim costs
+ *           the same with 10 or 10 million claims before it (a customer's count reads the customer's index)
  */
 import { DurableObject } from "cloudflare:workers";
 import { type CampaignRules, type ClaimRefusal, claimDay, claimVerdict } from "../domain/campaigns";
@@ -27,6 +29,7 @@ CREATE TABLE IF NOT EXISTS claims (
 );
 CREATE INDEX IF NOT EXISTS claims_customer ON claims (customer_ref, state);
 CREATE INDEX IF NOT EXISTS claims_day ON claims (day, state);
+CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);
 `;
 
 export type ClaimRecord = {
@@ -53,6 +56,25 @@ export class Campaign extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    // Objects from before the counts table: derive it once from the claims.
+    if (this.sql.exec("SELECT 1 FROM counts LIMIT 1").toArray().length === 0)
+      this.sql.exec(
+        `INSERT INTO counts (key, n) SELECT 'total', COUNT(*) FROM claims WHERE state != 'released'
+         UNION ALL SELECT 'day:' || day, COUNT(*) FROM claims WHERE state != 'released' GROUP BY day`,
+      );
+  }
+
+  private count(key: string): number {
+    return this.sql.exec<{ n: number }>("SELECT n FROM counts WHERE key = ?", key).toArray()[0]?.n ?? 0;
+  }
+
+  private add(day: number, delta: number): void {
+    for (const key of ["total", `day:${day}`])
+      this.sql.exec(
+        "INSERT INTO counts (key, n) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET n = n + excluded.n",
+        key,
+        delta,
+      );
   }
 
   private byKey(idemKey: string): ClaimRecord | undefined {
@@ -78,16 +100,18 @@ export class Campaign extends DurableObject<Env> {
       if (seen.customer_ref !== req.customerRef) return { kind: "refused", reason: "idempotency_mismatch" };
       // A released claim (no code was left) may be tried again under the same key.
       if (seen.state !== "released") return { kind: "replay", claim: seen };
-      this.sql.exec("DELETE FROM claims WHERE id = ?", seen.id);
+      this.sql.exec("DELETE FROM claims WHERE id = ?", seen.id); // released: already out of the counts
     }
     const day = claimDay(req.now, req.dayOffsetMs);
-    const count = (where: string, ...binds: unknown[]) =>
-      this.sql
-        .exec<{ n: number }>(`SELECT COUNT(*) AS n FROM claims WHERE state != 'released' ${where}`, ...binds)
-        .one().n;
+    const customer = this.sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM claims WHERE customer_ref = ? AND state != 'released'",
+        req.customerRef,
+      )
+      .one().n;
     const refusal = claimVerdict(
       rules,
-      { total: count(""), today: count("AND day = ?", day), customer: count("AND customer_ref = ?", req.customerRef) },
+      { total: this.count("total"), today: this.count(`day:${day}`), customer },
       req.now,
     );
     if (refusal) return { kind: "refused", reason: refusal };
@@ -99,6 +123,7 @@ export class Campaign extends DurableObject<Env> {
       day,
       req.now,
     );
+    this.add(day, 1);
     return {
       kind: "new",
       claim: {
@@ -124,7 +149,12 @@ export class Campaign extends DurableObject<Env> {
 
   /** No code could be issued (out of stock or quota): the reservation gives its place in the budget back. */
   release(claimId: string): void {
-    this.sql.exec("UPDATE claims SET state = 'released' WHERE id = ? AND state = 'reserved'", claimId);
+    const row = this.sql
+      .exec<{ day: number }>("SELECT day FROM claims WHERE id = ? AND state = 'reserved'", claimId)
+      .toArray()[0];
+    if (!row) return;
+    this.sql.exec("UPDATE claims SET state = 'released' WHERE id = ?", claimId);
+    this.add(row.day, -1);
   }
 
   /** Exact counts for the campaign's page. */
