@@ -104,6 +104,13 @@ describe("campaign claims", () => {
     expect((await claim(daily.id, "d2")).status).toBe(201);
     expect((await call("PATCH", `/v1/campaigns/${daily.id}`, { status: "paused" })).status).toBe(200);
     expect((await claim(daily.id, "d3")).json.error.code).toBe("campaign_paused");
+    // A paused product stops handing out codes through campaigns too, and the refusal uses no budget.
+    const paused = (await productWithCodes(5, { name: "Paused trial", price: 100 })).id;
+    const pc = await campaign({ max_claims: 1 }, paused);
+    expect((await call("PATCH", `/v1/products/${paused}`, { status: "paused" })).status).toBe(200);
+    expect((await claim(pc.id, "p1")).json.error.code).toBe("product_inactive");
+    expect((await call("PATCH", `/v1/products/${paused}`, { status: "active" })).status).toBe(200);
+    expect((await claim(pc.id, "p1")).status).toBe(201);
   });
 
   it("grants nothing at or after the end of the window, even to claims racing it", async () => {

@@ -155,29 +155,37 @@ export interface PartnerEvent {
 }
 
 /**
- * Records a conversion once per (channel, Idempotency-Key) and, in the same transaction and only if this call's
- * row was the one inserted, credits it to every claim the customer made in campaigns of the subtree at `scopePath`
- * before it. Returns the stored event (another call's, when the key was used before) and the claims credited.
+ * Records a partner event once per (channel, Idempotency-Key). A conversion is also credited, in the same
+ * transaction and only if this call's row was the one inserted, to every claim the customer made in campaigns of
+ * the subtree at `scopePath` before it. Returns the stored event (another call's, when the key was used before)
+ * and the claims this call credited.
  */
-export async function recordConversion(db: D1Database, e: PartnerEvent, scopePath: string) {
-  const [, credited, stored] = await db.batch([
+export async function recordPartnerEvent(db: D1Database, e: PartnerEvent, scopePath: string) {
+  const credit =
+    e.type === "conversion"
+      ? [
+          db
+            .prepare(
+              `UPDATE campaign_claims SET conversions = conversions + 1, converted_value = converted_value + ?3
+               WHERE customer_ref = ?2 AND claimed_at <= ?4
+                 AND channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?5)) = ?5)
+                 AND EXISTS (SELECT 1 FROM partner_events WHERE id = ?1)`,
+            )
+            .bind(e.id, e.customer_ref, e.value, e.created_at, scopePath),
+        ]
+      : [];
+  const results = await db.batch([
     db
       .prepare(
         `INSERT OR IGNORE INTO partner_events (id, channel_id, idem_key, type, customer_ref, value, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
       )
       .bind(e.id, e.channel_id, e.idem_key, e.type, e.customer_ref, e.value, e.created_at),
-    db
-      .prepare(
-        `UPDATE campaign_claims SET conversions = conversions + 1, converted_value = converted_value + ?3
-         WHERE customer_ref = ?2 AND claimed_at <= ?4
-           AND channel_id IN (SELECT id FROM channels WHERE substr(path, 1, length(?5)) = ?5)
-           AND EXISTS (SELECT 1 FROM partner_events WHERE id = ?1)`,
-      )
-      .bind(e.id, e.customer_ref, e.value, e.created_at, scopePath),
+    ...credit,
     db.prepare("SELECT * FROM partner_events WHERE channel_id = ?1 AND idem_key = ?2").bind(e.channel_id, e.idem_key),
   ]);
-  return { event: (stored.results[0] ?? e) as PartnerEvent, credited: credited.meta.changes ?? 0 };
+  const stored = results[results.length - 1].results[0] as PartnerEvent | undefined;
+  return { event: stored ?? e, credited: credit.length ? (results[1].meta.changes ?? 0) : 0 };
 }
 
 /** Active campaigns of the subtree at `scopePath` that grant a claim on this partner event, open at `now`. */
@@ -191,18 +199,4 @@ export async function autoGrantCampaigns(db: D1Database, scopePath: string, gran
     .bind(scopePath, grantOn, now)
     .all<CampaignRow>();
   return results;
-}
-
-/** Records a partner event once per (channel, Idempotency-Key); returns the stored one (the first call's). */
-export async function recordPartnerEvent(db: D1Database, e: PartnerEvent): Promise<PartnerEvent> {
-  const [, stored] = await db.batch([
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO partner_events (id, channel_id, idem_key, type, customer_ref, value, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
-      )
-      .bind(e.id, e.channel_id, e.idem_key, e.type, e.customer_ref, e.value, e.created_at),
-    db.prepare("SELECT * FROM partner_events WHERE channel_id = ?1 AND idem_key = ?2").bind(e.channel_id, e.idem_key),
-  ]);
-  return (stored.results[0] ?? e) as PartnerEvent;
 }

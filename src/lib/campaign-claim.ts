@@ -30,13 +30,22 @@ export type ClaimOutcome =
   | { ok: true; claim: ClaimRecord; orderId: string; code: IssuedCode | null; replayed: boolean }
   | {
       ok: false;
-      reason: ClaimRefusal | "idempotency_mismatch" | "campaign_paused" | "out_of_stock" | "not_issued" | "no_product";
+      reason:
+        | ClaimRefusal
+        | "idempotency_mismatch"
+        | "campaign_paused"
+        | "out_of_stock"
+        | "not_issued"
+        | "no_product"
+        | "product_inactive";
     };
 
 /** Places (or finds again) the claim's order: 1 unit on the campaign's channel, no charge, keyed by the claim. */
 async function issue(env: Env, campaign: CampaignRow, claim: ClaimRecord) {
   const product = (await getProducts(env.DB, [campaign.product_id])).get(campaign.product_id);
   if (!product) return null;
+  // A paused or archived product stops handing out codes at once, through campaigns as through orders.
+  if (product.status !== "active") return { ok: false as const, reason: "product_inactive" as const };
   const key = `campaign-claim:${claim.id}`;
   return channelAccount(env, campaign.channel_id).placeOrder({
     channelId: campaign.channel_id,
@@ -112,6 +121,7 @@ export async function claimCode(
     // Nothing was issued: the reservation gives its place back.
     if (decision.kind === "new") await stub.release(claim.id);
     if (!result) return { ok: false, reason: "no_product" };
+    if (result.reason === "product_inactive") return { ok: false, reason: "product_inactive" };
     const gone = result.reason === "out_of_stock" || result.reason === "quota_exceeded";
     return { ok: false, reason: gone ? "out_of_stock" : "not_issued" };
   }

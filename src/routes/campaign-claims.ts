@@ -55,11 +55,15 @@ const REFUSALS: Record<Exclude<ClaimOutcome, { ok: true }>["reason"], () => ApiE
   out_of_stock: () => conflict("out_of_stock", "no code of the campaign's product is left for its channel"),
   not_issued: () => conflict("not_issued", "the claim's code could not be issued"),
   no_product: () => notFound("product"),
+  product_inactive: () => conflict("product_inactive", "the campaign's product is not on sale now"),
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-function view(campaignId: string, claim: ClaimRecord, orderId: string, code: IssuedCode | null) {
+/** A claim as the API shows it: what the Campaign object returned, or the claim's D1 row read back. */
+type ClaimFields = Pick<ClaimRecord, "id" | "customer_ref" | "expires_at" | "created_at">;
+
+function view(campaignId: string, claim: ClaimFields, orderId: string, code: IssuedCode | null) {
   return {
     id: claim.id,
     object: "campaign_claim" as const,
@@ -119,15 +123,7 @@ campaignClaimsApp.openapi(
     if (!campaign || !row) throw notFound("claim");
     const found = sessionOf(auth) ? null : await channelAccount(c.env, row.channel_id).getOrder(row.order_id);
     const code = found?.codes?.[0]?.[0] ?? null;
-    const claim: ClaimRecord = {
-      id: row.id,
-      customer_ref: row.customer_ref,
-      state: "issued",
-      order_id: row.order_id,
-      expires_at: row.expires_at,
-      created_at: row.claimed_at,
-    };
     c.header("Cache-Control", "no-store");
-    return c.json(view(id, claim, row.order_id, code), 200);
+    return c.json(view(id, { ...row, created_at: row.claimed_at }, row.order_id, code), 200);
   },
 );

@@ -7,7 +7,7 @@
  * GET /v1/events (the event log) is ./events.ts.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { type PartnerEvent, recordConversion, recordPartnerEvent } from "../db/campaigns";
+import { type PartnerEvent, recordPartnerEvent } from "../db/campaigns";
 import { newId } from "../domain/ids";
 import type { AppEnv } from "../lib/context";
 import { conflict } from "../lib/errors";
@@ -68,10 +68,7 @@ partnerEventsApp.openapi(
       value: body.type === "conversion" ? body.value : 0,
       created_at: now,
     };
-    let event: PartnerEvent;
-    let credited = 0;
-    if (body.type === "conversion") ({ event, credited } = await recordConversion(c.env.DB, fresh, auth.path));
-    else event = await recordPartnerEvent(c.env.DB, fresh);
+    const { event, credited } = await recordPartnerEvent(c.env.DB, fresh, auth.path);
     if (event.customer_ref !== fresh.customer_ref || event.value !== fresh.value || event.type !== fresh.type)
       throw conflict("idempotency_mismatch", "this Idempotency-Key was used with a different event");
     // Sent on a replay too: if the first call's send was lost, this one delivers it (claims are keyed by the event).
