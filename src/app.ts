@@ -29,6 +29,7 @@ import { eventsApp } from "./routes/events";
 import { exportsApp } from "./routes/exports";
 import { keysApp } from "./routes/keys";
 import { liveApp } from "./routes/live";
+import { orderPageApp } from "./routes/order-page";
 import { ordersApp } from "./routes/orders";
 import { partnerEventsApp } from "./routes/partner-events";
 import { paymentNotifyApp } from "./routes/payment-notify";
@@ -42,6 +43,7 @@ import { refundsApp } from "./routes/refunds";
 import { sessionsApp } from "./routes/sessions";
 import { settlementApp } from "./routes/settlement";
 import { statementsApp } from "./routes/statements";
+import { storefrontApp } from "./routes/storefront";
 import { summaryApp } from "./routes/summary";
 import { topupNotifyApp } from "./routes/topup-notify";
 import { usersApp } from "./routes/users";
@@ -77,6 +79,7 @@ app.use(
 // Checkout preflights answer for the origins of publishable keys (lib/publishable-keys.ts), before the global CORS.
 app.use("/v1/checkout", checkoutPreflight);
 app.use("/v1/checkout/*", checkoutPreflight);
+app.use("/v1/catalog", checkoutPreflight);
 app.use("/v1/*", corsForConfiguredOrigins);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
@@ -120,6 +123,8 @@ app.use("/v1/*", async (c, next) => (isPublicPath(c.req.path) ? next() : require
 app.use("/v1/*", async (c, next) => (isPublicPath(c.req.path) ? next() : auditLog(c, next)));
 for (const sub of [
   publicApp,
+  storefrontApp,
+  orderPageApp,
   paymentNotifyApp,
   checkoutApp,
   refundsApp,

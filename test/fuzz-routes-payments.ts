@@ -49,10 +49,31 @@ export const paymentRoutes: RouteSpec[] = [
             ["gateway"],
             ["customer_ref"],
             ["return_url"],
+            ["lookup_password"],
           ],
         ),
       ),
   },
+  // The hosted buy and order pages (docs/consumers.md): bad tokens and passwords are 4xx, never 5xx.
+  { name: "GET /v1/catalog", method: "GET", path: () => fc.constant("/v1/catalog") },
+  ...(["lookup", "reveal"] as const).map(
+    (what): RouteSpec => ({
+      name: `POST /v1/public/orders/${what}`,
+      method: "POST",
+      path: () => fc.constant(`/v1/public/orders/${what}`),
+      runs: 30,
+      body: () =>
+        bodyText(
+          mutatedBody(
+            fc.constantFrom<Record<string, unknown>>(
+              { token: "vot1.ord_abc.9999999999.0123456789abcdef0123456789abcdef01234567" },
+              { order_id: f.orders[0] ?? "ord_x", password: "some password" },
+            ),
+            [["token"], ["order_id"], ["password"]],
+          ),
+        ),
+    }),
+  ),
   {
     name: "GET /v1/checkout/{order_id}",
     method: "GET",

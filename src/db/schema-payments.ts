@@ -83,3 +83,15 @@ export const checkoutOrders = sqliteTable("checkout_orders", {
   payment_id: text("payment_id").notNull(),
   created_at: integer("created_at").notNull(),
 });
+
+/**
+ * A consumer's access to a checkout order from the hosted pages: the look-up password chosen at checkout
+ * (PBKDF2, never the password) and when the codes were first revealed there (the order timeline's step).
+ */
+export const orderAccess = sqliteTable("order_access", {
+  order_id: text("order_id").primaryKey(),
+  channel_id: text("channel_id").notNull(),
+  password_hash: text("password_hash"),
+  revealed_at: integer("revealed_at"),
+  created_at: integer("created_at").notNull(),
+});

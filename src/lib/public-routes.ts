@@ -14,6 +14,8 @@ export type PublicAuth =
   | "password"
   /** A publishable key `pk_…` with its origin allow-list (lib/publishable-keys.ts). */
   | "publishable_key"
+  /** The hosted order page's order token, or the order number with the look-up password chosen at checkout. */
+  | "order_token"
   /** A payment gateway's signature over the raw notice (gateways/*.ts). */
   | "gateway_signature"
   /** The top-up provider's signature over its callback (providers/topup-provider.ts). */
@@ -32,6 +34,9 @@ const OPERATIONS = {
   "POST /v1/sessions": { by: "password" },
   "POST /v1/public/codes/verify": { by: "none" },
   "POST /v1/public/redemptions": { by: "none" },
+  "GET /v1/catalog": { by: "publishable_key" },
+  "POST /v1/public/orders/lookup": { by: "order_token" },
+  "POST /v1/public/orders/reveal": { by: "order_token" },
   "POST /v1/public/payments/{gateway}/notify": { by: "gateway_signature", documented: false },
   "POST /v1/public/sandbox/pay/{order_id}": { by: "development_only" },
   "POST /v1/public/topup/notify": { by: "provider_signature" },

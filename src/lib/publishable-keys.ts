@@ -2,7 +2,7 @@
  * Publishable keys (`pk_…`): a channel's key for browsers, good only for the checkout endpoints
  * and only from the origins listed on it. Stored as SHA-256 in D1 `publishable_keys`.
  *
- * Origin rule: a request that carries `Origin` must list it exactly; a request without `Origin`
+ * Origin rule: a request that carries `Origin` must list it exactly (or be this Worker's own, the hosted pages); a request without `Origin`
  * (a server, curl) is allowed, since a non-browser client can send any Origin it likes and the
  * check protects against other sites embedding the key, which browsers always label with Origin.
  * Responses to an allowed origin carry CORS headers for it.
@@ -111,9 +111,11 @@ export const requirePublishableKey = createMiddleware<AppEnv>(async (c, next) =>
       "WWW-Authenticate": "Bearer",
     });
   const origin = c.req.header("origin");
-  if (origin !== undefined && !auth.origins.includes(origin))
+  // The hosted pages (/pk/…) are served by this Worker: its own origin may always use a key.
+  const own = origin === new URL(c.req.url).origin;
+  if (origin !== undefined && !own && !auth.origins.includes(origin))
     throw new ApiError(403, "origin_not_allowed", "this publishable key does not allow the request's Origin");
-  if (origin) corsHeaders(c, origin);
+  if (origin && !own) corsHeaders(c, origin);
   c.set("auth", { channelId: auth.channelId, path: auth.path, keyId: auth.keyId, scopes: new Set(), root: auth.root });
   await next();
 });

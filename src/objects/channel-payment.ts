@@ -56,7 +56,7 @@ export function applyNotice(h: Host, n: VerifiedNotice): Promise<NoticeOutcome> 
     currency: n.currency,
   };
   setCheckout(h.sql, order.id, {
-    paid: JSON.stringify({ ...payment, notice_id: n.notice_id }),
+    paid: JSON.stringify({ ...payment, notice_id: n.notice_id, at: Date.now() }),
     late: late ? 1 : 0,
     state: "fulfilling",
   });

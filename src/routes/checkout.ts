@@ -7,6 +7,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { insertAudit } from "../db/audit";
 import { suspendedOnPath } from "../db/channels";
+import { recordOrderAccess } from "../db/order-access";
 import { recordCheckoutOrder } from "../db/orders";
 import { getProducts } from "../db/products";
 import { newId } from "../domain/ids";
@@ -14,17 +15,18 @@ import { ORDER_STATUSES, type OrderLineSpec } from "../domain/orders";
 import { sellLine } from "../domain/sellability";
 import { gateways, missingSecret } from "../gateways/registry";
 import { GATEWAYS } from "../gateways/types";
+import { clientSecret, holdTtlMs, orderToken } from "../lib/checkout-secrets";
 import type { AppEnv } from "../lib/context";
-import { ApiError, conflict, notFound, unprocessable } from "../lib/errors";
+import { conflict, notFound, unprocessable } from "../lib/errors";
 import { resolvePrices } from "../lib/prices";
 import { publicSecurity } from "../lib/public-routes";
 import { requirePublishableKey } from "../lib/publishable-keys";
 import { channelSuspended, saleRefusalError } from "../lib/sale-errors";
 import { validationHook } from "../lib/validation";
 import { channelAccount } from "../objects/channel-account";
-import { hex, sha256Hex, timingSafeEqual } from "../security/primitives";
+import { sha256Hex, timingSafeEqual } from "../security/primitives";
 import { publicRateLimit } from "../security/rate-limit";
-import { readSecrets } from "../security/secrets";
+import { hashPassword } from "../security/sessions";
 import { commonErrors, errorResponses, IdempotencyKey, json, jsonBody } from "./schemas";
 
 export const checkoutApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -52,6 +54,10 @@ const CheckoutCreate = z
       .max(500)
       .regex(/^https?:\/\//)
       .optional(),
+    lookup_password: z.string().min(8).max(128).optional().openapi({
+      description:
+        "Lets the buyer find the order again on the hosted order page with the order number and this password",
+    }),
   })
   .strict()
   .refine(
@@ -69,6 +75,10 @@ const CheckoutSchema = z
     currency: z.string(),
     expires_at: z.string(),
     client_secret: z.string().optional(),
+    order_token: z.string().optional().openapi({
+      description:
+        "Opens this order's hosted page (/order/#t=…): status, timeline, codes. Single-purpose, expires in 30 days",
+    }),
     payment: z.record(z.string(), z.unknown()),
     items: z.array(
       z.object({
@@ -82,21 +92,6 @@ const CheckoutSchema = z
     ),
   })
   .openapi("Checkout");
-
-/** The order's client secret: derived (HMAC with the code HMAC key, domain-separated), so it is never stored. */
-async function clientSecret(env: Env, orderId: string): Promise<string> {
-  const secrets = readSecrets(env);
-  if (!secrets.ok) throw new ApiError(503, "misconfigured", secrets.problem);
-  const key = await crypto.subtle.importKey("raw", secrets.secrets.hmacKey, { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  return `${orderId}_secret_${hex(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`checkout-client-secret:${orderId}`))).slice(0, 40)}`;
-}
-
-const holdTtlMs = (env: Env) => {
-  const raw = Number((env as unknown as Record<string, unknown>).CHECKOUT_HOLD_SECONDS ?? 900);
-  return (Number.isFinite(raw) && raw >= 1 && raw <= 86_400 ? Math.floor(raw) : 900) * 1000;
-};
 
 checkoutApp.openapi(
   createRoute({
@@ -140,7 +135,9 @@ checkoutApp.openapi(
       if (!verdict.ok) throw saleRefusalError(verdict.refusal);
       lines.push(verdict.line);
     }
-    const requestHash = await sha256Hex(JSON.stringify(body));
+    // The look-up password stays out of the stored request hash (a fast hash of a password is a guessable copy).
+    const { lookup_password, ...hashed } = body;
+    const requestHash = await sha256Hex(JSON.stringify(hashed));
     const result = await channelAccount(c.env, auth.channelId).beginCheckout({
       channelId: auth.channelId,
       idempotencyKey: key,
@@ -174,6 +171,12 @@ checkoutApp.openapi(
       payment_id: checkout.payment_id,
       created_at: order.created_at,
     });
+    await recordOrderAccess(c.env.DB, {
+      order_id: order.id,
+      channel_id: order.channel_id,
+      password_hash: lookup_password && !result.replayed ? await hashPassword(lookup_password) : null,
+      created_at: order.created_at,
+    });
     const params = await gateways[checkout.gateway].createPayment(
       {
         order_id: order.id,
@@ -196,6 +199,7 @@ checkoutApp.openapi(
         currency: order.currency,
         expires_at: new Date(checkout.expires_at).toISOString(),
         client_secret: await clientSecret(c.env, order.id),
+        order_token: await orderToken(c.env, order.id),
         payment: { gateway: checkout.gateway, payment_id: checkout.payment_id, ...params },
         items: order.lines.map((l) => ({ product_id: l.product_id, quantity: l.quantity, unit_price: l.unit_price })),
       },

@@ -204,6 +204,268 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the publishable key's channel sells, at its price (the hosted buy page) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The channel's products */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Catalog"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks a scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/orders/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A consumer's order: status, timeline and masked codes (order token, or order number + password) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["OrderLookup"];
+                };
+            };
+            responses: {
+                /** @description The order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrderPage"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks a scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/public/orders/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A consumer's codes, once the order is fulfilled (order token) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The codes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrderCodes"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks a scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/public/sandbox/pay/{order_id}": {
         parameters: {
             query?: never;
@@ -7245,6 +7507,71 @@ export interface components {
             redeemed_at: string;
             expires_at: string | null;
         };
+        Catalog: {
+            /** @enum {string} */
+            object: "catalog";
+            products: {
+                id: string;
+                name: string;
+                description: string | null;
+                /** @enum {string} */
+                kind: "code" | "card" | "link";
+                price: number;
+                currency: string;
+                per_order_max: number | null;
+            }[];
+            gateways: "sandbox"[];
+        };
+        OrderPage: {
+            /** @enum {string} */
+            object: "order_page";
+            order_id: string;
+            /** @enum {string} */
+            status: "pending" | "pending_payment" | "processing" | "fulfilled" | "failed" | "cancelled" | "refunded";
+            amount: number;
+            currency: string;
+            created_at: string;
+            token: string;
+            items: {
+                product_id: string;
+                product_name: string | null;
+                quantity: number;
+                unit_price: number;
+            }[];
+            codes: {
+                last4: string;
+                status: string;
+                expires_at: string | null;
+            }[];
+            timeline: {
+                /** @enum {string} */
+                step: "paid" | "issued" | "revealed" | "redeemed" | "expired" | "refunded" | "cancelled" | "failed";
+                /** @enum {string} */
+                state: "done" | "pending";
+                at: string | null;
+                count?: number;
+                of?: number;
+            }[];
+        };
+        OrderLookup: {
+            token: string;
+        } | {
+            order_id: string;
+            password: string;
+        };
+        OrderCodes: {
+            /** @enum {string} */
+            object: "order_codes";
+            order_id: string;
+            items: {
+                product_id: string;
+                codes: {
+                    code: string;
+                    pin?: string;
+                    expires_at: string | null;
+                }[];
+            }[];
+        };
         Checkout: {
             order_id: string;
             /** @enum {string} */
@@ -7255,6 +7582,8 @@ export interface components {
             currency: string;
             expires_at: string;
             client_secret?: string;
+            /** @description Opens this order's hosted page (/order/#t=…): status, timeline, codes. Single-purpose, expires in 30 days */
+            order_token?: string;
             payment: {
                 [key: string]: unknown;
             };
@@ -7278,6 +7607,8 @@ export interface components {
             gateway: "sandbox" | "stripe" | "alipay" | "wechat";
             customer_ref?: string;
             return_url?: string;
+            /** @description Lets the buyer find the order again on the hosted order page with the order number and this password */
+            lookup_password?: string;
         };
         Refund: {
             id: string;
