@@ -37,15 +37,20 @@ export function assetSizes() {
 }
 
 /** The hosted consumer pages: one dependency-free script each. */
-export const CONSUMER_PAGES = ["redeem"];
+export const CONSUMER_PAGES = ["redeem", "buy", "order"];
 const consumerOut = (page) => join(root, "public", page, "assets");
 
-/** Gzipped bytes of each consumer page's script. */
-export const consumerSizes = () =>
-  CONSUMER_PAGES.map((page) => ({
+/** The widget's loader, a classic script (so it can read its own origin from document.currentScript). */
+const widgetFile = join(root, "public/widget.js");
+
+/** Gzipped bytes of each consumer page's script and of the widget loader. */
+export const consumerSizes = () => [
+  ...CONSUMER_PAGES.map((page) => ({
     file: `${page}/assets/${page}.js`,
     gzip: gzipSync(readFileSync(join(consumerOut(page), `${page}.js`))).length,
-  }));
+  })),
+  { file: "widget.js", gzip: gzipSync(readFileSync(widgetFile)).length },
+];
 
 export async function buildConsole({ quiet = false } = {}) {
   rmSync(outdir, { recursive: true, force: true });
@@ -59,6 +64,14 @@ export async function buildConsole({ quiet = false } = {}) {
       outdir: consumerOut(page),
     });
   }
+  await build({
+    ...options,
+    entryPoints: [join(root, "src/consumer/widget.ts")],
+    splitting: false,
+    format: "iife",
+    outdir: undefined,
+    outfile: widgetFile,
+  });
   if (!quiet)
     for (const { file, gzip } of [...assetSizes(), ...consumerSizes()])
       console.log(`console: ${file.padEnd(24)} ${(gzip / 1024).toFixed(1)} KB gz`);

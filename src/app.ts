@@ -27,6 +27,7 @@ import { codesApp } from "./routes/codes";
 import { docsApp } from "./routes/docs";
 import { eventsApp } from "./routes/events";
 import { exportsApp } from "./routes/exports";
+import { hostedPagesApp } from "./routes/hosted-pages";
 import { keysApp } from "./routes/keys";
 import { liveApp } from "./routes/live";
 import { orderPageApp } from "./routes/order-page";
@@ -67,14 +68,13 @@ app.use("*", async (c, next) => {
   await next();
 });
 
-app.use(
-  "*",
-  secureHeaders({
-    strictTransportSecurity: "max-age=63072000; includeSubDomains",
-    xFrameOptions: "DENY",
-    referrerPolicy: "no-referrer",
-  }),
-);
+const pageHeaders = secureHeaders({
+  strictTransportSecurity: "max-age=63072000; includeSubDomains",
+  xFrameOptions: "DENY",
+  referrerPolicy: "no-referrer",
+});
+// The hosted pages under a publishable key set their own headers: they may be framed by the key's origins.
+app.use("*", (c, next) => (c.req.path.startsWith("/pk/") ? next() : pageHeaders(c, next)));
 
 // Checkout preflights answer for the origins of publishable keys (lib/publishable-keys.ts), before the global CORS.
 app.use("/v1/checkout", checkoutPreflight);
@@ -112,6 +112,7 @@ app.get("/healthz/do", async (c) => {
 });
 
 app.route("/", docsApp);
+app.route("/", hostedPagesApp);
 /**
  * The spec, the consumer endpoints, the log-in, checkout (publishable keys) and the signed callbacks are
  * public (lib/public-routes.ts says which and what authenticates each instead); everything else needs a key.

@@ -3,12 +3,12 @@
  * the result. Dependency-free, talks only to the public endpoints (POST /v1/public/codes/verify and
  * /v1/public/redemptions), keeps the code in the page's memory only (never in the URL or storage).
  */
+import { joinFrame, savedLang, saveLang, tellParent } from "./page";
 import { en, type Key, zh } from "./strings";
 
 type Lang = "en" | "zh-CN";
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-let lang: Lang =
-  (localStorage.getItem("ve.lang") as Lang | null) ?? (navigator.language.startsWith("zh") ? "zh-CN" : "en");
+let lang: Lang = savedLang() ?? (navigator.language.startsWith("zh") ? "zh-CN" : "en");
 const t = (k: Key) => (lang === "zh-CN" ? zh : en)[k];
 const fmtDate = (iso: string) =>
   new Intl.DateTimeFormat(lang, { dateStyle: "long", timeStyle: "short" }).format(new Date(iso));
@@ -108,7 +108,10 @@ async function go(event: Event): Promise<void> {
       state = { step: "checked", product: c.product_name ?? c.product_id, until: c.expires_at, last4: c.last4 };
     else
       showError(c.status === "redeemed" ? "already_redeemed" : c.status === "expired" ? "code_expired" : "code_voided");
-  } else state = { step: "done", at: answer.json.redeemed_at };
+  } else {
+    state = { step: "done", at: answer.json.redeemed_at };
+    tellParent("redeemed", { product_id: answer.json.product_id }); // never the code
+  }
   render();
   (state.step === "enter" ? byId("code") : byId("go")).focus();
 }
@@ -117,7 +120,11 @@ byId("form").addEventListener("submit", go);
 byId<HTMLSelectElement>("lang").value = lang;
 byId<HTMLSelectElement>("lang").addEventListener("change", (e) => {
   lang = (e.target as HTMLSelectElement).value as Lang;
-  localStorage.setItem("ve.lang", lang);
+  saveLang(lang);
+  render();
+});
+joinFrame((next) => {
+  lang = next;
   render();
 });
 render();

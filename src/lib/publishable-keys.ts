@@ -60,7 +60,8 @@ export async function revokePublishableKey(db: D1Database, channelId: string, ke
   return revoked;
 }
 
-async function lookup(env: Env, token: string, now: number, waitUntil: (p: Promise<unknown>) => void) {
+/** The live key's channel and allowed origins, or null (unknown or revoked); cached like API keys. */
+export async function lookup(env: Env, token: string, now: number, waitUntil: (p: Promise<unknown>) => void) {
   const hash = await sha256Hex(token);
   return cache.get(hash, now, () => load(env, hash), waitUntil);
 }
