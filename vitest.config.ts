@@ -30,6 +30,7 @@ export default defineConfig(async () => {
             SESSION_SECRET: "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8",
             ...gatewaysForTests.bindings,
             WEBHOOK_TEST_RECEIVER: receiver.url,
+            TURNSTILE_VERIFY_URL: `${receiver.url}/turnstile/v0/siteverify`, // the fake siteverify (same server)
             WEBHOOK_BACKOFF_SCALE: "0.00004", // retry delays of 0–1 s instead of 10 s … 7 h
             WEBHOOK_TIMEOUT_MS: "2000",
             TOPUP_PROVIDER_URL: topupProvider.url,

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { startRuntime } from "../bench/runtime.mjs";
 import { buildConsole } from "./build-console.mjs";
 import { launchChromium } from "./chromium.mjs";
+import { shootShop } from "./screenshots-shop.mjs";
 import { seed } from "./seed.mjs";
 import { DEMO_MANAGER_EMAIL, DEMO_OWNER_EMAIL, seedUsers } from "./seed-users.mjs";
 
@@ -51,7 +52,8 @@ try {
     { who: "owner", email: DEMO_OWNER_EMAIL, password: passwords.ownerPassword },
     { who: "manager", email: DEMO_MANAGER_EMAIL, password: passwords.managerPassword },
   ];
-  for (const user of users)
+  // `npm run screenshots -- consumer` writes only the hosted consumer pages.
+  for (const user of process.argv.includes("consumer") ? [] : users)
     for (const lang of ["en", "zh-CN"])
       for (const [size, viewport] of Object.entries(VIEWPORTS)) {
         const context = await browser.newContext({ locale: lang, viewport });
@@ -96,6 +98,7 @@ try {
       shots += 2;
       await context.close();
     }
+  shots += await shootShop({ rt, browser, product: await firstProduct(rt), out, viewports: VIEWPORTS });
   console.log(`screenshots: ${shots} pages written to ${out}`);
 } finally {
   await browser.close();

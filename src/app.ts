@@ -37,6 +37,7 @@ import { paymentNotifyApp } from "./routes/payment-notify";
 import { payoutsApp } from "./routes/payouts";
 import { productsApp } from "./routes/products";
 import { publicApp } from "./routes/public";
+import { publicClaimsApp } from "./routes/public-claims";
 import { reconciliationApp } from "./routes/reconciliation";
 import { redemptionListApp } from "./routes/redemption-list";
 import { redemptionsApp } from "./routes/redemptions";
@@ -80,6 +81,7 @@ app.use("*", (c, next) => (c.req.path.startsWith("/pk/") ? next() : pageHeaders(
 app.use("/v1/checkout", checkoutPreflight);
 app.use("/v1/checkout/*", checkoutPreflight);
 app.use("/v1/catalog", checkoutPreflight);
+app.use("/v1/public/campaigns/*", checkoutPreflight);
 app.use("/v1/*", corsForConfiguredOrigins);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
@@ -126,6 +128,7 @@ for (const sub of [
   publicApp,
   storefrontApp,
   orderPageApp,
+  publicClaimsApp,
   paymentNotifyApp,
   checkoutApp,
   refundsApp,

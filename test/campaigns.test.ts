@@ -53,10 +53,8 @@ describe("campaign claims", () => {
     for (const r of refused) expect(r.json.error.code).toBe("budget_exhausted");
     const codes = granted.map((g) => g.json.code.code);
     expect(new Set(codes).size).toBe(300);
-    // Each code valid 7 days from its claim.
-    const g = granted[0].json;
-    expect(Date.parse(g.expires_at) - Date.parse(g.claimed_at)).toBeGreaterThan(7 * 86_400_000 - 5_000);
-    expect(Date.parse(g.expires_at) - Date.parse(g.claimed_at)).toBeLessThan(7 * 86_400_000 + 5_000);
+    // Each code valid exactly 7 days from its claim, however long the claim took under load.
+    for (const { json: g } of granted) expect(Date.parse(g.expires_at) - Date.parse(g.claimed_at)).toBe(7 * 86_400_000);
     expect(await campaignObject(env, c.id).counts()).toEqual({ reserved: 0, issued: 300 });
     // No money moved: a claim is free to the customer and to the channel.
     await eventsDrained();
@@ -225,7 +223,8 @@ describe("auto-grant on customer.registered", () => {
     const posted = await Promise.all(Array.from({ length: 200 }, (_, i) => register(`new-user-${i}`)));
     for (const p of posted) expect(p.status, p.text).toBe(202);
     const claims = async () => (await call("GET", `/v1/campaigns/${c.id}`)).json.funnel.claims as number;
-    expect(await eventually(claims, (n) => n === 200)).toBe(200);
+    // The queue delivers in batches; on a loaded 2-core machine 200 grants can take longer than the default 30 s.
+    expect(await eventually(claims, (n) => n === 200, 120_000)).toBe(200);
     // The same events again: posted again (a partner's retry) and delivered again to the consumer directly.
     await register("new-user-0", "same-key-0");
     await register("new-user-0", "same-key-0");
@@ -261,5 +260,5 @@ describe("auto-grant on customer.registered", () => {
     expect(announced.results.map((r) => r.body).join("")).not.toContain(read.json.code.code);
     const delivered = await waitForRequests(hookName, (r) => ofType(r, "campaign.claimed").length >= 200);
     expect(new Set(ofType(delivered, "campaign.claimed").map((r) => r.body.data.claim_id)).size).toBe(200);
-  });
+  }, 180_000);
 });

@@ -154,6 +154,19 @@ export const consoleRoutes: RouteSpec[] = [
       ),
   },
   {
+    name: "POST /v1/public/campaigns/{id}/claims",
+    method: "POST",
+    path: () => ids.cmp().map((id) => `/v1/public/campaigns/${id}/claims`),
+    idempotency: true,
+    body: () =>
+      bodyText(
+        mutatedBody(
+          fc.constantFrom<Record<string, unknown>>({ customer_ref: "fuzz-browser", turnstile_token: "pass-fuzz" }),
+          [["customer_ref"], ["turnstile_token"]],
+        ),
+      ),
+  },
+  {
     name: "GET /v1/campaigns/{id}/claims/{claim_id}",
     method: "GET",
     path: () => fc.tuple(ids.cmp(), ids.clm()).map(([c, k]) => `/v1/campaigns/${c}/claims/${k}`),

@@ -62,7 +62,12 @@ function timeline(page: OrderPage): HTMLElement {
     const progress = s.of && s.of > 1 && s.step === "redeemed" ? ` (${s.count}/${s.of})` : "";
     const at = s.state === "done" && s.at ? when(s.at) : s.state === "pending" ? t("pending") : "";
     list.append(
-      el("li", { class: s.state }, el("strong", {}, `${t(`step_${s.step}` as Key)}${progress}`), el("span", {}, at)),
+      el(
+        "li",
+        { class: s.state, "data-step": s.step },
+        el("strong", {}, `${t(`step_${s.step}` as Key)}${progress}`),
+        el("span", {}, at),
+      ),
     );
   }
   return list;
@@ -92,6 +97,12 @@ export function renderOrder(root: HTMLElement, page: OrderPage, onRefresh: () =>
       const list = el("ul", { class: "codes" });
       for (const item of answer.json.items) for (const c of item.codes) list.append(codeRow(c));
       codes.replaceChildren(list);
+      // The first reveal is a step of the timeline: show it done without reloading the codes away.
+      const step = root.querySelector<HTMLElement>('.timeline li[data-step="revealed"].pending');
+      if (step) {
+        step.className = "done";
+        step.lastElementChild!.textContent = when(new Date().toISOString());
+      }
       (list.querySelector("button") as HTMLButtonElement | null)?.focus();
     });
     codes.append(show, error);

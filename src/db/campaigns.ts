@@ -16,6 +16,7 @@ export interface CampaignRow {
   currency: string;
   per_customer_max: number;
   grant_on: "customer.registered" | null;
+  consumer_claims: number;
   created_at: number;
   updated_at: number;
 }
@@ -36,6 +37,7 @@ const COLUMNS = [
   "currency",
   "per_customer_max",
   "grant_on",
+  "consumer_claims",
   "created_at",
   "updated_at",
 ] as const;

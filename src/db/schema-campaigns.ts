@@ -26,6 +26,8 @@ export const campaigns = sqliteTable(
     per_customer_max: integer("per_customer_max").notNull(),
     /** Null, or the partner event that grants a claim automatically ("customer.registered"). */
     grant_on: text("grant_on"),
+    /** 1 when consumers may claim from the hosted pages (publishable key, Turnstile, per-IP budget). */
+    consumer_claims: integer("consumer_claims").notNull().default(0),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },

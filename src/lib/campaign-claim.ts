@@ -60,7 +60,11 @@ async function issue(env: Env, campaign: CampaignRow, claim: ClaimRecord) {
         quantity: 1,
         unit_price: 0,
         currency: product.currency,
-        validity: { type: "relative", days: campaign.validity_days },
+        // Valid `validity_days` from the claim itself, not from whenever the order is issued (a replay issues later).
+        validity: {
+          type: "absolute",
+          ends_at: new Date(claim.created_at + campaign.validity_days * 86_400_000).toISOString(),
+        },
         shards: product.shards,
         per_customer_max: null,
         per_customer_window_days: null,

@@ -35,6 +35,7 @@ const OPERATIONS = {
   "POST /v1/public/codes/verify": { by: "none" },
   "POST /v1/public/redemptions": { by: "none" },
   "GET /v1/catalog": { by: "publishable_key" },
+  "POST /v1/public/campaigns/{id}/claims": { by: "publishable_key" },
   "POST /v1/public/orders/lookup": { by: "order_token" },
   "POST /v1/public/orders/reveal": { by: "order_token" },
   "POST /v1/public/payments/{gateway}/notify": { by: "gateway_signature", documented: false },

@@ -28,7 +28,7 @@ const ClaimCreate = z
   .strict()
   .openapi("CampaignClaimCreate");
 
-const ClaimSchema = z
+export const ClaimSchema = z
   .object({
     id: z.string(),
     object: z.literal("campaign_claim"),
@@ -44,7 +44,7 @@ const ClaimSchema = z
   })
   .openapi("CampaignClaim");
 
-const REFUSALS: Record<Exclude<ClaimOutcome, { ok: true }>["reason"], () => ApiError> = {
+export const REFUSALS: Record<Exclude<ClaimOutcome, { ok: true }>["reason"], () => ApiError> = {
   campaign_not_started: () => unprocessable("campaign_not_started", "the campaign's claim window has not opened yet"),
   campaign_ended: () => new ApiError(410, "campaign_ended", "the campaign's claim window has closed"),
   campaign_paused: () => conflict("campaign_paused", "the campaign is paused"),
@@ -63,7 +63,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /** A claim as the API shows it: what the Campaign object returned, or the claim's D1 row read back. */
 type ClaimFields = Pick<ClaimRecord, "id" | "customer_ref" | "expires_at" | "created_at">;
 
-function view(campaignId: string, claim: ClaimFields, orderId: string, code: IssuedCode | null) {
+export function view(campaignId: string, claim: ClaimFields, orderId: string, code: IssuedCode | null) {
   return {
     id: claim.id,
     object: "campaign_claim" as const,

@@ -36,6 +36,10 @@ const Budget = {
     description: "Face value handed out at most (minor units): claims × the product's price",
   }),
 };
+const ConsumerClaims = z.boolean().openapi({
+  description:
+    "Let consumers claim from a browser (POST /v1/public/campaigns/{id}/claims with a publishable key; Turnstile where TURNSTILE_SECRET is set; a budget per IP)",
+});
 const CampaignCreate = z
   .object({
     name: z.string().trim().min(1).max(200),
@@ -52,6 +56,7 @@ const CampaignCreate = z
     grant_on: z.enum(["customer.registered"]).nullable().optional().openapi({
       description: "Grant a claim automatically when a partner posts this event for a customer (POST /v1/events)",
     }),
+    consumer_claims: ConsumerClaims.default(false),
     ...Budget,
   })
   .strict()
@@ -62,6 +67,7 @@ const CampaignPatch = z
     status: z.enum(["active", "paused", "archived"]).optional(),
     ends_at: IsoDate.optional(),
     grant_on: z.enum(["customer.registered"]).nullable().optional(),
+    consumer_claims: ConsumerClaims.optional(),
     max_claims: Budget.max_claims.optional(),
     daily_max: Budget.daily_max,
     max_amount: Budget.max_amount,
@@ -94,6 +100,7 @@ const CampaignSchema = z
     validity_days: z.number(),
     per_customer_max: z.number(),
     grant_on: z.enum(["customer.registered"]).nullable(),
+    consumer_claims: z.boolean(),
     max_claims: z.number(),
     daily_max: z.number().nullable(),
     max_amount: z.number().nullable(),
@@ -119,6 +126,7 @@ const view = (c: CampaignRow) => ({
   validity_days: c.validity_days,
   per_customer_max: c.per_customer_max,
   grant_on: c.grant_on,
+  consumer_claims: c.consumer_claims === 1,
   max_claims: c.max_claims,
   daily_max: c.daily_max,
   max_amount: c.max_amount,
@@ -170,6 +178,7 @@ campaignsApp.openapi(
       currency: product.currency,
       per_customer_max: b.per_customer_max,
       grant_on: b.grant_on ?? null,
+      consumer_claims: b.consumer_claims ? 1 : 0,
       created_at: now,
       updated_at: now,
     };
@@ -248,6 +257,7 @@ campaignsApp.openapi(
       ...(b.name !== undefined ? { name: b.name } : {}),
       ...(b.status !== undefined ? { status: b.status } : {}),
       ...(b.grant_on !== undefined ? { grant_on: b.grant_on } : {}),
+      ...(b.consumer_claims !== undefined ? { consumer_claims: b.consumer_claims ? 1 : 0 } : {}),
       ...(b.ends_at !== undefined ? { ends_at: Date.parse(b.ends_at) } : {}),
       ...(b.max_claims !== undefined ? { max_claims: b.max_claims } : {}),
       ...(b.daily_max !== undefined ? { daily_max: b.daily_max } : {}),

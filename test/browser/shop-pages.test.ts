@@ -74,6 +74,7 @@ describe.skipIf(NO_CHROMIUM)("the hosted buy and order pages", () => {
     await page.getByRole("button", { name: "Show my codes" }).click();
     const codes = page.locator(".codes code");
     await expect.poll(() => codes.count()).toBe(2);
+    expect(await page.locator('.timeline li[data-step="revealed"]').getAttribute("class")).toBe("done");
     const shown = await codes.allTextContents();
     for (const code of shown) {
       const verified = await fetch(`${world.base}/v1/public/codes/verify`, {

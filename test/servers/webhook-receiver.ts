@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { TURNSTILE_TEST_SECRET } from "./turnstile-secret";
 import { verifyVoucherSignature } from "./webhook-verify.mjs";
 
 interface Received {
@@ -63,6 +64,33 @@ function reply(res: ServerResponse, status: number, body: unknown, headers: Reco
   res.end(JSON.stringify(body));
 }
 
+const spentTokens = new Set<string>();
+
+/**
+ * A fake of Turnstile's siteverify with its real request (form-encoded secret, response, remoteip,
+ * idempotency_key) and answer: tokens starting "pass" succeed once, a second use is `timeout-or-duplicate`,
+ * anything else `invalid-input-response`, a wrong secret `invalid-input-secret`.
+ */
+function siteverify(res: ServerResponse, raw: Buffer) {
+  const form = new URLSearchParams(raw.toString("utf8"));
+  const token = form.get("response") ?? "";
+  const fail = (code: string) => reply(res, 200, { success: false, "error-codes": [code], messages: [] });
+  if (form.get("secret") !== TURNSTILE_TEST_SECRET) return fail("invalid-input-secret");
+  if (!token) return fail("missing-input-response");
+  if (!token.startsWith("pass")) return fail("invalid-input-response");
+  if (spentTokens.has(token)) return fail("timeout-or-duplicate");
+  spentTokens.add(token);
+  return reply(res, 200, {
+    success: true,
+    challenge_ts: new Date().toISOString(),
+    hostname: "localhost",
+    "error-codes": [],
+    action: "claim",
+    cdata: "",
+    metadata: { interactive: false },
+  });
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse) {
   const url = new URL(req.url ?? "/", "http://receiver");
   const raw = await readBody(req);
@@ -80,6 +108,7 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
     if (cfg.release === true) for (const release of h.held.splice(0)) release();
     return reply(res, 200, { ok: true });
   }
+  if (url.pathname === "/turnstile/v0/siteverify" && req.method === "POST") return siteverify(res, raw);
   const target = url.pathname.match(/^\/hooks\/([\w-]{1,80})$/);
   if (!target || req.method !== "POST") return reply(res, 404, { error: "unknown" });
   const h = hook(target[1]);

@@ -466,6 +466,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/public/campaigns/{id}/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Claim a campaign's code from a consumer's browser (publishable key, Turnstile, a budget per IP) */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Unique per attempt within your channel, 1–255 printable ASCII characters; kept 24 h */
+                    "idempotency-key": string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PublicCampaignClaimCreate"];
+                };
+            };
+            responses: {
+                /** @description The claim, with its code */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CampaignClaim"];
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks a scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown resource */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Gone */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Business rule */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/public/sandbox/pay/{order_id}": {
         parameters: {
             query?: never;
@@ -7572,6 +7689,28 @@ export interface components {
                 }[];
             }[];
         };
+        CampaignClaim: {
+            id: string;
+            /** @enum {string} */
+            object: "campaign_claim";
+            campaign_id: string;
+            customer_ref: string;
+            order_id: string;
+            /** @description The claimed code (null for console sessions) */
+            code: {
+                code: string;
+                pin?: string;
+                expires_at: string | null;
+            } | null;
+            expires_at: string | null;
+            claimed_at: string;
+        };
+        PublicCampaignClaimCreate: {
+            /** @example phone:13800000000 */
+            customer_ref: string;
+            /** @description The Turnstile widget's token (required where the merchant has set TURNSTILE_SECRET) */
+            turnstile_token?: string;
+        };
         Checkout: {
             order_id: string;
             /** @enum {string} */
@@ -8610,6 +8749,7 @@ export interface components {
             per_customer_max: number;
             /** @enum {string|null} */
             grant_on: "customer.registered" | null;
+            consumer_claims: boolean;
             max_claims: number;
             daily_max: number | null;
             max_amount: number | null;
@@ -8685,6 +8825,11 @@ export interface components {
              * @enum {string|null}
              */
             grant_on?: "customer.registered" | null;
+            /**
+             * @description Let consumers claim from a browser (POST /v1/public/campaigns/{id}/claims with a publishable key; Turnstile where TURNSTILE_SECRET is set; a budget per IP)
+             * @default false
+             */
+            consumer_claims?: boolean;
             /** @description Claims in total */
             max_claims: number;
             /** @description Claims per business day */
@@ -8710,28 +8855,14 @@ export interface components {
             ends_at?: string;
             /** @enum {string|null} */
             grant_on?: "customer.registered" | null;
+            /** @description Let consumers claim from a browser (POST /v1/public/campaigns/{id}/claims with a publishable key; Turnstile where TURNSTILE_SECRET is set; a budget per IP) */
+            consumer_claims?: boolean;
             /** @description Claims in total */
             max_claims?: number;
             /** @description Claims per business day */
             daily_max?: number | null;
             /** @description Face value handed out at most (minor units): claims × the product's price */
             max_amount?: number | null;
-        };
-        CampaignClaim: {
-            id: string;
-            /** @enum {string} */
-            object: "campaign_claim";
-            campaign_id: string;
-            customer_ref: string;
-            order_id: string;
-            /** @description The claimed code (null for console sessions) */
-            code: {
-                code: string;
-                pin?: string;
-                expires_at: string | null;
-            } | null;
-            expires_at: string | null;
-            claimed_at: string;
         };
         CampaignClaimCreate: {
             /** @example user-8841 */

@@ -1,0 +1,1 @@
+ALTER TABLE `campaigns` ADD `consumer_claims` integer DEFAULT 0 NOT NULL;
