@@ -360,7 +360,9 @@ async function main() {
   if (consoleResults) printConsole(console.log, consoleResults);
   if (part("campaigns") || part("console"))
     for (const { file, gzip } of consumerSizes())
-      console.log(`  consumer page ${file.padEnd(28)} ${(gzip / 1024).toFixed(1)} KB gzipped (goal ≤ 30 KB)`);
+      console.log(
+        `  consumer page ${file.padEnd(28)} ${(gzip / 1024).toFixed(1)} KB gzipped (goal ≤ ${file === "widget.js" ? 5 : 30} KB)`,
+      );
 
   const wranglerVersion = JSON.parse(
     execFileSync("node", ["-p", "JSON.stringify(require('wrangler/package.json').version)"], {

@@ -42,7 +42,8 @@ function showForm(error = ""): void {
     show(answer.json);
   });
   view().replaceChildren(form);
-  byId("order-id").focus();
+  // Focus follows a failed try only: on load, an embedded page must not pull the merchant's page to itself.
+  if (error) byId("order-id").focus();
 }
 
 function show(page: OrderPage): void {
