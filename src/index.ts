@@ -3,6 +3,7 @@ import { app } from "./app";
 import { pruneExports } from "./db/exports";
 import { pruneExpired } from "./db/housekeeping";
 import { previousDay } from "./domain/reconciliation";
+import { sweepReservations } from "./lib/campaign-claim";
 import { RECONCILIATION_CRON, runReconciliation } from "./lib/reconciliation";
 import type { DomainEvent } from "./objects/outbox";
 import { type GrantMessage, handleCampaignGrants } from "./queues/campaign-grants";
@@ -45,5 +46,6 @@ export default {
     });
     await pruneExports(env.DB, now); // export files are kept 24 h
     await webhookHousekeeping(env, now); // re-enqueue stuck webhook deliveries; the delivery log is kept 30 days
+    await sweepReservations(env, now); // campaign claims a dead Worker left reserved: finished or given back
   },
 } satisfies ExportedHandler<Env, DomainEvent>;

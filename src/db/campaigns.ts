@@ -202,3 +202,12 @@ export async function autoGrantCampaigns(db: D1Database, scopePath: string, gran
     .all<CampaignRow>();
   return results;
 }
+
+/** Campaigns whose window closed after `since` or is still open: where a dead Worker's reservation may wait. */
+export async function campaignsToSweep(db: D1Database, since: number): Promise<CampaignRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM campaigns WHERE ends_at > ?1 ORDER BY id LIMIT 1000")
+    .bind(since)
+    .all<CampaignRow>();
+  return results;
+}

@@ -130,3 +130,21 @@ export async function indexedCode(db: D1Database, index: string): Promise<Indexe
     .bind(index)
     .first<IndexedCode>();
 }
+
+/** Indexed codes by blind index (primary-key reads, 100 per statement, one batch). */
+export async function indexedCodes(db: D1Database, indexes: string[]): Promise<IndexedCode[]> {
+  if (indexes.length === 0) return [];
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < indexes.length; i += 100) {
+    const part = indexes.slice(i, i + 100);
+    statements.push(
+      db
+        .prepare(
+          `SELECT blind_index, product_id, shard, last4, status, order_id, channel_id, expires_at, issued_at, redeemed_at
+           FROM code_index WHERE blind_index IN (${part.map((_, j) => `?${j + 1}`).join(", ")})`,
+        )
+        .bind(...part),
+    );
+  }
+  return (await db.batch<IndexedCode>(statements)).flatMap((r) => r.results);
+}

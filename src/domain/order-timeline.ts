@@ -37,6 +37,8 @@ export interface TimelineInput {
   paid_at: number | null;
   paid: boolean;
   revealed_at: number | null;
+  /** a refunded order whose codes had been issued (and are now voided) */
+  refunded_after_issue: boolean;
   codes: TimelineCode[];
   quantity: number;
   now: number;
@@ -59,7 +61,7 @@ export function orderTimeline(o: TimelineInput): TimelineEntry[] {
   });
   if (o.status === "cancelled" && !o.paid) return [entry("paid", false), entry("cancelled", true, o.updated_at)];
   if (o.status === "failed") return [entry("paid", o.paid, o.paid_at), entry("failed", true, o.updated_at)];
-  const issued = o.status === "fulfilled" || (o.status === "refunded" && o.codes.some((c) => c.issued_at !== null));
+  const issued = o.status === "fulfilled" || (o.status === "refunded" && o.refunded_after_issue);
   const redeemed = o.codes.filter((c) => c.status === "redeemed");
   const unredeemedExpired = o.codes.filter(
     (c) => c.status !== "redeemed" && c.expires_at !== null && c.expires_at <= o.now,

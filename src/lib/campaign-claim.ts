@@ -5,7 +5,7 @@
  * `campaign.claimed` (a webhook carrying the claim id, never the code; a deterministic event id, so a replay
  * announces nothing new). When no code is left the reservation is released and the budget given back.
  */
-import { type CampaignRow, recordClaim } from "../db/campaigns";
+import { type CampaignRow, campaignsToSweep, recordClaim } from "../db/campaigns";
 import { getProducts } from "../db/products";
 import { businessOffsetMs } from "../domain/analytics-range";
 import type { CampaignRules, ClaimRefusal } from "../domain/campaigns";
@@ -119,11 +119,20 @@ export async function claimCode(
     dayOffsetMs: businessOffsetMs(env.ANALYTICS_TZ_OFFSET_MINUTES),
   });
   if (decision.kind === "refused") return { ok: false, reason: decision.reason };
-  const { claim } = decision;
+  return settle(env, campaign, decision.claim, decision.kind === "replay");
+}
+
+/**
+ * After the reservation: the claim's order (placed once, keyed by the claim), then confirm, the D1 row and the
+ * webhook; or, when no code could be issued, the reservation's place given back. Safe to run again for the same
+ * claim (a replay, the sweep): every step is idempotent.
+ */
+async function settle(env: Env, campaign: CampaignRow, claim: ClaimRecord, replayed: boolean): Promise<ClaimOutcome> {
+  const stub = campaignObject(env, campaign.id);
   const result = await issue(env, campaign, claim);
   if (!result?.ok) {
-    // Nothing was issued: the reservation gives its place back.
-    if (decision.kind === "new") await stub.release(claim.id);
+    // Nothing was issued: the reservation gives its place back (release touches reserved claims only).
+    await stub.release(claim.id);
     if (!result) return { ok: false, reason: "no_product" };
     if (result.reason === "product_inactive") return { ok: false, reason: "product_inactive" };
     const gone = result.reason === "out_of_stock" || result.reason === "quota_exceeded";
@@ -147,6 +156,25 @@ export async function claimCode(
     claim: { ...claim, expires_at: expiresAt },
     orderId: result.order.id,
     code,
-    replayed: decision.kind === "replay",
+    replayed,
   };
+}
+
+/** Reservations older than this are taken for abandoned (a live claim settles in well under a second). */
+export const STALE_RESERVATION_MS = 120_000;
+
+/**
+ * The cron's sweep: finishes every reservation a dead Worker left in the campaigns whose window is open or
+ * closed within the last day, as the replay of its key would. Returns how many it settled.
+ */
+export async function sweepReservations(env: Env, now = Date.now()): Promise<number> {
+  let settled = 0;
+  for (const campaign of await campaignsToSweep(env.DB, now - 86_400_000)) {
+    const stale = await campaignObject(env, campaign.id).staleReservations(now - STALE_RESERVATION_MS);
+    for (const claim of stale) {
+      await settle(env, campaign, claim, true);
+      settled++;
+    }
+  }
+  return settled;
 }

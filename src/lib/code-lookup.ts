@@ -24,3 +24,9 @@ export async function lookupCode(env: Env, typed: string, pin: string | null | u
   const hash = pin ? await pinHash(keys, index, normalizePin(pin)) : null;
   return { found: true, ref: { productId: hit.product_id, shard: hit.shard }, index, pinHash: hash };
 }
+
+/** The blind indexes of codes the server holds in plaintext (an order's codes): to read their index rows by key. */
+export async function indexesOf(env: Env, codes: string[]): Promise<string[]> {
+  const keys = await codeKeys(requireSecrets(env));
+  return Promise.all(codes.map(async (code) => (await lookupKey(keys, normalizeCode(code))).index));
+}

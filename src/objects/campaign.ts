@@ -5,8 +5,9 @@
  * claim while the counts stay exact. It only reserves: the Worker then places the claim's order (exactly once, keyed by the claim id) and confirms it,
  * or releases the reservation when no code was left, which gives the budget back.
  *
- * A reservation whose Worker died before confirming keeps counting (the budget is never overshot; at worst a
- * claim is held until the same Idempotency-Key is replayed, which finishes it with the same order).
+ * A reservation whose Worker died before confirming keeps counting (the budget is never overshot) until the same
+ * Idempotency-Key is replayed or the five-minute cron's sweep finishes it (lib/campaign-claim.ts sweepReservations:
+ * the same order, keyed by the claim, then confirm; or release when no code is left).
  *
  * Tables:
  *   claims  id, customer_ref, idem_key (unique), state reserved | issued | released, day, order_id, expires_at
@@ -155,6 +156,18 @@ export class Campaign extends DurableObject<Env> {
     if (!row) return;
     this.sql.exec("UPDATE claims SET state = 'released' WHERE id = ?", claimId);
     this.add(row.day, -1);
+  }
+
+  /** Reservations older than `before` (ms): claims whose Worker may have died between reserving and confirming. */
+  staleReservations(before: number, limit = 100): ClaimRecord[] {
+    return this.sql
+      .exec<ClaimRecord>(
+        `SELECT id, customer_ref, state, order_id, expires_at, created_at FROM claims
+         WHERE state = 'reserved' AND created_at < ? ORDER BY created_at LIMIT ?`,
+        before,
+        limit,
+      )
+      .toArray();
   }
 
   /** Exact counts for the campaign's page. */

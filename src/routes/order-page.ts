@@ -7,13 +7,14 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { insertAudit } from "../db/audit";
-import { searchCodes } from "../db/code-index";
+import { indexedCodes } from "../db/code-index";
 import { markRevealed, orderAccessOf } from "../db/order-access";
 import { getProducts } from "../db/products";
 import { newId } from "../domain/ids";
 import { orderTimeline } from "../domain/order-timeline";
 import { ORDER_STATUSES } from "../domain/orders";
 import { ORDER_TOKEN, orderToken, readOrderToken } from "../lib/checkout-secrets";
+import { indexesOf } from "../lib/code-lookup";
 import type { AppEnv } from "../lib/context";
 import { conflict, notFound } from "../lib/errors";
 import { publicSecurity } from "../lib/public-routes";
@@ -25,7 +26,6 @@ import { commonErrors, errorResponses, json, jsonBody } from "./schemas";
 
 export const orderPageApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Checkout"];
-const MAX_CODES = 1_000;
 
 const Token = z.string().max(120).regex(ORDER_TOKEN, "not an order token");
 const LookupBody = z
@@ -103,10 +103,10 @@ async function authorize(c: Context<AppEnv>, body: z.infer<typeof LookupBody>) {
 
 async function loadOrder(env: Env, channelId: string, orderId: string, withCodes: boolean) {
   const account = channelAccount(env, channelId);
-  const { checkout } = await account.checkoutOf(orderId);
+  const { checkout, refund } = await account.checkoutOf(orderId);
   const found = checkout ? await account.getOrder(orderId, withCodes) : null;
   if (!checkout || !found) throw unknownOrder();
-  return { checkout, ...found };
+  return { checkout, refund, ...found };
 }
 
 orderPageApp.openapi(
@@ -121,9 +121,11 @@ orderPageApp.openapi(
   }),
   async (c) => {
     const { access, token } = await authorize(c, c.req.valid("json"));
-    const { order, checkout } = await loadOrder(c.env, access.channel_id, access.order_id, false);
+    const { order, checkout, refund, codes: issued } = await loadOrder(c.env, access.channel_id, access.order_id, true);
+    // The code index rows by key (the codes stay on the server): no scan of the index by order.
+    const plain = Object.values(issued ?? {}).flatMap((line) => line.map((k) => k.code));
     const [codes, products] = await Promise.all([
-      searchCodes(c.env.DB, { order_id: order.id, limit: MAX_CODES }),
+      indexesOf(c.env, plain).then((indexes) => indexedCodes(c.env.DB, indexes)),
       getProducts(
         c.env.DB,
         order.lines.map((l) => l.product_id),
@@ -136,6 +138,7 @@ orderPageApp.openapi(
       paid: paid !== null,
       paid_at: paid?.at ?? null,
       revealed_at: access.revealed_at,
+      refunded_after_issue: refund?.was_fulfilled ?? false,
       codes,
       quantity: order.lines.reduce((n, l) => n + l.quantity, 0),
       now: Date.now(),

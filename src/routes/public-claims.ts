@@ -15,12 +15,14 @@ import { requirePublishableKey } from "../lib/publishable-keys";
 import { assertHuman } from "../lib/turnstile";
 import { validationHook } from "../lib/validation";
 import { abuseGuard } from "../objects/abuse-guard";
+import { publicRateLimit } from "../security/rate-limit";
 import { ClaimSchema, REFUSALS, view } from "./campaign-claims";
 import { IdempotencyHeader } from "./order-schemas";
 import { commonErrors, errorResponses, idParam, json, jsonBody } from "./schemas";
 
 export const publicClaimsApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-publicClaimsApp.use("/public/campaigns/*", requirePublishableKey);
+// Authentication first, then the per-IP public limit (as on the checkout routes).
+publicClaimsApp.use("/public/campaigns/*", requirePublishableKey, publicRateLimit);
 
 const PublicClaimCreate = z
   .object({

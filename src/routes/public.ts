@@ -12,16 +12,21 @@ import type { AppEnv } from "../lib/context";
 import { publicSecurity } from "../lib/public-routes";
 import { validationHook } from "../lib/validation";
 import { guardPlan } from "../security/failure-budget";
-import { callbackRateLimit, isCallbackPath, publicRateLimit } from "../security/rate-limit";
+import { callbackRateLimit, isCallbackPath, isKeyedPublicPath, publicRateLimit } from "../security/rate-limit";
 import { CodeInput, CodeState, RedemptionSchema } from "./redemptions";
 import { commonErrors, errorResponses, json, jsonBody } from "./schemas";
 
 export const publicApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 const tags = ["Public"];
 
-// Gateway and provider callbacks have a budget per sender instead of per IP (see callbackRateLimit).
+// Gateway and provider callbacks have a budget per sender instead of per IP (see callbackRateLimit). Routes with
+// a publishable key authenticate first and then take the per-IP limit themselves (routes/public-claims.ts).
 publicApp.use("/public/*", (c, next) =>
-  isCallbackPath(c.req.path) ? callbackRateLimit(c, next) : publicRateLimit(c, next),
+  isCallbackPath(c.req.path)
+    ? callbackRateLimit(c, next)
+    : isKeyedPublicPath(c.req.path)
+      ? next()
+      : publicRateLimit(c, next),
 );
 
 function publicCaller(c: Context<AppEnv>): Caller {

@@ -17,6 +17,9 @@ export const publicRateLimit = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/** Public routes that take a publishable key: they authenticate before the per-IP limit, like checkout. */
+export const isKeyedPublicPath = (path: string) => /^\/v1\/public\/campaigns\//.test(path);
+
 /** Signed callbacks: payment gateway notices and the top-up provider's results. */
 export const isCallbackPath = (path: string) => /^\/v1\/public\/(payments\/[^/]+|topup)\/notify$/.test(path);
 
