@@ -174,7 +174,8 @@ checkoutApp.openapi(
     await recordOrderAccess(c.env.DB, {
       order_id: order.id,
       channel_id: order.channel_id,
-      password_hash: lookup_password && !result.replayed ? await hashPassword(lookup_password) : null,
+      // Hashed on replays too: a first attempt that died before this write must not leave the order without it.
+      password_hash: lookup_password ? await hashPassword(lookup_password) : null,
       created_at: order.created_at,
     });
     const params = await gateways[checkout.gateway].createPayment(
