@@ -4,8 +4,8 @@
  * twice), the payment (the sandbox here; a gateway's own pay page opens at the top level, never in a frame),
  * then the order with its codes (order-view.ts). The order token stays in memory and in the order link's fragment.
  */
-import { explain, lookupOrder, type OrderPage, renderOrder, t } from "./order-view";
-import { byId, call, el, joinFrame, type Lang, lang, money, pageKey, setLang, tellParent } from "./page";
+import { explain, lookupOrder, type OrderPage, renderOrder, startLanguage, t } from "./order-view";
+import { byId, call, el, money, pageKey, tellParent } from "./page";
 
 interface Product {
   id: string;
@@ -178,19 +178,5 @@ function showOrder(page: OrderPage): void {
   (root.querySelector("button") as HTMLElement | null)?.focus();
 }
 
-function applyLang(next: Lang): void {
-  setLang(next);
-  document.documentElement.lang = lang;
-  document.title = t("buyTitle");
-  for (const node of document.querySelectorAll<HTMLElement>("[data-t]"))
-    node.textContent = t(node.dataset.t as "buyTitle");
-  byId<HTMLSelectElement>("lang").value = lang;
-  rerender();
-}
-
-byId<HTMLSelectElement>("lang").addEventListener("change", (e) =>
-  applyLang((e.target as HTMLSelectElement).value as Lang),
-);
-joinFrame(applyLang);
-applyLang(lang);
+startLanguage("buyTitle", () => rerender());
 void load();

@@ -4,7 +4,7 @@
  * Codes live in this view's memory only: never in the URL, storage or a message to the parent page.
  */
 import { renderSVG } from "uqr";
-import { call, el, lang, money, tellParent, when } from "./page";
+import { byId, call, el, joinFrame, type Lang, lang, money, setLang, tellParent, when } from "./page";
 import { en, type Key, zh } from "./shop-strings";
 
 export const t = (k: Key) => (lang === "zh-CN" ? zh : en)[k];
@@ -133,4 +133,24 @@ export function renderOrder(root: HTMLElement, page: OrderPage, onRefresh: () =>
     ),
   );
   tellParent("order", { order_id: page.order_id, status: page.status });
+}
+
+/**
+ * Starts a shop page's language: the switch, the language the embedding page asks for, and the first render.
+ * `rerender` draws the page's current view again in the new language.
+ */
+export function startLanguage(titleKey: Key, rerender: () => void): void {
+  const apply = (next: Lang) => {
+    setLang(next);
+    document.documentElement.lang = lang;
+    document.title = t(titleKey);
+    for (const node of document.querySelectorAll<HTMLElement>("[data-t]")) node.textContent = t(node.dataset.t as Key);
+    byId<HTMLSelectElement>("lang").value = lang;
+    rerender();
+  };
+  byId<HTMLSelectElement>("lang").addEventListener("change", (e) =>
+    apply((e.target as HTMLSelectElement).value as Lang),
+  );
+  joinFrame(apply);
+  apply(lang);
 }

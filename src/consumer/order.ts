@@ -2,8 +2,8 @@
  * The hosted order page (/order/, or /pk/<key>/order inside a merchant's page): opened by the link shown after
  * payment (the order token in the URL fragment, which no server sees) or by order number + look-up password.
  */
-import { explain, lookupOrder, type OrderPage, renderOrder, t } from "./order-view";
-import { byId, el, joinFrame, type Lang, lang, setLang } from "./page";
+import { explain, lookupOrder, type OrderPage, renderOrder, startLanguage, t } from "./order-view";
+import { byId, el } from "./page";
 
 let rerender: () => void = showForm;
 const view = () => byId("view");
@@ -58,20 +58,6 @@ async function open(token: string): Promise<void> {
   show(answer.json);
 }
 
-function applyLang(next: Lang): void {
-  setLang(next);
-  document.documentElement.lang = lang;
-  document.title = t("orderTitle");
-  for (const node of document.querySelectorAll<HTMLElement>("[data-t]"))
-    node.textContent = t(node.dataset.t as "orderTitle");
-  byId<HTMLSelectElement>("lang").value = lang;
-  rerender();
-}
-
-byId<HTMLSelectElement>("lang").addEventListener("change", (e) =>
-  applyLang((e.target as HTMLSelectElement).value as Lang),
-);
-joinFrame(applyLang);
 const token = /^#t=(vot1\.[\w.]+)$/.exec(location.hash)?.[1];
-applyLang(lang);
+startLanguage("orderTitle", () => rerender());
 if (token) void open(token);

@@ -119,3 +119,27 @@ export const auditLog = createMiddleware<AppEnv>(async (c, next) => {
   if (ctx) ctx.waitUntil(write());
   else await write();
 });
+
+/**
+ * Audits a code reveal on a public route (checkout status, the hosted order page), which the middleware does
+ * not see: who (the key, or none), the order, from where. Never the codes. Written after the response.
+ */
+export function auditPublicReveal(
+  c: Context<AppEnv>,
+  e: { action: string; orderId: string; keyId: string | null; channelId: string; at?: number },
+): void {
+  c.executionCtx.waitUntil(
+    insertAudit(c.env.DB, {
+      id: newId("aud"),
+      at: e.at ?? Date.now(),
+      actor_key_id: e.keyId,
+      actor_channel_id: e.channelId,
+      action: e.action,
+      resource_id: e.orderId,
+      status: 200,
+      ip: c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null,
+      user_agent: c.req.header("user-agent")?.slice(0, 256) ?? null,
+      request_id: c.get("requestId"),
+    }).catch(() => undefined),
+  );
+}

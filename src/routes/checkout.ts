@@ -5,16 +5,15 @@
  * /v1/public/payments/{gateway}/notify (routes/payment-notify.ts).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { insertAudit } from "../db/audit";
 import { suspendedOnPath } from "../db/channels";
 import { recordOrderAccess } from "../db/order-access";
 import { recordCheckoutOrder } from "../db/orders";
 import { getProducts } from "../db/products";
-import { newId } from "../domain/ids";
 import { ORDER_STATUSES, type OrderLineSpec } from "../domain/orders";
 import { sellLine } from "../domain/sellability";
 import { gateways, missingSecret } from "../gateways/registry";
 import { GATEWAYS } from "../gateways/types";
+import { auditPublicReveal } from "../lib/audit";
 import { clientSecret, holdTtlMs, orderToken } from "../lib/checkout-secrets";
 import type { AppEnv } from "../lib/context";
 import { conflict, notFound, unprocessable } from "../lib/errors";
@@ -236,20 +235,12 @@ checkoutApp.openapi(
     const revealed = order.status === "fulfilled" && codes !== null;
     if (revealed) {
       // Code reveals are audited like GET /v1/orders/{id}; never the codes themselves.
-      c.executionCtx.waitUntil(
-        insertAudit(c.env.DB, {
-          id: newId("aud"),
-          at: Date.now(),
-          actor_key_id: auth.keyId,
-          actor_channel_id: auth.channelId,
-          action: "GET /v1/checkout/{order_id}",
-          resource_id: order_id,
-          status: 200,
-          ip: c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null,
-          user_agent: c.req.header("user-agent")?.slice(0, 256) ?? null,
-          request_id: c.get("requestId"),
-        }).catch(() => undefined),
-      );
+      auditPublicReveal(c, {
+        action: "GET /v1/checkout/{order_id}",
+        orderId: order_id,
+        keyId: auth.keyId,
+        channelId: auth.channelId,
+      });
     }
     c.header("Cache-Control", "no-store");
     return c.json(

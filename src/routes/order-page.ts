@@ -6,13 +6,12 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { insertAudit } from "../db/audit";
 import { indexedCodes } from "../db/code-index";
 import { markRevealed, orderAccessOf } from "../db/order-access";
 import { getProducts } from "../db/products";
-import { newId } from "../domain/ids";
 import { orderTimeline } from "../domain/order-timeline";
 import { ORDER_STATUSES } from "../domain/orders";
+import { auditPublicReveal } from "../lib/audit";
 import { ORDER_TOKEN, orderToken, readOrderToken } from "../lib/checkout-secrets";
 import { indexesOf } from "../lib/code-lookup";
 import type { AppEnv } from "../lib/context";
@@ -185,20 +184,13 @@ orderPageApp.openapi(
     const now = Date.now();
     await markRevealed(c.env.DB, order.id, now);
     // Reveals are audited like GET /v1/orders/{id}; never the codes themselves.
-    c.executionCtx.waitUntil(
-      insertAudit(c.env.DB, {
-        id: newId("aud"),
-        at: now,
-        actor_key_id: null,
-        actor_channel_id: access.channel_id,
-        action: "POST /v1/public/orders/reveal",
-        resource_id: order.id,
-        status: 200,
-        ip: c.req.header("cf-connecting-ip")?.slice(0, 64) ?? null,
-        user_agent: c.req.header("user-agent")?.slice(0, 256) ?? null,
-        request_id: c.get("requestId"),
-      }).catch(() => undefined),
-    );
+    auditPublicReveal(c, {
+      action: "POST /v1/public/orders/reveal",
+      orderId: order.id,
+      keyId: null,
+      channelId: access.channel_id,
+      at: now,
+    });
     c.header("Cache-Control", "no-store");
     return c.json(
       {
