@@ -41,10 +41,23 @@ export const DEFAULT_RULE: CodeRule = {
  * "abcd efgh" and "ABCD-EFGH" are the same code.
  */
 export function normalizeCode(input: string): string {
+  // One pass is not always a fixed point: upper-casing can denormalise a code point, and removing a separator
+  // can put combining marks next to a letter they then reorder or compose with (ΐ + ﱞ). A valid code settles in
+  // one pass (the second is a check); the odd inputs found so far settle in two or three, and eight bounds the work.
+  let current = normalizeOnce(input);
+  for (let pass = 0; pass < 8; pass++) {
+    const next = normalizeOnce(current);
+    if (next === current) return current;
+    current = next;
+  }
+  return current;
+}
+
+function normalizeOnce(input: string): string {
   return input
     .normalize("NFKC")
     .toUpperCase()
-    .normalize("NFKC") // upper-casing can denormalise a few code points; normalise again so this is idempotent
+    .normalize("NFKC")
     .replace(/[\s\-_.\u2010-\u2015\u2212]/g, "")
     .replace(/O/g, "0")
     .replace(/[IL]/g, "1");
