@@ -74,11 +74,17 @@ function snapshot(dir) {
   return app;
 }
 
+/** More variables for the runtime (a PEM's newlines written as `\n`, which the gateways read back). */
+const envLines = (extra) =>
+  Object.entries(extra)
+    .map(([k, v]) => `${k}="${String(v).replace(/\r?\n/g, "\\n")}"\n`)
+    .join("");
+
 /**
  * Creates the fresh state and starts `wrangler dev`. Returns { base, adminToken, sandboxSecret, pgid, dir, stop }.
  * `stop()` is idempotent and always ends the whole process group (SIGTERM, then SIGKILL).
  */
-export async function startRuntime({ log = console.error, keep = false, onHandle, beforeStart } = {}) {
+export async function startRuntime({ log = console.error, keep = false, onHandle, beforeStart, extraEnv = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "voucher-bench-"));
   const persist = join(dir, "state");
   const envFile = join(dir, "bench.env");
@@ -89,7 +95,7 @@ export async function startRuntime({ log = console.error, keep = false, onHandle
   // An explicit --env-file makes wrangler skip .dev.vars, so the developer's secrets are untouched.
   writeFileSync(
     envFile,
-    `ADMIN_TOKEN=${adminToken}\nCODE_ENCRYPTION_KEY=${b64url(32)}\nCODE_HMAC_KEY=${b64url(32)}\nSANDBOX_GATEWAY_SECRET=${sandboxSecret}\nSESSION_SECRET=${b64url(32)}\n`,
+    `ADMIN_TOKEN=${adminToken}\nCODE_ENCRYPTION_KEY=${b64url(32)}\nCODE_HMAC_KEY=${b64url(32)}\nSANDBOX_GATEWAY_SECRET=${sandboxSecret}\nSESSION_SECRET=${b64url(32)}\n${envLines(extraEnv)}`,
     { mode: 0o600 },
   );
 

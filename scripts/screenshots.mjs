@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { startRuntime } from "../bench/runtime.mjs";
 import { buildConsole } from "./build-console.mjs";
 import { launchChromium } from "./chromium.mjs";
-import { shootShop } from "./screenshots-shop.mjs";
+import { demoAlipayApp, shootShop } from "./screenshots-shop.mjs";
 import { seed } from "./seed.mjs";
 import { DEMO_MANAGER_EMAIL, DEMO_OWNER_EMAIL, seedUsers } from "./seed-users.mjs";
 
@@ -41,7 +41,7 @@ const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, 
 const passwords = { ownerPassword: "screenshot-owner-pass", managerPassword: "screenshot-manager-pass" };
 
 await buildConsole({ quiet: true });
-const rt = await startRuntime({ log: () => undefined });
+const rt = await startRuntime({ log: () => undefined, extraEnv: demoAlipayApp() });
 const browser = await launchChromium();
 let shots = 0;
 try {

@@ -6,6 +6,7 @@
  */
 import { explain, lookupOrder, type OrderPage, renderOrder, startLanguage, t } from "./order-view";
 import { byId, call, el, money, pageKey, tellParent } from "./page";
+import { rememberPending } from "./pending-order";
 
 interface Product {
   id: string;
@@ -67,7 +68,12 @@ function showCatalog(): void {
     const radio = el("input", { type: "radio", name: "gateway", id: `g-${i}`, value: g });
     if (i === 0) radio.checked = true;
     pay.append(
-      el("div", { class: "choice" }, radio, el("label", { for: `g-${i}` }, g === "sandbox" ? t("sandbox") : g)),
+      el(
+        "div",
+        { class: "choice" },
+        radio,
+        el("label", { for: `g-${i}` }, g === "sandbox" || g === "alipay" ? t(g) : g),
+      ),
     );
   });
   const error = el("p", { id: "error", class: "error", role: "alert", hidden: "" });
@@ -106,6 +112,8 @@ function showCatalog(): void {
       body: {
         items: [{ product_id: data.get("product"), quantity }],
         gateway: data.get("gateway"),
+        // A gateway's own page sends the buyer back here (Alipay adds out_trade_no to the query).
+        ...(data.get("gateway") === "sandbox" ? {} : { return_url: `${location.origin}/order/` }),
         ...(password ? { lookup_password: password } : {}),
       },
     });
@@ -144,7 +152,13 @@ function showPayment(co: Checkout): void {
     parts.push(button);
   } else if (/^https:\/\//.test(url)) {
     // Alipay and WeChat Pay refuse to run inside a frame: their page always opens at the top level.
-    parts.push(el("a", { class: "button", href: url, target: "_top", rel: "noopener" }, t("payElsewhere")));
+    rememberPending(co.order_id, co.order_token);
+    const link = `${location.origin}/order/#t=${co.order_token}`;
+    parts.push(
+      el("p", { class: "hint" }, t("payLeaveHint")),
+      el("p", {}, el("a", { href: link, target: "_blank", rel: "noopener" }, t("orderLink"))),
+      el("a", { class: "button", href: url, target: "_top", rel: "noopener" }, t("payElsewhere")),
+    );
   }
   parts.push(error);
   view().replaceChildren(el("section", { class: "card" }, ...parts));

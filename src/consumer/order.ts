@@ -4,21 +4,22 @@
  */
 import { explain, lookupOrder, type OrderPage, renderOrder, startLanguage, t } from "./order-view";
 import { byId, el } from "./page";
+import { takePending } from "./pending-order";
 
 let rerender: () => void = showForm;
 const view = () => byId("view");
 
-function showForm(error = ""): void {
-  rerender = () => showForm(error);
+function showForm(error = "", orderId = ""): void {
+  rerender = () => showForm(error, orderId);
   const box = el("p", { class: "error", role: "alert", ...(error ? {} : { hidden: "" }) }, error);
   const button = el("button", { type: "submit" }, t("find"));
   const form = el(
     "form",
     { novalidate: "" },
     el("h2", {}, t("findTitle")),
-    el("p", { class: "hint" }, t("findIntro")),
+    el("p", { class: "hint" }, orderId ? t("returned") : t("findIntro")),
     el("label", { for: "order-id" }, t("orderNumber")),
-    el("input", { id: "order-id", autocomplete: "off", spellcheck: "false", autocapitalize: "none" }),
+    el("input", { id: "order-id", autocomplete: "off", spellcheck: "false", autocapitalize: "none", value: orderId }),
     el(
       "label",
       { for: "order-password" },
@@ -58,6 +59,9 @@ async function open(token: string): Promise<void> {
   show(answer.json);
 }
 
-const token = /^#t=(vot1\.[\w.]+)$/.exec(location.hash)?.[1];
+// Back from a gateway's page: Alipay adds out_trade_no (our order id) to the return URL's query.
+const returnedFrom = /^ord_[a-z0-9]{1,40}$/.exec(new URLSearchParams(location.search).get("out_trade_no") ?? "")?.[0];
+const token = /^#t=(vot1\.[\w.]+)$/.exec(location.hash)?.[1] ?? (returnedFrom ? takePending(returnedFrom) : null);
 startLanguage("orderTitle", () => rerender());
 if (token) void open(token);
+else if (returnedFrom) showForm("", returnedFrom);

@@ -7,6 +7,7 @@
  * Answer: the plain text `success`, or Alipay retries over about 25 hours.
  */
 import { newId } from "../domain/ids";
+import { ALIPAY_GATEWAY, wapPayUrl } from "./alipay-pay-url";
 import {
   base64ToBytes,
   decimalToMinor,
@@ -29,8 +30,24 @@ export function alipaySignContent(params: Record<string, string>): string {
 export const alipayGateway: GatewayAdapter = {
   name: "alipay",
   secrets: ["ALIPAY_PUBLIC_KEY", "ALIPAY_APP_ID"],
-  async createPayment(order) {
-    // The merchant's server signs alipay.trade.page.pay / wap.pay with its app private key and these biz fields.
+  async createPayment(order, env) {
+    // With the app's private key set, the Worker signs the phone cashier's URL itself (the hosted buy page
+    // opens it at the top level); without it, the merchant's server signs a pay request with these fields.
+    const privateKeyPem = secret(env, "ALIPAY_APP_PRIVATE_KEY");
+    if (privateKeyPem) {
+      const { pay_url } = await wapPayUrl({
+        appId: secret(env, "ALIPAY_APP_ID")!,
+        privateKeyPem,
+        gatewayUrl: secret(env, "ALIPAY_GATEWAY_URL") ?? ALIPAY_GATEWAY,
+        orderId: order.order_id,
+        amount: order.amount,
+        subject: order.description,
+        notifyUrl: order.notify_url,
+        returnUrl: order.return_url,
+        now: Date.now(),
+      });
+      return { pay_url, method: "alipay.trade.wap.pay" };
+    }
     return {
       biz_content: {
         out_trade_no: order.order_id,

@@ -16,6 +16,8 @@ export interface PaymentOrder {
   currency: string;
   description: string;
   return_url: string | null;
+  /** Where the gateway posts its notice: this Worker's `/v1/public/payments/{gateway}/notify`. */
+  notify_url: string;
 }
 
 /** A verified notice, reduced to what the ChannelAccount decides on. */

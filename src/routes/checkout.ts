@@ -185,6 +185,7 @@ checkoutApp.openapi(
         currency: order.currency,
         description: `Order ${order.id}`,
         return_url: body.return_url ?? null,
+        notify_url: `${new URL(c.req.url).origin}/v1/public/payments/${checkout.gateway}/notify`,
       },
       c.env,
     );

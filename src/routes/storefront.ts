@@ -1,14 +1,16 @@
 /**
  * The hosted buy page's catalog: `GET /v1/catalog` with a publishable key lists what its channel
  * sells (active, on sale, in the channel's pool) at the channel's price, and the gateways a browser can
- * pay through on the hosted page (those whose payment opens from a URL: the sandbox here; Alipay, WeChat
- * Pay and Stripe need the merchant's server to sign or create the payment, see docs/consumers.md).
+ * pay through on the hosted page (those whose payment opens from a URL: the sandbox outside production, and
+ * Alipay's phone cashier when ALIPAY_APP_PRIVATE_KEY lets the Worker sign it; WeChat Pay and Stripe need the
+ * merchant's server to create the payment, see docs/consumers.md).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { enabledProductIds, suspendedOnPath } from "../db/channels";
 import { getProducts, listProducts, type Product } from "../db/products";
 import { saleState } from "../domain/validity";
 import { missingSecret } from "../gateways/registry";
+import { secret } from "../gateways/types";
 import type { AppEnv } from "../lib/context";
 import { resolvePrices } from "../lib/prices";
 import { publicSecurity } from "../lib/public-routes";
@@ -21,6 +23,14 @@ import { commonErrors, json } from "./schemas";
 export const storefrontApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 // Authentication first, then the per-IP public limit (as on the checkout routes).
 storefrontApp.use("/catalog", requirePublishableKey, publicRateLimit);
+
+/** The gateways a browser can pay through from the hosted page: Alipay once the Worker can sign its pay URL. */
+function browserGateways(env: Env): ("sandbox" | "alipay")[] {
+  const list: ("sandbox" | "alipay")[] = [];
+  if (!missingSecret(env, "sandbox") && (env.ENVIRONMENT as string) !== "production") list.push("sandbox");
+  if (!missingSecret(env, "alipay") && secret(env, "ALIPAY_APP_PRIVATE_KEY")) list.push("alipay");
+  return list;
+}
 
 /** At most this many products on one buy page (the page is a storefront, not the catalog API). */
 const CATALOG_MAX = 100;
@@ -39,7 +49,7 @@ const Catalog = z
   .object({
     object: z.literal("catalog"),
     products: z.array(CatalogProduct),
-    gateways: z.array(z.literal("sandbox")),
+    gateways: z.array(z.enum(["sandbox", "alipay"])),
   })
   .openapi("Catalog");
 
@@ -73,8 +83,7 @@ storefrontApp.openapi(
         currency: p.currency,
         per_order_max: p.limits.per_order_max,
       }));
-    const sandbox = !missingSecret(c.env, "sandbox") && (c.env.ENVIRONMENT as string) !== "production";
     c.header("Cache-Control", "no-store");
-    return c.json({ object: "catalog" as const, products: listed, gateways: sandbox ? ["sandbox" as const] : [] }, 200);
+    return c.json({ object: "catalog" as const, products: listed, gateways: browserGateways(c.env) }, 200);
   },
 );

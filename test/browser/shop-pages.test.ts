@@ -112,6 +112,34 @@ describe.skipIf(NO_CHROMIUM)("the hosted buy and order pages", () => {
     await expectAccessible(third.page, "order (not found)");
   });
 
+  it("pays with Alipay at the top level and comes back to the order", async () => {
+    const pk = await publishableKey(["https://lakeside.example"]);
+    const { page, errors } = await newPage(browser, { viewport: PHONE, locale: "zh-CN" });
+    await page.goto(`${world.base}/pk/${pk}/buy`);
+    await page.getByRole("radio", { name: "支付宝" }).check();
+    await page.getByRole("button", { name: "去支付" }).click();
+    const pay = page.getByRole("link", { name: "打开支付页面" });
+    await pay.waitFor();
+    expect(await pay.getAttribute("target")).toBe("_top"); // Alipay's cashier never runs in a frame
+    const payUrl = new URL((await pay.getAttribute("href"))!);
+    expect(payUrl.origin + payUrl.pathname).toBe("https://openapi.alipay.com/gateway.do");
+    expect(payUrl.searchParams.get("method")).toBe("alipay.trade.wap.pay");
+    expect(payUrl.searchParams.get("return_url")).toBe(`${world.base}/order/`);
+    expect(payUrl.searchParams.get("sign")).toBeTruthy();
+    const orderId = JSON.parse(payUrl.searchParams.get("biz_content")!).out_trade_no as string;
+    await expectAccessible(page, "buy (alipay)");
+    // Alipay sends the buyer back with out_trade_no in the query: this tab finds its order without a password.
+    await page.goto(`${world.base}/order/?out_trade_no=${orderId}&trade_no=2026120222001`);
+    await page.getByRole("heading", { name: `订单号: ${orderId}` }).waitFor();
+    expect(errors).toEqual([]);
+    // Another tab (or a framed buy page, whose storage is its own) is asked for the password, the number filled in.
+    const other = await newPage(browser, { viewport: PHONE });
+    await other.page.goto(`${world.base}/order/?out_trade_no=${orderId}`);
+    await other.page.getByText("Welcome back.", { exact: false }).waitFor();
+    expect(await other.page.getByLabel("Order number").inputValue()).toBe(orderId);
+    await expectAccessible(other.page, "order (returned)");
+  });
+
   it("runs in the widget on a page of another origin: opens, resizes, redeems, and hears no code", async () => {
     let pk = "";
     const host = await hostPage(() => snippet("ve-redeem", pk));

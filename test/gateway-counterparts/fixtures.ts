@@ -63,14 +63,20 @@ export async function checkout(
   pk: string,
   items: { product_id: string; quantity: number }[],
   gateway = "sandbox",
-  o: { key?: string; origin?: string | null; env?: Record<string, unknown>; customer_ref?: string } = {},
+  o: {
+    key?: string;
+    origin?: string | null;
+    env?: Record<string, unknown>;
+    customer_ref?: string;
+    body?: Record<string, unknown>;
+  } = {},
 ) {
   const headers: Record<string, string> = { "idempotency-key": o.key ?? idemKey("co") };
   if (o.origin !== null) headers.origin = o.origin ?? ORIGIN;
   return callEnv("POST", "/v1/checkout", {
     token: pk,
     headers,
-    body: { items, gateway, ...(o.customer_ref ? { customer_ref: o.customer_ref } : {}) },
+    body: { items, gateway, ...(o.customer_ref ? { customer_ref: o.customer_ref } : {}), ...(o.body ?? {}) },
     env: o.env,
   });
 }

@@ -6,8 +6,10 @@
  *   POST /stripe/sign    {payload}            → {header}  (stripe.webhooks.generateTestHeaderString)
  *   POST /alipay/sign    {params}             → {params}  (signed as Alipay does, accepted by alipay-sdk checkNotifySignV2)
  *   POST /alipay/check   {params}             → {ok}      (alipay-sdk's verdict on any notice)
+ *   POST /alipay/gateway {url}                → {ok, sdk_ok, sdk_fields, params}: a pay URL checked as Alipay's
+ *        gateway checks it (RSA2 with the app's public key), beside alipay-sdk's own URL for the same order
  */
-import { createSign, generateKeyPairSync } from "node:crypto";
+import { createSign, createVerify, generateKeyPairSync } from "node:crypto";
 import { AlipaySdk } from "alipay-sdk";
 import Stripe from "stripe";
 
@@ -45,6 +47,31 @@ export function gatewayCounterparts() {
     return signed;
   };
 
+  // Alipay's gateway side of a request: every parameter but sign, sorted, `k=v` by `&`, RSA2 with the app's key.
+  const gatewayAccepts = (params: Record<string, string>) => {
+    const content = Object.keys(params)
+      .filter((k) => k !== "sign")
+      .sort()
+      .map((k) => `${k}=${params[k]}`)
+      .join("&");
+    return createVerify("RSA-SHA256")
+      .update(content, "utf8")
+      .verify(app.publicKey, params.sign ?? "", "base64");
+  };
+  const checkPayUrl = (url: string) => {
+    const params = Object.fromEntries(new URL(url).searchParams);
+    // alipay-sdk's URL for the same order and second: its fields must be ours (plus its own alipay_sdk tag).
+    const sdkUrl = alipaySdk.pageExecute(params.method, "GET", {
+      bizContent: JSON.parse(params.biz_content ?? "{}"),
+      notifyUrl: params.notify_url,
+      ...(params.return_url ? { returnUrl: params.return_url } : {}),
+      timestamp: params.timestamp,
+    });
+    const sdk = Object.fromEntries(new URL(sdkUrl).searchParams);
+    const { alipay_sdk: _tag, ...sdkFields } = sdk;
+    return { ok: gatewayAccepts(params), sdk_ok: gatewayAccepts(sdk), sdk_fields: sdkFields, params };
+  };
+
   const handler = async (request: Request): Promise<Response> => {
     const path = new URL(request.url).pathname;
     const body = (await request.json()) as Record<string, any>;
@@ -58,6 +85,7 @@ export function gatewayCounterparts() {
       return Response.json({ header });
     }
     if (path === "/alipay/sign") return Response.json({ params: signAlipay(body.params) });
+    if (path === "/alipay/gateway") return Response.json(checkPayUrl(body.url));
     if (path === "/alipay/check") return Response.json({ ok: alipaySdk.checkNotifySignV2(body.params) });
     return new Response("not found", { status: 404 });
   };
@@ -69,6 +97,7 @@ export function gatewayCounterparts() {
       STRIPE_WEBHOOK_SECRET,
       ALIPAY_PUBLIC_KEY: alipay.publicKey,
       ALIPAY_APP_ID: "2021000000000000",
+      ALIPAY_APP_PRIVATE_KEY: app.privateKey,
       WECHATPAY_PLATFORM_PUBLIC_KEY: wechat.publicKey,
       WECHATPAY_API_V3_KEY,
       TEST_WECHATPAY_PRIVATE_KEY: wechat.privateKey,
