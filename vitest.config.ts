@@ -5,6 +5,7 @@ import { defineConfig, defineProject } from "vitest/config";
 import { startFakeProvider } from "./scripts/fake-topup-provider.mjs";
 import { gatewayCounterparts } from "./test/gateway-counterparts/node";
 import { startWebhookReceiver } from "./test/servers/webhook-receiver";
+import { configureWechatFake } from "./test/servers/wechatpay-fake";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -12,6 +13,7 @@ export default defineConfig(async () => {
   const gatewaysForTests = gatewayCounterparts();
   // A real HTTP receiver for webhook deliveries (Node, 127.0.0.1, random port): see test/servers/webhook-receiver.ts.
   const receiver = await startWebhookReceiver();
+  configureWechatFake(gatewaysForTests.wechatFake); // WeChat Pay's H5 endpoint, on the same server
   // The fake top-up provider (Node, 127.0.0.1, random port), reached by the Worker over real HTTP: see docs/topup.md.
   const topupSecret = "test-topup-provider-secret-0123456789";
   const topupProvider = await startFakeProvider({ secret: topupSecret, unref: true });
@@ -30,6 +32,7 @@ export default defineConfig(async () => {
             SESSION_SECRET: "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8",
             ...gatewaysForTests.bindings,
             WEBHOOK_TEST_RECEIVER: receiver.url,
+            WECHATPAY_API_BASE: receiver.url, // the fake H5 endpoint (test/servers/wechatpay-fake.ts)
             TURNSTILE_VERIFY_URL: `${receiver.url}/turnstile/v0/siteverify`, // the fake siteverify (same server)
             WEBHOOK_BACKOFF_SCALE: "0.00004", // retry delays of 0–1 s instead of 10 s … 7 h
             WEBHOOK_TIMEOUT_MS: "2000",

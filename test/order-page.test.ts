@@ -43,7 +43,7 @@ describe("GET /v1/catalog", () => {
     const res = await callEnv("GET", "/v1/catalog", { token: shop.pk, headers: { origin: ORIGIN } });
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-origin")).toBe(ORIGIN);
-    expect(res.json.gateways).toEqual(["sandbox", "alipay"]); // the tests set ALIPAY_APP_PRIVATE_KEY
+    expect(res.json.gateways).toEqual(["sandbox", "alipay", "wechat"]); // the tests set both merchant keys
     expect(res.json.products).toEqual([
       expect.objectContaining({ id: listed.id, name: "Pool product", price: 1200, currency: "CNY" }),
     ]);

@@ -44,6 +44,8 @@ async function load(): Promise<void> {
   });
   if (!answer.ok) return message(explain(answer.code), "error");
   ({ products, gateways } = answer.json);
+  // WeChat Pay's H5 cashier refuses to run inside WeChat's own browser (that one needs JSAPI pay).
+  if (/MicroMessenger/i.test(navigator.userAgent)) gateways = gateways.filter((g) => g !== "wechat");
   rerender = showCatalog;
   showCatalog();
 }
@@ -72,7 +74,7 @@ function showCatalog(): void {
         "div",
         { class: "choice" },
         radio,
-        el("label", { for: `g-${i}` }, g === "sandbox" || g === "alipay" ? t(g) : g),
+        el("label", { for: `g-${i}` }, g === "sandbox" || g === "alipay" || g === "wechat" ? t(g) : g),
       ),
     );
   });

@@ -11,6 +11,7 @@ export const en = {
   payWith: "Pay with",
   sandbox: "Test payment (sandbox)",
   alipay: "Alipay",
+  wechat: "WeChat Pay",
   payLeaveHint:
     "The payment page opens in this window. Once you have paid, this order's link shows your codes: keep it.",
   returned: "Welcome back. Enter the look-up password you chose to open your order, or open the order link you kept.",
@@ -86,6 +87,7 @@ export const zh: Record<Key, string> = {
   payWith: "支付方式",
   sandbox: "测试支付（沙箱）",
   alipay: "支付宝",
+  wechat: "微信支付",
   payLeaveHint: "支付页面将在当前窗口打开。付款后，用此订单链接查看卡密，请保存好。",
   returned: "欢迎回来。输入您设置的查询密码打开订单，或打开您保存的订单链接。",
   continue: "去支付",

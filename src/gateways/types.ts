@@ -18,6 +18,8 @@ export interface PaymentOrder {
   return_url: string | null;
   /** Where the gateway posts its notice: this Worker's `/v1/public/payments/{gateway}/notify`. */
   notify_url: string;
+  /** The buyer's IP (WeChat Pay H5 requires it). */
+  payer_ip: string | null;
 }
 
 /** A verified notice, reduced to what the ChannelAccount decides on. */

@@ -7,7 +7,9 @@
  * 16-byte tag appended. Answer: 200 {"code":"SUCCESS"}.
  */
 import { newId } from "../domain/ids";
+import { ApiError } from "../lib/errors";
 import { base64ToBytes, type GatewayAdapter, rsaPublicKey, secret, type VerifiedNotice } from "./types";
+import { createH5Payment, h5Configured } from "./wechat-h5";
 
 type Obj = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === "string" && v.length <= 200 ? v : null);
@@ -40,8 +42,15 @@ export async function decryptWechatResource(
 export const wechatGateway: GatewayAdapter = {
   name: "wechat",
   secrets: ["WECHATPAY_PLATFORM_PUBLIC_KEY", "WECHATPAY_API_V3_KEY"],
-  async createPayment(order) {
-    // The merchant's server calls /v3/pay/transactions/native (or jsapi/h5) with these fields; notify_url is ours.
+  async createPayment(order, env) {
+    // With the merchant's key set, the Worker creates the H5 payment itself (the hosted buy page opens h5_url at
+    // the top level); otherwise the merchant's server calls /v3/pay/transactions/native (or jsapi/h5) with these.
+    if (h5Configured(env)) {
+      const made = await createH5Payment(env, order);
+      // The hold stays; a retry with the same Idempotency-Key asks WeChat Pay again (out_trade_no is the order).
+      if (!made.ok) throw new ApiError(502, "gateway_unavailable", made.message);
+      return { pay_url: made.pay_url, method: "h5" };
+    }
     return {
       out_trade_no: order.order_id,
       description: order.description,

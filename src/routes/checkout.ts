@@ -186,6 +186,7 @@ checkoutApp.openapi(
         description: `Order ${order.id}`,
         return_url: body.return_url ?? null,
         notify_url: `${new URL(c.req.url).origin}/v1/public/payments/${checkout.gateway}/notify`,
+        payer_ip: c.req.header("cf-connecting-ip") ?? null,
       },
       c.env,
     );

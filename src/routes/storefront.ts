@@ -11,6 +11,7 @@ import { getProducts, listProducts, type Product } from "../db/products";
 import { saleState } from "../domain/validity";
 import { missingSecret } from "../gateways/registry";
 import { secret } from "../gateways/types";
+import { h5Configured } from "../gateways/wechat-h5";
 import type { AppEnv } from "../lib/context";
 import { resolvePrices } from "../lib/prices";
 import { publicSecurity } from "../lib/public-routes";
@@ -24,11 +25,15 @@ export const storefrontApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
 // Authentication first, then the per-IP public limit (as on the checkout routes).
 storefrontApp.use("/catalog", requirePublishableKey, publicRateLimit);
 
+const BROWSER_GATEWAYS = ["sandbox", "alipay", "wechat"] as const;
+type BrowserGateway = (typeof BROWSER_GATEWAYS)[number];
+
 /** The gateways a browser can pay through from the hosted page: Alipay once the Worker can sign its pay URL. */
-function browserGateways(env: Env): ("sandbox" | "alipay")[] {
-  const list: ("sandbox" | "alipay")[] = [];
+function browserGateways(env: Env): BrowserGateway[] {
+  const list: BrowserGateway[] = [];
   if (!missingSecret(env, "sandbox") && (env.ENVIRONMENT as string) !== "production") list.push("sandbox");
   if (!missingSecret(env, "alipay") && secret(env, "ALIPAY_APP_PRIVATE_KEY")) list.push("alipay");
+  if (!missingSecret(env, "wechat") && h5Configured(env)) list.push("wechat");
   return list;
 }
 
@@ -49,7 +54,7 @@ const Catalog = z
   .object({
     object: z.literal("catalog"),
     products: z.array(CatalogProduct),
-    gateways: z.array(z.enum(["sandbox", "alipay"])),
+    gateways: z.array(z.enum(BROWSER_GATEWAYS)),
   })
   .openapi("Catalog");
 

@@ -27,6 +27,7 @@ export function gatewayCounterparts() {
   const alipay = pair(); // Alipay's own key pair: it signs notices, we hold the public key
   const app = pair(); // the merchant app's key pair (alipay-sdk requires one)
   const wechat = pair(); // WeChat Pay platform key pair
+  const merchant = pair(); // the WeChat Pay merchant's API key pair (signs our H5 order requests)
   const stripe = new Stripe("sk_test_counterpart");
   const alipaySdk = new AlipaySdk({
     appId: "2021000000000000",
@@ -101,6 +102,17 @@ export function gatewayCounterparts() {
       WECHATPAY_PLATFORM_PUBLIC_KEY: wechat.publicKey,
       WECHATPAY_API_V3_KEY,
       TEST_WECHATPAY_PRIVATE_KEY: wechat.privateKey,
+      WECHATPAY_MCH_ID: "1900000109",
+      WECHATPAY_APP_ID: "wxd678efh567hg6787",
+      WECHATPAY_MCH_PRIVATE_KEY: merchant.privateKey,
+      WECHATPAY_MCH_SERIAL: "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+    },
+    /** For the fake WeChat Pay H5 endpoint (test/servers/wechatpay-fake.ts). */
+    wechatFake: {
+      mchId: "1900000109",
+      merchantPublicKey: merchant.publicKey,
+      platformPrivateKey: wechat.privateKey,
+      platformSerial: "7132D72A03E93CDDF8C03BBD1F37EEDF43BA3E6A",
     },
   };
 }

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { TURNSTILE_TEST_SECRET } from "./turnstile-secret";
 import { verifyVoucherSignature } from "./webhook-verify.mjs";
+import { wechatFake } from "./wechatpay-fake";
 
 interface Received {
   at: number;
@@ -109,6 +110,7 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
     return reply(res, 200, { ok: true });
   }
   if (url.pathname === "/turnstile/v0/siteverify" && req.method === "POST") return siteverify(res, raw);
+  if (wechatFake(req.method ?? "GET", url.pathname, req.headers, raw.toString("utf8"), res)) return;
   const target = url.pathname.match(/^\/hooks\/([\w-]{1,80})$/);
   if (!target || req.method !== "POST") return reply(res, 404, { error: "unknown" });
   const h = hook(target[1]);

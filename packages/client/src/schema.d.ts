@@ -7637,7 +7637,7 @@ export interface components {
                 currency: string;
                 per_order_max: number | null;
             }[];
-            gateways: ("sandbox" | "alipay")[];
+            gateways: ("sandbox" | "alipay" | "wechat")[];
         };
         OrderPage: {
             /** @enum {string} */
