@@ -5,7 +5,7 @@
  * with the app's private key (ALIPAY_APP_PRIVATE_KEY, PEM PKCS#8), base64. The timestamp is Beijing time, as
  * Alipay requires. gateways.test.ts checks the result against alipay-sdk's own signer.
  */
-import { minorToDecimal } from "./types";
+import { minorToDecimal, rsaPrivateKey } from "./types";
 
 export const ALIPAY_GATEWAY = "https://openapi.alipay.com/gateway.do";
 /** Alipay closes an unpaid wap trade this long after it opens at the latest; our hold expires first. */
@@ -37,22 +37,6 @@ export function alipayRequestSignContent(params: Record<string, string>): string
     .join("&");
 }
 
-const keyCache = new Map<string, Promise<CryptoKey>>();
-function appPrivateKey(pem: string): Promise<CryptoKey> {
-  let key = keyCache.get(pem);
-  if (!key) {
-    const b64 = pem
-      .replace(/\\n/g, "\n")
-      .replace(/-----(BEGIN|END) PRIVATE KEY-----/g, "")
-      .replace(/\s+/g, "");
-    const der = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    key = crypto.subtle.importKey("pkcs8", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
-    keyCache.set(pem, key);
-    key.catch(() => keyCache.delete(pem));
-  }
-  return key;
-}
-
 /** The signed parameters, and the URL a browser opens at the top level to pay. */
 export async function wapPayUrl(input: WapPayInput): Promise<{ pay_url: string; params: Record<string, string> }> {
   const params: Record<string, string> = {
@@ -74,7 +58,7 @@ export async function wapPayUrl(input: WapPayInput): Promise<{ pay_url: string; 
   };
   const signature = await crypto.subtle.sign(
     "RSASSA-PKCS1-v1_5",
-    await appPrivateKey(input.privateKeyPem),
+    await rsaPrivateKey(input.privateKeyPem),
     new TextEncoder().encode(alipayRequestSignContent(params)),
   );
   params.sign = btoa(String.fromCharCode(...new Uint8Array(signature)));

@@ -144,6 +144,23 @@ export function rsaPublicKey(pem: string): Promise<CryptoKey> {
   return key;
 }
 
+const privateKeys = new Map<string, Promise<CryptoKey>>();
+/** A merchant's RSA private key (PEM PKCS#8, `\n` escapes allowed) for RSASSA-PKCS1-v1_5 / SHA-256 signing. */
+export function rsaPrivateKey(pem: string): Promise<CryptoKey> {
+  let key = privateKeys.get(pem);
+  if (!key) {
+    const b64 = pem
+      .replace(/\\n/g, "\n")
+      .replace(/-----(BEGIN|END) PRIVATE KEY-----/g, "")
+      .replace(/\s+/g, "");
+    const der = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    key = crypto.subtle.importKey("pkcs8", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
+    privateKeys.set(pem, key);
+    key.catch(() => privateKeys.delete(pem));
+  }
+  return key;
+}
+
 export function base64ToBytes(b64: string): Uint8Array | null {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return null;
   try {

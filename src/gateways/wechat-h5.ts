@@ -6,7 +6,7 @@
  * (WECHATPAY_MCH_PRIVATE_KEY, PEM PKCS#8; its certificate serial WECHATPAY_MCH_SERIAL). The answer is signed
  * like a notice (Wechatpay-* headers, the platform key) and is refused when it does not verify.
  */
-import { base64ToBytes, rsaPublicKey, secret } from "./types";
+import { base64ToBytes, rsaPrivateKey, rsaPublicKey, secret } from "./types";
 
 export const WECHATPAY_API = "https://api.mch.weixin.qq.com";
 const PATH = "/v3/pay/transactions/h5";
@@ -24,22 +24,6 @@ export interface H5Order {
 
 export type H5Result = { ok: true; pay_url: string } | { ok: false; message: string };
 
-const keys = new Map<string, Promise<CryptoKey>>();
-function merchantKey(pem: string): Promise<CryptoKey> {
-  let key = keys.get(pem);
-  if (!key) {
-    const b64 = pem
-      .replace(/\\n/g, "\n")
-      .replace(/-----(BEGIN|END) PRIVATE KEY-----/g, "")
-      .replace(/\s+/g, "");
-    const der = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    key = crypto.subtle.importKey("pkcs8", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["sign"]);
-    keys.set(pem, key);
-    key.catch(() => keys.delete(pem));
-  }
-  return key;
-}
-
 const b64 = (bytes: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
 
 export const h5Configured = (env: Env) => H5_SECRETS.every((name) => secret(env, name));
@@ -49,7 +33,7 @@ export async function authorization(env: Env, method: string, path: string, body
   const timestamp = String(Math.floor(now / 1000));
   const nonce = crypto.randomUUID().replace(/-/g, "");
   const message = `${method}\n${path}\n${timestamp}\n${nonce}\n${body}\n`;
-  const key = await merchantKey(secret(env, "WECHATPAY_MCH_PRIVATE_KEY")!);
+  const key = await rsaPrivateKey(secret(env, "WECHATPAY_MCH_PRIVATE_KEY")!);
   const signature = b64(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key, new TextEncoder().encode(message)));
   const fields = { mchid: secret(env, "WECHATPAY_MCH_ID"), nonce_str: nonce, signature, timestamp };
   const serial = secret(env, "WECHATPAY_MCH_SERIAL");
