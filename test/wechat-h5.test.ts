@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { callEnv, ORIGIN, publishableKey } from "./gateway-counterparts/fixtures";
+import { callEnv, notify, ORIGIN, publishableKey, wechatNotice } from "./gateway-counterparts/fixtures";
 import { productWithCodes } from "./helpers";
 
 const E = env as unknown as Record<string, any>;
@@ -62,6 +62,37 @@ describe("WeChat Pay H5", () => {
     expect(retried.status).toBe(201);
     expect(retried.headers.get("idempotent-replayed")).toBe("true"); // the one code stayed held for this order
     expect(retried.json.payment.pay_url).toMatch(/^https:\/\/wx\.tenpay\.com\//);
+  });
+
+  it("a replay after payment answers the paid order without asking WeChat Pay again", async () => {
+    const product = await productWithCodes(1, { price: 1200 });
+    const pk = await publishableKey();
+    const ip = payerIp();
+    const key = `wx-paid-${Date.now()}`;
+    const first = await wechatCheckout(pk, product.id, ip, key);
+    expect(first.status).toBe(201);
+    const co = first.json;
+    const n = await wechatNotice({
+      mchid: E.WECHATPAY_MCH_ID,
+      appid: E.WECHATPAY_APP_ID,
+      out_trade_no: co.order_id,
+      transaction_id: `42000000${Date.now()}`,
+      trade_type: "MWEB",
+      trade_state: "SUCCESS",
+      success_time: new Date().toISOString(),
+      amount: { total: co.amount, payer_total: co.amount, currency: "CNY", payer_currency: "CNY" },
+    });
+    expect((await notify("wechat", n.body, n.headers)).status).toBe(200);
+    // The fake would refuse a second create for a paid order; the replay must not send one.
+    await fake("/_wechat/control", { ip, fail_next: 1 });
+    const replay = await wechatCheckout(pk, product.id, ip, key);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.json).toMatchObject({ order_id: co.order_id, status: "fulfilled" });
+    expect(replay.json.payment.pay_url).toBeUndefined();
+    const { requests } = (await (await fake("/_wechat/requests")).json()) as { requests: any[] };
+    expect(requests.filter((r) => r.out_trade_no === co.order_id)).toHaveLength(1);
+    await fake("/_wechat/control", { ip, fail_next: 0 });
   });
 
   it("a request signed with another key is refused by WeChat Pay (the fake checks the signature)", async () => {

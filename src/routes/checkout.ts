@@ -177,19 +177,24 @@ checkoutApp.openapi(
       password_hash: lookup_password ? await hashPassword(lookup_password) : null,
       created_at: order.created_at,
     });
-    const params = await gateways[checkout.gateway].createPayment(
-      {
-        order_id: order.id,
-        payment_id: checkout.payment_id,
-        amount: order.total_amount,
-        currency: order.currency,
-        description: `Order ${order.id}`,
-        return_url: body.return_url ?? null,
-        notify_url: `${new URL(c.req.url).origin}/v1/public/payments/${checkout.gateway}/notify`,
-        payer_ip: c.req.header("cf-connecting-ip") ?? null,
-      },
-      c.env,
-    );
+    // Only an order still waiting for payment gets pay parameters: a replay after payment (or after the hold
+    // expired) must not ask the gateway again, which would refuse an order it has already settled.
+    const params =
+      order.status !== "pending_payment"
+        ? {}
+        : await gateways[checkout.gateway].createPayment(
+            {
+              order_id: order.id,
+              payment_id: checkout.payment_id,
+              amount: order.total_amount,
+              currency: order.currency,
+              description: `Order ${order.id}`,
+              return_url: body.return_url ?? null,
+              notify_url: `${new URL(c.req.url).origin}/v1/public/payments/${checkout.gateway}/notify`,
+              payer_ip: c.req.header("cf-connecting-ip") ?? null,
+            },
+            c.env,
+          );
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     c.header("Cache-Control", "no-store");
     return c.json(
